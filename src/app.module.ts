@@ -1,0 +1,47 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AuthGuard } from './http/auth.guard.js';
+import { ProblemFilter } from './http/problem.filter.js';
+import { TokenVerifier } from './http/token-verifier.js';
+import { HealthController } from './health/health.controller.js';
+import { MetricsRegistry } from './health/metrics.registry.js';
+import type { Runtime } from './infrastructure/runtime.js';
+import {
+  CLOCK,
+  CONFIG,
+  EVENT_STORE,
+  LOGGER,
+  PERSONAL_DATA_CIPHER,
+  READ_MODEL_PROGRESS,
+  READ_STORE,
+} from './infrastructure/runtime.tokens.js';
+
+@Module({})
+export class AppModule {
+  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly DynamicModule[] = []): DynamicModule {
+    const portProviders: Provider[] = [
+      { provide: CONFIG, useValue: runtime.config },
+      { provide: CLOCK, useValue: runtime.clock },
+      { provide: LOGGER, useValue: runtime.logger },
+      { provide: EVENT_STORE, useValue: runtime.eventStore },
+      { provide: READ_STORE, useValue: runtime.readStore },
+      { provide: PERSONAL_DATA_CIPHER, useValue: runtime.cipher },
+      { provide: READ_MODEL_PROGRESS, useValue: runtime.progress },
+      { provide: MetricsRegistry, useValue: metrics },
+      { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE }) },
+    ];
+    return {
+      module: AppModule,
+      global: true,
+      imports: [CqrsModule.forRoot(), ...features],
+      controllers: [HealthController],
+      providers: [
+        ...portProviders,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useFactory: () => new ProblemFilter(runtime.logger) },
+      ],
+      exports: portProviders.map((p) => (p as { provide: symbol | Function }).provide),
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * Configuration comes only from environment variables. Anything invalid stops start-up with a
+ * message naming the variable, because a security service must not run on a guessed setting.
+ */
+const roles = ['api', 'projector', 'scheduler'] as const;
+export type ProcessRole = (typeof roles)[number];
+
+const humanInterval = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(milliseconds?|ms|seconds?|minutes?|hours?|days?|weeks?)$/i, 'a human interval such as "1 week" or "3 seconds"');
+
+const url = z.string().url();
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PROFILE: z.enum(['embedded', 'production']).default('embedded'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    EVENTSTORE_CONNECTION_STRING: z.string().regex(/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//, 'an esdb:// connection string').optional(),
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URI').optional(),
+    MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('two_factor'),
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().min(3).default('Security <security@example.com>'),
+    APP_BASE_URL: url.default('http://localhost:3000'),
+    ENFORCEMENT_PAGE_URL: url.default('http://localhost:3000/settings/two-factor'),
+    REMINDER_SOFT_EVERY: humanInterval.default('1 week'),
+    REMINDER_HARD_EVERY: humanInterval.default('1 day'),
+    SCHEDULER_PROCESS_EVERY: humanInterval.default('5 seconds'),
+    AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    AUTH_JWKS_URL: url.optional(),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    MASTER_KEY: z.string().optional(),
+    TOTP_ISSUER: z.string().min(1).max(64).default('Approvals'),
+    ROLES: z
+      .string()
+      .default('api,projector,scheduler')
+      .transform((value) => value.split(',').map((r) => r.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(roles)).min(1)),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+    READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.PROFILE !== 'production') return;
+    for (const name of ['EVENTSTORE_CONNECTION_STRING', 'MONGODB_URI', 'SMTP_URL', 'MASTER_KEY'] as const) {
+      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required on the production profile' });
+    }
+    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'AUTH_JWKS_URL or AUTH_JWT_SECRET is required on the production profile' });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''));
+  const parsed = schema.safeParse(relevant);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration\n  ${lines.join('\n  ')}`);
+}

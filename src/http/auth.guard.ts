@@ -1,0 +1,40 @@
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { Problem } from './problem.js';
+import type { Principal } from './principal.js';
+import { InvalidTokenError, TokenVerifier } from './token-verifier.js';
+
+const PUBLIC_ROUTE = 'tfe:public';
+export const PublicRoute = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+/** Every route needs a bearer token unless it is marked public (health, metrics, docs). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    if (!match) throw unauthorized('A bearer token is required.');
+    try {
+      request.principal = await this.verifier.verify(match[1]!);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthorized('The bearer token is not valid or has expired.');
+      throw error;
+    }
+    return true;
+  }
+}
+
+function unauthorized(detail: string): Problem {
+  return new Problem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
+}

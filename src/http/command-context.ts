@@ -1,0 +1,37 @@
+import type { FastifyRequest } from 'fastify';
+import type { CommandContext } from '../kernel/command-handling.js';
+import type { Clock } from '../kernel/clock.js';
+import { isValidId, newId } from '../kernel/ids.js';
+import type { CommandOutcome } from '../kernel/command-handling.js';
+import { actorOf, type Principal } from './principal.js';
+import { Problem } from './problem.js';
+
+/**
+ * A client retrying after a timeout sends the same Idempotency-Key; it becomes the command id, so
+ * the retry proposes the same event ids and is answered with the first attempt's result.
+ */
+export function commandContext(request: FastifyRequest, principal: Principal, clock: Clock): CommandContext {
+  const commandId = optionalIdHeader(request, 'idempotency-key') ?? newId();
+  const correlationId = optionalIdHeader(request, 'x-correlation-id') ?? commandId;
+  return { commandId, correlationId, actor: actorOf(principal), now: clock.now() };
+}
+
+function optionalIdHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !isValidId(value)) {
+    throw new Problem(400, 'invalid_request', `The ${name} header is not valid.`, {
+      errors: [{ field: `header.${name}`, message: 'letters, digits and . _ : - only, at most 128 characters' }],
+    });
+  }
+  return value;
+}
+
+export interface CommandAnswer {
+  readonly revision: number;
+  readonly position: string | null;
+}
+
+export function commandAnswer(outcome: Pick<CommandOutcome<never>, 'revision' | 'position'>): CommandAnswer {
+  return { revision: outcome.revision, position: outcome.position };
+}

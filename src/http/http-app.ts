@@ -1,0 +1,69 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { DynamicModule } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import { AppModule } from '../app.module.js';
+import { MetricsRegistry } from '../health/metrics.registry.js';
+import type { Runtime } from '../infrastructure/runtime.js';
+import { NestLoggerBridge } from './nest-logger.bridge.js';
+
+export interface HttpApp {
+  readonly app: NestFastifyApplication;
+  /** Base URL once listening, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the Nest application on Fastify, with every edge concern (limits, errors, logs, docs). */
+export async function createHttpApp(runtime: Runtime, features: readonly DynamicModule[]): Promise<NestFastifyApplication> {
+  const metrics = new MetricsRegistry();
+  const adapter = new FastifyAdapter({
+    bodyLimit: runtime.config.BODY_LIMIT_BYTES,
+    logger: false,
+    trustProxy: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime, metrics, features), adapter, {
+    logger: new NestLoggerBridge(runtime.logger),
+    abortOnError: false,
+  });
+  configureFastify(app.getHttpAdapter().getInstance(), runtime, metrics);
+  mountOpenApi(app);
+  await app.init();
+  return app;
+}
+
+export async function listen(app: NestFastifyApplication, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.getHttpServer().address();
+  if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost}:${address.port}`;
+}
+
+function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
+  const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status');
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    countRequest({ method: request.method, route, status: String(reply.statusCode) });
+    runtime.logger.info(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: request.id },
+      'request',
+    );
+  });
+  const rss = (): number => process.memoryUsage().rss;
+  metrics.gauge('process_resident_memory_bytes', 'Resident set size', rss);
+}
+
+function mountOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Two-factor enforcement service')
+    .setDescription('Enforcement policy, TOTP factors, reminders and audit trail. Errors are RFC 9457 problem details.')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addSecurityRequirements('bearer')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs/openapi.json' });
+}

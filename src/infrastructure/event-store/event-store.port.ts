@@ -1,0 +1,69 @@
+import type { NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
+
+/** Expected revision semantics of EventStoreDB, enforced identically by every adapter. */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  readonly nextRevision: number;
+  /** Global position of the last event written. */
+  readonly position: string;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    /** Current last revision, or 'no_stream' when the stream does not exist. */
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`stream ${stream}: expected revision ${expected}, actual ${actual}`);
+  }
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive; defaults to the start (forwards) or the end (backwards). */
+  readonly fromRevision?: number;
+  readonly limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: only events after this position. Omit to start at the beginning. */
+  readonly after?: string;
+  readonly limit?: number;
+  readonly types?: readonly string[];
+  readonly streamPrefix?: string;
+}
+
+export interface SubscriptionOptions {
+  /** Exclusive: resume after this position. Omit to start at the beginning. */
+  readonly after?: string;
+  readonly types?: readonly string[];
+  readonly streamPrefix?: string;
+  /** Called when the subscription drops; the adapter keeps resubscribing with backoff. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  /** Stops delivering; resolves once no handler call is in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The event store port. Handlers passed to subscribe() are awaited one at a time, in position
+ * order; an event is never delivered twice within one subscription and never skipped.
+ * If the handler throws, the subscription retries the same event with backoff.
+ */
+export interface EventStore {
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribe(handler: (event: RecordedEvent) => Promise<void>, options?: SubscriptionOptions): Subscription;
+  /** Position of the newest event, or null when the store is empty. */
+  headPosition(): Promise<string | null>;
+  /** True when the backing server answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

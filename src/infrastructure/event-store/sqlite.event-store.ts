@@ -1,0 +1,372 @@
+import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
+import { parsePosition } from '../../kernel/position.js';
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import {
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type Subscription,
+  type SubscriptionOptions,
+} from './event-store.port.js';
+import { actualRevision, assertAppendable, chainedMetadata, expectationHolds } from './append-rules.js';
+import {
+  DEFAULT_BACKOFF,
+  backoffDelay,
+  deliverUntilHandled,
+  reportSubscriptionError,
+  sleepUnlessAborted,
+  type BackoffPolicy,
+} from './retry-backoff.js';
+
+/**
+ * An event id already stored elsewhere (another stream, another revision, or only part of a retried
+ * batch). Not a concurrency conflict: retrying cannot succeed, so callers must not treat it as one.
+ */
+export class EventIdConflictError extends Error {
+  override readonly name = 'EventIdConflictError';
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+  ) {
+    super(`stream ${stream}: event id ${eventId} conflicts with an event already stored`);
+  }
+}
+
+export interface SqliteEventStoreOptions {
+  /** How often an idle subscription looks for writes from other processes on the same file. */
+  readonly pollIntervalMs?: number;
+  /** Backoff between redeliveries of an event whose handler threw. */
+  readonly retry?: BackoffPolicy;
+  /** Events read per catch-up page. */
+  readonly pageSize?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    revision INTEGER NOT NULL CHECK (revision >= 0),
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL CHECK (json_valid(data)),
+    metadata TEXT NOT NULL CHECK (json_valid(metadata)),
+    UNIQUE (stream, revision)
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+`;
+
+const COLUMNS = 'position, stream, revision, event_id, type, data, metadata';
+const NO_LIMIT = -1;
+
+/**
+ * Event store on the shared SQLite file (embedded profile). AUTOINCREMENT makes the global position
+ * monotonic and never reused; SQLite serialises writers, so a reader never sees position n+1
+ * committed while n is still in flight and a subscription can safely resume after the last position.
+ * The database belongs to whoever opened it (read models share it): close() does not close it.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly statements = new Map<string, Statement>();
+  private readonly pollIntervalMs: number;
+  private readonly retry: BackoffPolicy;
+  private readonly pageSize: number;
+  private closed = false;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 150;
+    this.retry = options.retry ?? DEFAULT_BACKOFF;
+    this.pageSize = options.pageSize ?? 500;
+    db.exec(SCHEMA);
+  }
+
+  async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    this.assertOpen();
+    assertAppendable(events, expected);
+    // IMMEDIATE takes the write lock before the first read: a deferred transaction that reads the
+    // stream head and then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote between.
+    const result = this.db.transaction(() => this.appendInTransaction(stream, events, expected)).immediate();
+    for (const subscription of this.subscriptions) subscription.wake();
+    return result;
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const limit = options.limit ?? NO_LIMIT;
+    const rows =
+      options.direction === 'backwards'
+        ? this.all<EventRow>(
+            `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+            stream,
+            options.fromRevision ?? Number.MAX_SAFE_INTEGER,
+            limit,
+          )
+        : this.all<EventRow>(
+            `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+            stream,
+            options.fromRevision ?? 0,
+            limit,
+          );
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return this.readAllSync(options);
+  }
+
+  subscribe(handler: (event: RecordedEvent) => Promise<void>, options: SubscriptionOptions = {}): Subscription {
+    this.assertOpen();
+    const subscription = new SqliteSubscription(
+      (after) => this.readAllSync({ ...options, after, limit: this.pageSize }),
+      handler,
+      options,
+      { pollIntervalMs: this.pollIntervalMs, retry: this.retry },
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<string | null> {
+    this.assertOpen();
+    const row = this.get<{ head: number | null }>('SELECT MAX(position) AS head FROM events');
+    return row?.head == null ? null : String(row.head);
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed || !this.db.open) return false;
+    try {
+      this.get('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+  }
+
+  private appendInTransaction(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
+    const retried = this.findRetriedAppend(stream, events);
+    if (retried) return retried;
+    const head = this.get<Pick<EventRow, 'revision' | 'metadata'>>(
+      'SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      stream,
+    );
+    const current = head?.revision ?? -1;
+    if (!expectationHolds(expected, current)) {
+      throw new WrongExpectedRevisionError(stream, expected, actualRevision(current));
+    }
+    let prevHash = head ? (JSON.parse(head.metadata) as EventMetadata).hash : '';
+    let position = 0;
+    events.forEach((event, index) => {
+      const revision = current + 1 + index;
+      const metadata = chainedMetadata(stream, revision, event, prevHash);
+      position = this.insert(stream, revision, event, metadata);
+      prevHash = metadata.hash;
+    });
+    return { nextRevision: current + events.length, position: String(position) };
+  }
+
+  /**
+   * EventStoreDB's idempotence: the same ids, in the same order, already at one place in this
+   * stream mean a retry (e.g. after a timeout) and answer with the original result.
+   */
+  private findRetriedAppend(stream: string, events: readonly NewEvent[]): AppendResult | null {
+    const firstId = events[0]!.metadata.eventId;
+    const first = this.get<Pick<EventRow, 'stream' | 'revision'>>(
+      'SELECT stream, revision FROM events WHERE event_id = ?',
+      firstId,
+    );
+    if (!first) return null;
+    if (first.stream !== stream) throw new EventIdConflictError(stream, firstId);
+    const stored = this.all<Pick<EventRow, 'event_id' | 'position'>>(
+      'SELECT event_id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+      stream,
+      first.revision,
+      events.length,
+    );
+    const mismatch = events.findIndex((event, index) => stored[index]?.event_id !== event.metadata.eventId);
+    if (mismatch >= 0) throw new EventIdConflictError(stream, events[mismatch]!.metadata.eventId);
+    return { nextRevision: first.revision + events.length - 1, position: String(stored.at(-1)!.position) };
+  }
+
+  private insert(stream: string, revision: number, event: NewEvent, metadata: EventMetadata): number {
+    try {
+      const { lastInsertRowid } = this.statement(
+        'INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(stream, revision, event.metadata.eventId, event.type, JSON.stringify(event.data), JSON.stringify(metadata));
+      return Number(lastInsertRowid);
+    } catch (error) {
+      if (isUniqueEventIdViolation(error)) throw new EventIdConflictError(stream, event.metadata.eventId);
+      throw error;
+    }
+  }
+
+  private readAllSync(options: ReadAllOptions): RecordedEvent[] {
+    const conditions = ['position > @after'];
+    if (options.types) conditions.push('type IN (SELECT value FROM json_each(@types))');
+    if (options.streamPrefix !== undefined) conditions.push('stream GLOB @glob');
+    const rows = this.all<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE ${conditions.join(' AND ')} ORDER BY position ASC LIMIT @limit`,
+      {
+        after: options.after === undefined ? 0 : Number(parsePosition(options.after).commit),
+        limit: options.limit ?? NO_LIMIT,
+        ...(options.types ? { types: JSON.stringify(options.types) } : {}),
+        ...(options.streamPrefix !== undefined ? { glob: `${escapeGlob(options.streamPrefix)}*` } : {}),
+      },
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  private all<R>(sql: string, ...params: unknown[]): R[] {
+    return this.statement(sql).all(...params) as R[];
+  }
+
+  private get<R>(sql: string, ...params: unknown[]): R | undefined {
+    return this.statement(sql).get(...params) as R | undefined;
+  }
+
+  /** Prepared once per SQL text: appends and catch-up pages are hot paths. */
+  private statement(sql: string): Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+interface SubscriptionSettings {
+  readonly pollIntervalMs: number;
+  readonly retry: BackoffPolicy;
+}
+
+/**
+ * One reader loop per subscription: read a page after the cursor, hand events over one at a time,
+ * advance the cursor only past handled events; when caught up, sleep until an in-process append
+ * wakes it or the poll interval elapses (writes from other processes on the same file).
+ */
+class SqliteSubscription implements Subscription {
+  private readonly abort = new AbortController();
+  private readonly done: Promise<void>;
+  private pendingWake = false;
+  private wakeSleeper: (() => void) | null = null;
+
+  constructor(
+    private readonly readPage: (after: string | undefined) => RecordedEvent[],
+    private readonly handler: (event: RecordedEvent) => Promise<void>,
+    private readonly options: SubscriptionOptions,
+    private readonly settings: SubscriptionSettings,
+    private readonly onStopped: () => void,
+  ) {
+    this.done = this.run();
+  }
+
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeSleeper?.();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wakeSleeper?.();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    let cursor = this.options.after;
+    let failedReads = 0;
+    // Let the subscriber finish wiring up before the first delivery.
+    await Promise.resolve();
+    while (!this.abort.signal.aborted) {
+      this.pendingWake = false;
+      let page: RecordedEvent[];
+      try {
+        page = this.readPage(cursor);
+        failedReads = 0;
+      } catch (error) {
+        this.reportError(error);
+        await sleepUnlessAborted(backoffDelay(++failedReads, this.settings.retry), this.abort.signal);
+        continue;
+      }
+      if (page.length === 0) {
+        await this.idle();
+        continue;
+      }
+      for (const event of page) {
+        const handled = await deliverUntilHandled(this.handler, event, this.settings.retry, this.abort.signal, (error) =>
+          this.reportError(error),
+        );
+        if (!handled) break;
+        cursor = event.position;
+      }
+    }
+    this.onStopped();
+  }
+
+  private async idle(): Promise<void> {
+    if (this.pendingWake || this.abort.signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, this.settings.pollIntervalMs);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleeper = finish;
+    });
+    this.wakeSleeper = null;
+  }
+
+  private reportError(error: unknown): void {
+    reportSubscriptionError(this.options.onError, error);
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    stream: row.stream,
+    revision: row.revision,
+    position: String(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as RecordedEvent['data'],
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+  };
+}
+
+/** GLOB is case-sensitive and index-friendly; its metacharacters in a prefix must match literally. */
+function escapeGlob(prefix: string): string {
+  return prefix.replace(/[*?[]/g, (char) => `[${char}]`);
+}
+
+function isUniqueEventIdViolation(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('events.event_id')
+  );
+}

@@ -1,0 +1,172 @@
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, Scalar, WriteOp } from './read-store.port.js';
+import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
+import { assertId, assertWriteOps } from './read-store.write-op.js';
+import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilter, tableName } from './sqlite.query.js';
+
+/**
+ * Read models in the embedded profile: one table `rm_<collection>` per collection, holding each
+ * document as JSON text, in the SQLite file shared with the event store. WITHOUT ROWID makes `id`
+ * the clustering key, so every secondary index ends with `id` and serves our `ORDER BY ..., id`
+ * tie-break and keyset seeks without a temporary sort.
+ *
+ * The store does not own the connection (the event store and scheduler share it): close() only
+ * stops this store from being used.
+ */
+const CHECKPOINT_TABLE = 'read_model_checkpoints';
+const STATEMENT_CACHE_SIZE = 256;
+
+type Row = { doc: string } & Record<`k${number}`, Scalar>;
+
+export class SqliteReadStore implements ReadStore {
+  private readonly tables = new Set<string>();
+  private readonly statements = new Map<string, Statement>();
+  private closed = false;
+
+  constructor(private readonly db: SqliteDatabase) {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (name TEXT PRIMARY KEY NOT NULL, position TEXT NOT NULL) WITHOUT ROWID, STRICT`);
+  }
+
+  async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
+    assertId(id);
+    const row = this.statement(`SELECT doc FROM ${this.table(collection)} WHERE id = ?`).get(id) as Row | undefined;
+    return row === undefined ? null : (JSON.parse(row.doc) as T);
+  }
+
+  async find<T extends Doc>(collection: string, filter: Filter, options: FindOptions = {}): Promise<Page<T>> {
+    assertLimit(options.limit);
+    const keys = normalizeSort(options.sort);
+    const query = buildFindQuery(collection, filter, keys, options);
+    this.table(collection);
+    const rows = this.statement(query.sql).all(...query.params) as Row[];
+    const hasMore = options.limit !== undefined && rows.length > options.limit;
+    const pageRows = hasMore ? rows.slice(0, options.limit) : rows;
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items: pageRows.map((row) => JSON.parse(row.doc) as T),
+      nextCursor: hasMore && last !== undefined ? encodeCursor(keys, keys.map((_, i) => last[`k${i}`] ?? null)) : null,
+    };
+  }
+
+  async count(collection: string, filter: Filter): Promise<number> {
+    const where = compileFilter(filter);
+    const row = this.statement(`SELECT count(*) AS n FROM ${this.table(collection)} WHERE ${where.sql}`).get(...where.params);
+    return (row as { n: number }).n;
+  }
+
+  async ensureIndexes(collection: string, indexes: readonly IndexSpec[]): Promise<void> {
+    this.table(collection);
+    const statements = indexes.map((index) => buildIndexStatement(collection, index));
+    this.db.transaction(() => {
+      for (const sql of statements) if (sql !== null) this.db.exec(sql);
+    })();
+  }
+
+  /** One synchronous transaction: the projection's changes and its checkpoint commit together or not at all. */
+  async write(ops: readonly WriteOp[], checkpoint?: Checkpoint): Promise<void> {
+    assertWriteOps(ops, checkpoint);
+    // Tables are created before the transaction: DDL rolled back with a failed batch would leave `tables` lying.
+    for (const op of ops) this.table(op.collection);
+    this.db.transaction(() => {
+      for (const op of ops) this.apply(op);
+      if (checkpoint !== undefined) {
+        this.statement(
+          `INSERT INTO ${CHECKPOINT_TABLE} (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position`,
+        ).run(checkpoint.name, checkpoint.position);
+      }
+    })();
+  }
+
+  async getCheckpoint(name: string): Promise<string | null> {
+    this.assertOpen();
+    const row = this.statement(`SELECT position FROM ${CHECKPOINT_TABLE} WHERE name = ?`).get(name) as { position: string } | undefined;
+    return row?.position ?? null;
+  }
+
+  async drop(collection: string): Promise<void> {
+    this.statement(`DELETE FROM ${this.table(collection)}`).run();
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed || !this.db.open) return false;
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.statements.clear();
+  }
+
+  private apply(op: WriteOp): void {
+    const table = tableName(op.collection);
+    switch (op.kind) {
+      case 'upsert':
+        this.statement(`INSERT INTO ${table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`).run(
+          op.doc.id,
+          JSON.stringify(op.doc),
+        );
+        return;
+      case 'patch': {
+        const patch = buildPatchExpression(op.set, op.unset);
+        if (patch === null) return;
+        this.statement(`UPDATE ${table} SET doc = ${patch.sql} WHERE id = ?`).run(...patch.params, op.id);
+        return;
+      }
+      case 'patchMany': {
+        const patch = buildPatchExpression(op.set, op.unset);
+        if (patch === null) return;
+        // One statement, so the planner uses the filter's index and each row is rewritten once.
+        const where = compileFilter(op.filter);
+        this.statement(`UPDATE ${table} SET doc = ${patch.sql} WHERE ${where.sql}`).run(...patch.params, ...where.params);
+        return;
+      }
+      case 'delete':
+        this.statement(`DELETE FROM ${table} WHERE id = ?`).run(op.id);
+        return;
+      case 'deleteMany': {
+        const where = compileFilter(op.filter);
+        this.statement(`DELETE FROM ${table} WHERE ${where.sql}`).run(...where.params);
+        return;
+      }
+      default: {
+        const unknownOp: never = op;
+        throw new TypeError(`read store: unknown write operation ${JSON.stringify(unknownOp)}`);
+      }
+    }
+  }
+
+  private table(collection: string): string {
+    this.assertOpen();
+    const table = tableName(collection);
+    if (!this.tables.has(collection)) {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID, STRICT`);
+      this.tables.add(collection);
+    }
+    return table;
+  }
+
+  /** Statement texts depend on the filter's shape only, never on values, so the cache stays small. */
+  private statement(sql: string): Statement {
+    this.assertOpen();
+    const cached = this.statements.get(sql);
+    if (cached !== undefined) {
+      this.statements.delete(sql);
+      this.statements.set(sql, cached);
+      return cached;
+    }
+    const statement = this.db.prepare(sql);
+    this.statements.set(sql, statement);
+    if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+    return statement;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('read store is closed');
+  }
+}

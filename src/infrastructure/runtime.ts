@@ -1,0 +1,24 @@
+import type { Config } from '../config/config.js';
+import type { Clock } from '../kernel/clock.js';
+import type { EventStore } from './event-store/event-store.port.js';
+import type { ReadStore } from './read-store/read-store.port.js';
+import type { Logger } from './logging/logger.js';
+import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import type { TokenKey } from '../http/token-verifier.js';
+import type { PersonalDataCipher } from './crypto/personal-data.cipher.js';
+
+/** Everything the application needs from the outside world, built once per process by a profile. */
+export interface Runtime {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly eventStore: EventStore;
+  readonly readStore: ReadStore;
+  readonly cipher: PersonalDataCipher;
+  readonly progress: ReadModelProgress;
+  readonly tokenKey: TokenKey;
+  /** Starts background roles (projector, scheduler) this process runs. */
+  start(): Promise<void>;
+  /** Stops background roles, then closes connections, in that order. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,24 @@
+import type { AgendaBackend } from 'agenda';
+import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { SqliteJobRepository } from './sqlite.job-repository.js';
+
+/**
+ * Agenda backend for the embedded profile: storage only, so Agenda polls (`processEvery`).
+ * The connection is the application's shared SQLite file, so Agenda must never close it:
+ * `ownsConnection` is false and `disconnect` leaves it open.
+ */
+export class SqliteAgendaBackend implements AgendaBackend {
+  readonly name = 'SQLite';
+  readonly ownsConnection = false;
+  readonly repository: SqliteJobRepository;
+
+  constructor(db: SqliteDatabase) {
+    this.repository = new SqliteJobRepository(db);
+  }
+
+  connect(): Promise<void> {
+    return this.repository.connect();
+  }
+
+  async disconnect(): Promise<void> {}
+}

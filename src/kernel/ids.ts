@@ -1,0 +1,25 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+export function newId(): string {
+  return randomUUID();
+}
+
+/**
+ * Event ids are derived from the command id so that a retried command (same id) proposes the
+ * same event ids; the store then recognises the retry instead of appending twice.
+ * Formatted as an RFC 9562 version-8 UUID (custom, name-based) because EventStoreDB requires UUIDs.
+ */
+export function derivedEventId(commandId: string, index: number): string {
+  const bytes = createHash('sha256').update(`${commandId}\u0000${index}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Ids become stream names and log fields; a narrow alphabet keeps them unambiguous. */
+export function isValidId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}

@@ -1,0 +1,187 @@
+import type { RecordedEvent } from '../kernel/event-envelope.js';
+import type { EncryptedValue } from '../kernel/encrypted-value.js';
+import { comparePositions } from '../kernel/position.js';
+import type { Doc, DocValue, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Projection, ReadModelView } from '../projections/projection.js';
+import { ORGANISATION_EVENT_TYPES, type OrganisationEvent } from './organisation.events.js';
+import { USER_EVENT_TYPES, type UserEvent } from '../two-factor/user.events.js';
+
+export const ORGANISATIONS = 'organisations';
+export const ORG_MEMBERS = 'org_members';
+export const USERS = 'users';
+
+export interface OrganisationDoc extends Doc {
+  name: string;
+  mode: string;
+  xeroConnected: boolean;
+  tenantId: string | null;
+  registeredAt: string;
+  modeChangedAt: string | null;
+  modeChangedBy: string | null;
+  modeChangeReason: string | null;
+}
+
+export interface TwoFactorSummary {
+  [key: string]: DocValue;
+  status: 'none' | 'pending' | 'enabled';
+  enabledSince: string | null;
+  backupCodesLeft: number;
+  lockedUntil: string | null;
+}
+
+export interface MemberDoc extends Doc {
+  orgId: string;
+  userId: string;
+  role: string;
+  joinedAt: string;
+  twoFactorEnabled: boolean;
+  twoFactor: TwoFactorSummary;
+  forgotten: boolean;
+}
+
+export interface UserDoc extends Doc {
+  /** Position of the last user event applied: guards read-modify-write changes against replays. */
+  position: string;
+  registeredAt: string;
+  /** Still encrypted with the user's data key: read models never hold personal data in the clear. */
+  email: EncryptedValue | null;
+  forgotten: boolean;
+  twoFactor: TwoFactorSummary;
+  memberships: { orgId: string; role: string }[];
+  reminders: { count: number; lastSentAt: string | null; lastCadence: string | null };
+}
+
+export function memberDocId(orgId: string, userId: string): string {
+  // '|' cannot occur in ids (see kernel/ids.ts), so the pair is unambiguous.
+  return `${orgId}|${userId}`;
+}
+
+const NO_FACTOR: TwoFactorSummary = { status: 'none', enabledSince: null, backupCodesLeft: 0, lockedUntil: null };
+
+/**
+ * Organisations, their members' compliance and users, kept in one projection so a member's 2FA
+ * status and its membership are always updated from one consistent position.
+ */
+export const directoryProjection: Projection = {
+  name: 'directory',
+  handles: [...ORGANISATION_EVENT_TYPES, ...USER_EVENT_TYPES],
+  indexes: {
+    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
+  },
+  async apply(event, view) {
+    if (event.stream.startsWith('organisation-')) return applyOrganisationEvent(event as RecordedEvent & OrganisationEvent, view);
+    if (event.stream.startsWith('user-')) return applyUserEvent(event as RecordedEvent & UserEvent, view);
+    return [];
+  },
+};
+
+async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, view: ReadModelView): Promise<WriteOp[]> {
+  const orgId = event.stream.slice('organisation-'.length);
+  const at = event.metadata.occurredAt;
+  switch (event.type) {
+    case 'OrganisationRegistered': {
+      const doc: OrganisationDoc = { id: orgId, name: event.data.name, mode: 'off', xeroConnected: false, tenantId: null, registeredAt: at, modeChangedAt: null, modeChangedBy: null, modeChangeReason: null };
+      return [{ kind: 'upsert', collection: ORGANISATIONS, doc }];
+    }
+    case 'OrgConnectedToXero':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { xeroConnected: true, tenantId: event.data.tenantId } }];
+    case 'OrgDisconnectedFromXero':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { xeroConnected: false, tenantId: null } }];
+    case 'EnforcementModeChanged':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason } }];
+    case 'MemberJoinedOrg':
+      return memberJoined(orgId, event.data.userId, event.data.role, at, view);
+    case 'MemberRoleChanged':
+      return membershipChanged(orgId, event.data.userId, event.data.to, view);
+    case 'MemberLeftOrg':
+      return membershipChanged(orgId, event.data.userId, null, view);
+    default:
+      return assertNever(event);
+  }
+}
+
+async function memberJoined(orgId: string, userId: string, role: string, at: string, view: ReadModelView): Promise<WriteOp[]> {
+  const user = await view.get<UserDoc>(USERS, userId);
+  const twoFactor = user?.twoFactor ?? NO_FACTOR;
+  const member: MemberDoc = { id: memberDocId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false };
+  return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
+}
+
+async function membershipChanged(orgId: string, userId: string, role: string | null, view: ReadModelView, known?: UserDoc | null): Promise<WriteOp[]> {
+  const user = known === undefined ? await view.get<UserDoc>(USERS, userId) : known;
+  const ops: WriteOp[] = [];
+  if (role === null) ops.push({ kind: 'delete', collection: ORG_MEMBERS, id: memberDocId(orgId, userId) });
+  else ops.push({ kind: 'patch', collection: ORG_MEMBERS, id: memberDocId(orgId, userId), set: { role } });
+  if (user) {
+    const others = user.memberships.filter((m) => m.orgId !== orgId);
+    const memberships = role === null ? others : [...others, { orgId, role }].sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
+    ops.push({ kind: 'patch', collection: USERS, id: userId, set: { memberships } });
+  }
+  return ops;
+}
+
+async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelView): Promise<WriteOp[]> {
+  const userId = event.stream.slice('user-'.length);
+  const at = event.metadata.occurredAt;
+  switch (event.type) {
+    case 'UserRegistered': {
+      const doc: UserDoc = { id: userId, position: event.position, registeredAt: at, email: event.data.email, forgotten: false, twoFactor: NO_FACTOR, memberships: [], reminders: { count: 0, lastSentAt: null, lastCadence: null } };
+      return [{ kind: 'upsert', collection: USERS, doc }];
+    }
+    case 'TwoFactorSetupStarted':
+      return twoFactorChanged(event, view, (t) => (t.status === 'enabled' ? t : { ...t, status: 'pending' }));
+    case 'TwoFactorEnabled':
+      return twoFactorChanged(event, view, () => ({ status: 'enabled', enabledSince: at, backupCodesLeft: 0, lockedUntil: null }));
+    case 'BackupCodesGenerated':
+      return twoFactorChanged(event, view, (t) => ({ ...t, backupCodesLeft: event.data.hashes.length }));
+    case 'BackupCodeUsed':
+      return twoFactorChanged(event, view, (t) => ({ ...t, backupCodesLeft: Math.max(0, t.backupCodesLeft - 1), lockedUntil: null }));
+    case 'TwoFactorVerified':
+      return twoFactorChanged(event, view, (t) => ({ ...t, lockedUntil: null }));
+    case 'TwoFactorLockedOut':
+      return twoFactorChanged(event, view, (t) => ({ ...t, lockedUntil: event.data.until }));
+    case 'TwoFactorDisabled':
+    case 'TwoFactorReset':
+      return twoFactorChanged(event, view, () => NO_FACTOR);
+    case 'UserForgotten':
+      return [
+        { kind: 'patch', collection: USERS, id: userId, set: { forgotten: true, email: null, twoFactor: NO_FACTOR } },
+        { kind: 'patchMany', collection: ORG_MEMBERS, filter: { userId }, set: { forgotten: true, twoFactorEnabled: false, twoFactor: NO_FACTOR } },
+      ];
+    case 'ReminderSent': {
+      const user = await unappliedUser(event, view);
+      if (!user) return [];
+      const reminders = { count: user.reminders.count + 1, lastSentAt: event.data.sentAt, lastCadence: event.data.cadence };
+      return [{ kind: 'patch', collection: USERS, id: userId, set: { reminders, position: event.position } }];
+    }
+    case 'TwoFactorVerificationFailed':
+      return [];
+    default:
+      return assertNever(event);
+  }
+}
+
+/**
+ * Backup-code and reminder counts depend on the previous document, so they are read-modify-write.
+ * The user document records the last applied position and is written last, so an event replayed
+ * after a crash (MongoDB has no transaction here) is recognised and not counted twice.
+ */
+async function unappliedUser(event: RecordedEvent, view: ReadModelView): Promise<UserDoc | null> {
+  const user = await view.get<UserDoc>(USERS, event.stream.slice('user-'.length));
+  if (!user || comparePositions(user.position, event.position) >= 0) return null;
+  return user;
+}
+
+async function twoFactorChanged(event: RecordedEvent, view: ReadModelView, change: (current: TwoFactorSummary) => TwoFactorSummary): Promise<WriteOp[]> {
+  const user = await unappliedUser(event, view);
+  if (!user) return [];
+  const twoFactor = change(user.twoFactor);
+  return [
+    { kind: 'patchMany', collection: ORG_MEMBERS, filter: { userId: user.id }, set: { twoFactor, twoFactorEnabled: twoFactor.status === 'enabled' } },
+    { kind: 'patch', collection: USERS, id: user.id, set: { twoFactor, position: event.position } },
+  ];
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
+}

@@ -1,0 +1,48 @@
+import type { Actor } from '../kernel/event-envelope.js';
+import type { EnforcementMode, MemberRole } from './organisation.events.js';
+
+/** The caller; the decider authorises against it and the organisation's own history. */
+interface ActorCommand {
+  readonly actor: Actor;
+}
+
+export interface RegisterOrganisation extends ActorCommand {
+  readonly type: 'RegisterOrganisation';
+  readonly orgId: string;
+  readonly name: string;
+}
+
+export interface ConnectToXero extends ActorCommand {
+  readonly type: 'ConnectToXero';
+  readonly tenantId: string;
+}
+
+export interface DisconnectFromXero extends ActorCommand {
+  readonly type: 'DisconnectFromXero';
+}
+
+export interface ChangeEnforcementMode extends ActorCommand {
+  readonly type: 'ChangeEnforcementMode';
+  readonly mode: EnforcementMode;
+  readonly reason?: string | null;
+}
+
+/** Joins the user with the role, or changes the role of an existing member. */
+export interface SetMember extends ActorCommand {
+  readonly type: 'SetMember';
+  readonly userId: string;
+  readonly role: MemberRole;
+}
+
+export interface RemoveMember extends ActorCommand {
+  readonly type: 'RemoveMember';
+  readonly userId: string;
+}
+
+export type OrganisationCommand =
+  | RegisterOrganisation
+  | ConnectToXero
+  | DisconnectFromXero
+  | ChangeEnforcementMode
+  | SetMember
+  | RemoveMember;

@@ -1,0 +1,303 @@
+import type { Decider } from '../kernel/decider.js';
+import { DomainError } from '../kernel/domain-error.js';
+import type { Actor } from '../kernel/event-envelope.js';
+import { isValidId } from '../kernel/ids.js';
+import type {
+  ChangeEnforcementMode,
+  ConnectToXero,
+  DisconnectFromXero,
+  OrganisationCommand,
+  RegisterOrganisation,
+  RemoveMember,
+  SetMember,
+} from './organisation.commands.js';
+import {
+  isEnforcementMode,
+  isMemberRole,
+  type EnforcementMode,
+  type MemberRole,
+  type OrganisationEvent,
+} from './organisation.events.js';
+
+/** The host platform's service account: the only caller trusted by token claim alone. */
+export const PLATFORM_ROLE = 'platform';
+
+/** Recorded as the reason when a Xero connection forces an organisation out of 'off'. */
+export const XERO_ENFORCEMENT_REASON = 'Connected to Xero: Xero requires two-factor authentication for every user';
+
+const MAX_NAME_LENGTH = 200;
+const MAX_REASON_LENGTH = 500;
+// Names and reasons end up in audit exports and e-mails; control characters would corrupt them.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export interface UnregisteredOrganisation {
+  readonly status: 'unregistered';
+}
+
+export interface RegisteredOrganisation {
+  readonly status: 'registered';
+  readonly orgId: string;
+  readonly name: string;
+  readonly mode: EnforcementMode;
+  readonly xero: { readonly tenantId: string } | null;
+  /** A Map, not a Record: user ids such as "constructor" must not collide with Object.prototype. */
+  readonly members: ReadonlyMap<string, MemberRole>;
+}
+
+export type OrganisationState = UnregisteredOrganisation | RegisteredOrganisation;
+
+type Decision = readonly OrganisationEvent[] | DomainError;
+
+export function organisationStream(orgId: string): string {
+  return `organisation-${orgId}`;
+}
+
+export function roleOf(state: OrganisationState, userId: string): MemberRole | null {
+  return state.status === 'registered' ? (state.members.get(userId) ?? null) : null;
+}
+
+export function isAdmin(state: OrganisationState, userId: string): boolean {
+  return roleOf(state, userId) === 'admin';
+}
+
+export function adminIds(state: OrganisationState): string[] {
+  if (state.status === 'unregistered') return [];
+  return [...state.members].filter(([, role]) => role === 'admin').map(([userId]) => userId);
+}
+
+function isPlatform(actor: Actor): boolean {
+  return actor.roles.includes(PLATFORM_ROLE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards. Authorisation runs before the existence check so that a caller who may not act on
+// organisations learns nothing about which ones exist.
+
+function requirePlatform(actor: Actor): DomainError | null {
+  if (isPlatform(actor)) return null;
+  return new DomainError('forbidden', 'platform_only', 'Only the host platform may do this');
+}
+
+// Admin rights come from this organisation's own history, never from a token claim, so they are
+// as consistent as the decision itself (the append is conditional on the revision read).
+function requireAdminOrPlatform(actor: Actor, state: OrganisationState): DomainError | null {
+  if (isPlatform(actor) || isAdmin(state, actor.id)) return null;
+  return new DomainError('forbidden', 'not_organisation_admin', 'Only an admin of this organisation may do this');
+}
+
+function notFound(): DomainError {
+  return new DomainError('not_found', 'organisation_not_found', 'No such organisation');
+}
+
+function validateId(value: unknown, code: string, what: string): DomainError | null {
+  if (typeof value === 'string' && isValidId(value)) return null;
+  return new DomainError('invalid', code, `${what} must be 1-128 letters, digits or _.:- starting with a letter or digit`);
+}
+
+function validateName(name: unknown): DomainError | null {
+  const trimmed = typeof name === 'string' ? name.trim() : '';
+  if (trimmed.length > 0 && trimmed.length <= MAX_NAME_LENGTH && !CONTROL_CHARACTERS.test(trimmed)) return null;
+  return new DomainError('invalid', 'invalid_name', `Name must be 1-${MAX_NAME_LENGTH} printable characters`);
+}
+
+/** An absent or blank reason is recorded as null; otherwise trimmed. */
+function normaliseReason(reason: unknown): string | null | DomainError {
+  if (reason === undefined || reason === null) return null;
+  const trimmed = typeof reason === 'string' ? reason.trim() : null;
+  if (trimmed === null || trimmed.length > MAX_REASON_LENGTH || CONTROL_CHARACTERS.test(trimmed)) {
+    return new DomainError('invalid', 'invalid_reason', `Reason must be at most ${MAX_REASON_LENGTH} printable characters`);
+  }
+  return trimmed.length === 0 ? null : trimmed;
+}
+
+function firstError(...checks: ReadonlyArray<() => DomainError | null>): DomainError | null {
+  for (const check of checks) {
+    const error = check();
+    if (error) return error;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+
+function register(command: RegisterOrganisation, state: OrganisationState): Decision {
+  const error = firstError(
+    () => requirePlatform(command.actor),
+    () => validateId(command.orgId, 'invalid_organisation_id', 'Organisation id'),
+    () => validateName(command.name),
+  );
+  if (error) return error;
+  if (state.status === 'registered') {
+    return new DomainError('conflict', 'organisation_already_registered', 'This organisation is already registered');
+  }
+  return [{ type: 'OrganisationRegistered', data: { orgId: command.orgId, name: command.name.trim() } }];
+}
+
+function connectToXero(command: ConnectToXero, state: OrganisationState): Decision {
+  const denied = requirePlatform(command.actor);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  const invalid = validateId(command.tenantId, 'invalid_tenant_id', 'Xero tenant id');
+  if (invalid) return invalid;
+  if (state.xero?.tenantId === command.tenantId) return [];
+  if (state.xero) {
+    return new DomainError(
+      'conflict',
+      'xero_connected_to_other_tenant',
+      'This organisation is connected to another Xero tenant; disconnect it first',
+    );
+  }
+  const connected: OrganisationEvent = { type: 'OrgConnectedToXero', data: { tenantId: command.tenantId } };
+  // Xero requires 2FA for every user of a connected organisation, so 'off' cannot survive the connection.
+  if (state.mode !== 'off') return [connected];
+  return [connected, { type: 'EnforcementModeChanged', data: { from: 'off', to: 'soft', reason: XERO_ENFORCEMENT_REASON } }];
+}
+
+function disconnectFromXero(command: DisconnectFromXero, state: OrganisationState): Decision {
+  const denied = requirePlatform(command.actor);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  // The mode stays: turning enforcement off is the admin's explicit, audited choice.
+  if (!state.xero) return [];
+  return [{ type: 'OrgDisconnectedFromXero', data: { tenantId: state.xero.tenantId } }];
+}
+
+function changeEnforcementMode(command: ChangeEnforcementMode, state: OrganisationState): Decision {
+  const denied = requireAdminOrPlatform(command.actor, state);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  if (!isEnforcementMode(command.mode)) {
+    return new DomainError('invalid', 'invalid_mode', "Mode must be 'off', 'soft' or 'hard'");
+  }
+  const reason = normaliseReason(command.reason);
+  if (reason instanceof DomainError) return reason;
+  if (command.mode === state.mode) return [];
+  if (command.mode === 'off' && state.xero) {
+    return new DomainError(
+      'conflict',
+      'xero_requires_enforcement',
+      'Two-factor enforcement cannot be turned off while the organisation is connected to Xero',
+    );
+  }
+  return [{ type: 'EnforcementModeChanged', data: { from: state.mode, to: command.mode, reason } }];
+}
+
+function wouldLoseLastAdmin(state: RegisteredOrganisation, userId: string, newRole: MemberRole | null): boolean {
+  if (state.members.get(userId) !== 'admin' || newRole === 'admin') return false;
+  return adminIds(state).length === 1;
+}
+
+function lastAdmin(): DomainError {
+  return new DomainError(
+    'conflict',
+    'last_admin',
+    'An organisation must keep at least one admin; appoint another admin first',
+  );
+}
+
+function setMember(command: SetMember, state: OrganisationState): Decision {
+  const denied = requireAdminOrPlatform(command.actor, state);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  const invalid = validateId(command.userId, 'invalid_user_id', 'User id');
+  if (invalid) return invalid;
+  if (!isMemberRole(command.role)) return new DomainError('invalid', 'invalid_role', "Role must be 'admin' or 'member'");
+  const current = state.members.get(command.userId);
+  if (current === command.role) return [];
+  if (current === undefined) return [{ type: 'MemberJoinedOrg', data: { userId: command.userId, role: command.role } }];
+  if (wouldLoseLastAdmin(state, command.userId, command.role)) return lastAdmin();
+  return [{ type: 'MemberRoleChanged', data: { userId: command.userId, from: current, to: command.role } }];
+}
+
+function removeMember(command: RemoveMember, state: OrganisationState): Decision {
+  const denied = requireAdminOrPlatform(command.actor, state);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  const invalid = validateId(command.userId, 'invalid_user_id', 'User id');
+  if (invalid) return invalid;
+  if (!state.members.has(command.userId)) {
+    return new DomainError('not_found', 'member_not_found', 'This user is not a member of the organisation');
+  }
+  if (wouldLoseLastAdmin(state, command.userId, null)) return lastAdmin();
+  return [{ type: 'MemberLeftOrg', data: { userId: command.userId } }];
+}
+
+function decide(command: OrganisationCommand, state: OrganisationState): Decision {
+  switch (command.type) {
+    case 'RegisterOrganisation':
+      return register(command, state);
+    case 'ConnectToXero':
+      return connectToXero(command, state);
+    case 'DisconnectFromXero':
+      return disconnectFromXero(command, state);
+    case 'ChangeEnforcementMode':
+      return changeEnforcementMode(command, state);
+    case 'SetMember':
+      return setMember(command, state);
+    case 'RemoveMember':
+      return removeMember(command, state);
+    default: {
+      const unknown: never = command;
+      return new DomainError('invalid', 'unknown_command', `Unknown organisation command ${String((unknown as { type?: unknown }).type)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evolution. History is the source of truth and may hold events this version did not write;
+// an event that cannot apply leaves the state as it is rather than making the history unreadable.
+
+function withMember(state: RegisteredOrganisation, userId: string, role: MemberRole | null): RegisteredOrganisation {
+  const members = new Map(state.members);
+  if (role === null) members.delete(userId);
+  else members.set(userId, role);
+  return { ...state, members };
+}
+
+function evolveRegistered(state: RegisteredOrganisation, event: OrganisationEvent): OrganisationState {
+  switch (event.type) {
+    case 'OrganisationRegistered':
+      return state;
+    case 'OrgConnectedToXero':
+      return { ...state, xero: { tenantId: event.data.tenantId } };
+    case 'OrgDisconnectedFromXero':
+      return { ...state, xero: null };
+    case 'EnforcementModeChanged':
+      return { ...state, mode: event.data.to };
+    case 'MemberJoinedOrg':
+      return withMember(state, event.data.userId, event.data.role);
+    case 'MemberRoleChanged':
+      return withMember(state, event.data.userId, event.data.to);
+    case 'MemberLeftOrg':
+      return withMember(state, event.data.userId, null);
+    default: {
+      const unknown: never = event;
+      void unknown;
+      return state;
+    }
+  }
+}
+
+function evolve(state: OrganisationState, event: OrganisationEvent): OrganisationState {
+  switch (state.status) {
+    case 'unregistered':
+      if (event.type !== 'OrganisationRegistered') return state;
+      return { status: 'registered', orgId: event.data.orgId, name: event.data.name, mode: 'off', xero: null, members: new Map() };
+    case 'registered':
+      return evolveRegistered(state, event);
+    default: {
+      const unknown: never = state;
+      void unknown;
+      return state;
+    }
+  }
+}
+
+export const initialOrganisationState: OrganisationState = { status: 'unregistered' };
+
+export const organisationDecider: Decider<OrganisationCommand, OrganisationState, OrganisationEvent> = {
+  initialState: initialOrganisationState,
+  decide,
+  evolve,
+};

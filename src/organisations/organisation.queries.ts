@@ -1,0 +1,113 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { Config } from '../config/config.js';
+import { hasRole, type Principal } from '../http/principal.js';
+import { awaitReadModels } from '../http/min-position.js';
+import { Problem } from '../http/problem.js';
+import type { Filter, ReadStore } from '../infrastructure/read-store/read-store.port.js';
+import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
+import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import { memberDocId, ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
+
+export interface OrganisationView {
+  readonly id: string;
+  readonly name: string;
+  readonly mode: string;
+  readonly xeroConnected: boolean;
+  readonly tenantId: string | null;
+  readonly registeredAt: string;
+  readonly modeLastChanged: { readonly at: string; readonly by: string; readonly reason: string | null } | null;
+  readonly members: { readonly total: number; readonly withTwoFactor: number; readonly withoutTwoFactor: number };
+}
+
+export interface MemberView {
+  readonly userId: string;
+  readonly role: string;
+  readonly joinedAt: string;
+  readonly forgotten: boolean;
+  readonly twoFactor: MemberDoc['twoFactor'];
+}
+
+export interface MembersPage {
+  readonly items: MemberView[];
+  readonly nextCursor: string | null;
+}
+
+export class OrganisationViewQuery extends Query<OrganisationView> {
+  constructor(readonly principal: Principal, readonly orgId: string, readonly minPosition: string | undefined) {
+    super();
+  }
+}
+
+export class OrganisationMembersQuery extends Query<MembersPage> {
+  constructor(
+    readonly principal: Principal,
+    readonly orgId: string,
+    readonly minPosition: string | undefined,
+    readonly twoFactor: 'enabled' | 'disabled' | null,
+    readonly cursor: string | null,
+    readonly limit: number,
+  ) {
+    super();
+  }
+}
+
+/** Compliance views are for support, the platform and the organisation's own admins. */
+async function loadVisibleOrganisation(store: ReadStore, principal: Principal, orgId: string): Promise<OrganisationDoc> {
+  const staff = hasRole(principal, 'support', 'platform');
+  if (!staff) {
+    const membership = await store.get<MemberDoc>(ORG_MEMBERS, memberDocId(orgId, principal.id));
+    if (membership?.role !== 'admin') throw new Problem(403, 'forbidden', 'Only support staff, the platform and this organisation\'s admins may view it.');
+  }
+  const org = await store.get<OrganisationDoc>(ORGANISATIONS, orgId);
+  if (!org) throw new Problem(404, 'organisation_not_found', 'No organisation with this id is registered.');
+  return org;
+}
+
+@QueryHandler(OrganisationViewQuery)
+export class OrganisationViewHandler implements IQueryHandler<OrganisationViewQuery> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async execute(query: OrganisationViewQuery): Promise<OrganisationView> {
+    await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
+    const org = await loadVisibleOrganisation(this.store, query.principal, query.orgId);
+    const [total, withTwoFactor] = await Promise.all([
+      this.store.count(ORG_MEMBERS, { orgId: org.id }),
+      this.store.count(ORG_MEMBERS, { orgId: org.id, twoFactorEnabled: true }),
+    ]);
+    return {
+      id: org.id,
+      name: org.name,
+      mode: org.mode,
+      xeroConnected: org.xeroConnected,
+      tenantId: org.tenantId,
+      registeredAt: org.registeredAt,
+      modeLastChanged: org.modeChangedAt && org.modeChangedBy ? { at: org.modeChangedAt, by: org.modeChangedBy, reason: org.modeChangeReason } : null,
+      members: { total, withTwoFactor, withoutTwoFactor: total - withTwoFactor },
+    };
+  }
+}
+
+@QueryHandler(OrganisationMembersQuery)
+export class OrganisationMembersHandler implements IQueryHandler<OrganisationMembersQuery> {
+  constructor(
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async execute(query: OrganisationMembersQuery): Promise<MembersPage> {
+    await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
+    await loadVisibleOrganisation(this.store, query.principal, query.orgId);
+    const filter: Filter = query.twoFactor === null ? { orgId: query.orgId } : { orgId: query.orgId, twoFactorEnabled: query.twoFactor === 'enabled' };
+    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    return {
+      items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor })),
+      nextCursor: page.nextCursor,
+    };
+  }
+}

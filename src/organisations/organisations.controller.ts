@@ -1,0 +1,116 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../kernel/clock.js';
+import { newId } from '../kernel/ids.js';
+import { CLOCK } from '../infrastructure/runtime.tokens.js';
+import { CurrentPrincipal } from '../http/current-principal.decorator.js';
+import { commandAnswer, commandContext, type CommandAnswer } from '../http/command-context.js';
+import { idField } from '../http/id-param.js';
+import { minPositionField } from '../http/min-position.js';
+import type { Principal } from '../http/principal.js';
+import { parseInput } from '../http/validation.js';
+import { ENFORCEMENT_MODES, MEMBER_ROLES } from './organisation.events.js';
+import type { OrganisationCommand } from './organisation.commands.js';
+import { OrganisationCommandMessage } from './organisation.command-message.js';
+import { OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const registerBody = z.object({ id: idField.optional(), name: text(200) }).strict();
+const xeroBody = z.object({ tenantId: text(100) }).strict();
+const enforcementBody = z.object({ mode: z.enum(ENFORCEMENT_MODES), reason: text(500).optional() }).strict();
+const memberBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict();
+const orgPath = z.object({ orgId: idField });
+const memberPath = z.object({ orgId: idField, userId: idField });
+const viewQuery = z.object({ minPosition: minPositionField }).strict();
+const membersQuery = z
+  .object({
+    twoFactor: z.enum(['enabled', 'disabled']).optional(),
+    cursor: z.string().max(1000).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    minPosition: minPositionField,
+  })
+  .strict();
+
+@ApiTags('organisations')
+@Controller('v1/organisations')
+export class OrganisationsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiBody({ schema: z.toJSONSchema(registerBody) as object })
+  async register(@Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { id: string }> {
+    const input = parseInput(registerBody, body, 'body');
+    const orgId = input.id ?? newId();
+    const answer = await this.send(request, principal, orgId, (actor) => ({ type: 'RegisterOrganisation', orgId, name: input.name, actor }));
+    return { id: orgId, ...answer };
+  }
+
+  @Put(':orgId/xero-connection')
+  @ApiBody({ schema: z.toJSONSchema(xeroBody) as object })
+  async connectXero(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const { tenantId } = parseInput(xeroBody, body, 'body');
+    return this.send(request, principal, orgId, (actor) => ({ type: 'ConnectToXero', tenantId, actor }));
+  }
+
+  @Delete(':orgId/xero-connection')
+  async disconnectXero(@Param() params: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    return this.send(request, principal, orgId, (actor) => ({ type: 'DisconnectFromXero', actor }));
+  }
+
+  @Put(':orgId/enforcement')
+  @ApiBody({ schema: z.toJSONSchema(enforcementBody) as object })
+  async changeEnforcement(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const { mode, reason } = parseInput(enforcementBody, body, 'body');
+    return this.send(request, principal, orgId, (actor) => ({ type: 'ChangeEnforcementMode', mode, reason: reason ?? null, actor }));
+  }
+
+  @Put(':orgId/members/:userId')
+  @ApiBody({ schema: z.toJSONSchema(memberBody) as object })
+  async setMember(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { orgId, userId } = parseInput(memberPath, params, 'path');
+    const { role } = parseInput(memberBody, body, 'body');
+    return this.send(request, principal, orgId, (actor) => ({ type: 'SetMember', userId, role, actor }));
+  }
+
+  @Delete(':orgId/members/:userId')
+  async removeMember(@Param() params: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { orgId, userId } = parseInput(memberPath, params, 'path');
+    return this.send(request, principal, orgId, (actor) => ({ type: 'RemoveMember', userId, actor }));
+  }
+
+  @Get(':orgId')
+  async view(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<OrganisationView> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const { minPosition } = parseInput(viewQuery, query, 'query');
+    return this.queries.execute(new OrganisationViewQuery(principal, orgId, minPosition));
+  }
+
+  @Get(':orgId/members')
+  async members(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<MembersPage> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const input = parseInput(membersQuery, query, 'query');
+    return this.queries.execute(new OrganisationMembersQuery(principal, orgId, input.minPosition, input.twoFactor ?? null, input.cursor ?? null, input.limit));
+  }
+
+  private async send(
+    request: FastifyRequest,
+    principal: Principal,
+    orgId: string,
+    build: (actor: OrganisationCommand['actor']) => OrganisationCommand,
+  ): Promise<CommandAnswer> {
+    const context = commandContext(request, principal, this.clock);
+    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, build(context.actor), context));
+    return commandAnswer(outcome);
+  }
+}

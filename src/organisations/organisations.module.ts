@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { OrganisationCommandHandler } from './organisation.command-handler.js';
+import { OrganisationMembersHandler, OrganisationViewHandler } from './organisation.queries.js';
+import { OrganisationsController } from './organisations.controller.js';
+
+@Module({
+  controllers: [OrganisationsController],
+  providers: [OrganisationCommandHandler, OrganisationViewHandler, OrganisationMembersHandler],
+})
+export class OrganisationsModule {}

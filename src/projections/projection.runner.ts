@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import type { RecordedEvent } from '../kernel/event-envelope.js';
+import { comparePositions } from '../kernel/position.js';
+import type { EventStore, Subscription } from '../infrastructure/event-store/event-store.port.js';
+import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
+import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Projection } from './projection.js';
+import type { ReadModelProgress } from './read-model-progress.js';
+
+const IDLE_CHECKPOINT_DELAY_MS = 50;
+
+/**
+ * Runs each projection on its own durable subscription, so one failing projection is retried
+ * without holding the others back. A projection's writes and its checkpoint are committed in one
+ * unit; positions of events it does not handle are checkpointed lazily once it is idle.
+ */
+export class ProjectionRunner implements ReadModelProgress {
+  private readonly reached = new Map<string, string | null>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly progress = new EventEmitter();
+  private started = false;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly readStore: ReadStore,
+    private readonly projections: readonly Projection[],
+    private readonly logger: Logger,
+  ) {
+    this.progress.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    for (const projection of this.projections) {
+      for (const [collection, indexes] of Object.entries(projection.indexes)) {
+        await this.readStore.ensureIndexes(collection, indexes);
+      }
+      const checkpoint = await this.readStore.getCheckpoint(projection.name);
+      this.reached.set(projection.name, checkpoint);
+      this.subscriptions.push(
+        this.events.subscribe((event) => this.handle(projection, event), {
+          ...(checkpoint ? { after: checkpoint } : {}),
+          onError: (error) => this.logger.error({ projection: projection.name, err: errorName(error) }, 'projection failed; retrying'),
+        }),
+      );
+    }
+    this.started = true;
+  }
+
+  isRunning(): boolean {
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
+    await Promise.all(this.projections.map((p) => this.flushIdleCheckpoint(p.name)));
+    this.started = false;
+  }
+
+  /** The lowest position every projection has reached, or null before any event. */
+  position(): string | null {
+    let lowest: string | null = null;
+    for (const position of this.reached.values()) {
+      if (position === null) return null;
+      if (lowest === null || comparePositions(position, lowest) < 0) lowest = position;
+    }
+    return lowest;
+  }
+
+  hasReached(position: string): boolean {
+    const current = this.position();
+    return current !== null && comparePositions(current, position) >= 0;
+  }
+
+  /** Read-your-writes: resolves true once every projection has reached the position. */
+  async waitFor(position: string, timeoutMs: number): Promise<boolean> {
+    if (this.hasReached(position)) return true;
+    return new Promise((resolve) => {
+      const onProgress = (): void => {
+        if (!this.hasReached(position)) return;
+        cleanup();
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        resolve(this.hasReached(position));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.progress.off('progress', onProgress);
+      };
+      this.progress.on('progress', onProgress);
+    });
+  }
+
+  private async handle(projection: Projection, event: RecordedEvent): Promise<void> {
+    if (projection.handles.includes(event.type)) {
+      const ops = await projection.apply(event, this.readStore);
+      await this.readStore.write(ops, { name: projection.name, position: event.position });
+    } else {
+      this.scheduleIdleCheckpoint(projection.name);
+    }
+    this.reached.set(projection.name, event.position);
+    this.progress.emit('progress');
+  }
+
+  private scheduleIdleCheckpoint(name: string): void {
+    const existing = this.idleTimers.get(name);
+    if (existing) existing.refresh();
+    else this.idleTimers.set(name, setTimeout(() => void this.flushIdleCheckpoint(name), IDLE_CHECKPOINT_DELAY_MS));
+  }
+
+  private async flushIdleCheckpoint(name: string): Promise<void> {
+    this.idleTimers.delete(name);
+    const position = this.reached.get(name);
+    if (!position) return;
+    try {
+      await this.readStore.write([], { name, position });
+    } catch (error) {
+      this.logger.warn({ projection: name, err: errorName(error) }, 'idle checkpoint not stored; will catch up on restart');
+    }
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+}

@@ -1,0 +1,19 @@
+import type { RecordedEvent } from '../kernel/event-envelope.js';
+import type { Doc, Filter, FindOptions, IndexSpec, Page, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+
+/** What a projection may read while deciding its writes: committed read models only. */
+export interface ReadModelView {
+  get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>>;
+}
+
+/**
+ * A projection turns one event into idempotent read-model writes. It never writes by itself:
+ * the runner commits its writes together with its checkpoint.
+ */
+export interface Projection {
+  readonly name: string;
+  readonly handles: readonly string[];
+  readonly indexes: Readonly<Record<string, readonly IndexSpec[]>>;
+  apply(event: RecordedEvent, view: ReadModelView): Promise<readonly WriteOp[]>;
+}

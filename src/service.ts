@@ -1,0 +1,47 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Config } from './config/config.js';
+import { createHttpApp, listen } from './http/http-app.js';
+import { buildRuntime, type RuntimeOptions } from './infrastructure/runtime.factory.js';
+import type { Runtime } from './infrastructure/runtime.js';
+import { directoryProjection } from './organisations/directory.projection.js';
+import { OrganisationsModule } from './organisations/organisations.module.js';
+import type { Projection } from './projections/projection.js';
+import { UsersModule } from './two-factor/users.module.js';
+
+export const PROJECTIONS: readonly Projection[] = [directoryProjection];
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule];
+
+export interface RunningService {
+  readonly runtime: Runtime;
+  readonly app: NestFastifyApplication | null;
+  /** Base URL when this process serves HTTP (role `api`), else null. */
+  readonly url: string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts the roles this process runs; the same function serves `npm start` and every HTTP test. */
+export async function startService(config: Config, options: Omit<RuntimeOptions, 'projections'> = {}): Promise<RunningService> {
+  const runtime = await buildRuntime(config, { ...options, projections: PROJECTIONS });
+  await runtime.start();
+  let app: NestFastifyApplication | null = null;
+  let url: string | null = null;
+  try {
+    if (config.ROLES.includes('api')) {
+      app = await createHttpApp(runtime, FEATURES.map((module): DynamicModule => ({ module })));
+      url = await listen(app, config.HOST, config.PORT);
+    }
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  return {
+    runtime,
+    app,
+    url,
+    async stop() {
+      await app?.close();
+      await runtime.close();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { EventIdConflictError, SqliteEventStore } from '../../src/infrastructure/event-store/sqlite.event-store.js';
+import type { EventStore } from '../../src/infrastructure/event-store/event-store.port.js';
+import { openSqlite } from '../../src/infrastructure/sqlite/sqlite.database.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { eventStoreContract, expectValidChain, newEvent, type EventStoreFixture } from './event-store.contract.js';
+
+const FAST = { pollIntervalMs: 50, retry: { initialMs: 5, maxMs: 20 } } as const;
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface SqliteFixture extends EventStoreFixture {
+  readonly path: string;
+  reopen(): Promise<EventStore>;
+}
+
+async function sqliteFixture(): Promise<SqliteFixture> {
+  const dir = makeTempDir('tfe-events-');
+  const path = join(dir.path, 'store.sqlite');
+  let db = openSqlite(path);
+  let store = new SqliteEventStore(db, FAST);
+  return {
+    path,
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      db.close();
+      db = openSqlite(path);
+      store = new SqliteEventStore(db, FAST);
+      return store;
+    },
+    async dispose() {
+      await store.close();
+      db.close();
+      dir.remove();
+    },
+  };
+}
+
+eventStoreContract('SQLite', sqliteFixture);
+
+describe('SqliteEventStore specifics', () => {
+  let fixture: SqliteFixture;
+  beforeEach(async () => {
+    fixture = await sqliteFixture();
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+  });
+
+  it('has no head position and nothing to read when empty', async () => {
+    expect(await fixture.store.headPosition()).toBeNull();
+    expect(await fixture.store.readAll()).toEqual([]);
+  });
+
+  it('refuses an event id already stored in another stream, and appends nothing', async () => {
+    const event = newEvent('A');
+    await fixture.store.append('stream-one', [event], 'no_stream');
+
+    await expect(fixture.store.append('stream-two', [event], 'any')).rejects.toBeInstanceOf(EventIdConflictError);
+    await expect(fixture.store.append('stream-two', [newEvent('B'), event], 'any')).rejects.toBeInstanceOf(
+      EventIdConflictError,
+    );
+    expect(await fixture.store.readStream('stream-two')).toEqual([]);
+  });
+
+  it('refuses a retry that only partly matches what was stored', async () => {
+    const [a, b] = [newEvent('A'), newEvent('B')];
+    await fixture.store.append('stream-one', [a, b], 'no_stream');
+
+    await expect(fixture.store.append('stream-one', [a, newEvent('C')], 'no_stream')).rejects.toBeInstanceOf(
+      EventIdConflictError,
+    );
+    await expect(fixture.store.append('stream-one', [a, b, newEvent('C')], 'no_stream')).rejects.toBeInstanceOf(
+      EventIdConflictError,
+    );
+    expect(await fixture.store.readStream('stream-one')).toHaveLength(2);
+  });
+
+  it('delivers to a live subscription what another connection to the same file appended', async () => {
+    const delivered: string[] = [];
+    const subscription = fixture.store.subscribe(async (event) => {
+      delivered.push(event.metadata.eventId);
+    });
+    const otherDb = openSqlite(fixture.path);
+    const otherProcess = new SqliteEventStore(otherDb, FAST);
+    try {
+      const local = newEvent('Local');
+      await fixture.store.append('here', [local], 'no_stream');
+      await waitUntil(() => delivered.length === 1);
+      // The delivery loop runs on microtasks only, so after a few event-loop turns it is caught up
+      // and asleep; the other store cannot wake it, only the poll can find the new row.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const remote = newEvent('FromElsewhere');
+      await otherProcess.append('elsewhere', [remote], 'no_stream');
+      await waitUntil(() => delivered.length === 2);
+      expect(delivered).toEqual([local.metadata.eventId, remote.metadata.eventId]);
+    } finally {
+      await subscription.stop();
+      await otherProcess.close();
+      otherDb.close();
+    }
+  });
+
+  it('keeps every acknowledged append when the writing process is killed with SIGKILL', async () => {
+    const acknowledged = await appendInChildUntilKilled(fixture.path, 40);
+
+    const reopened = await fixture.reopen();
+    for (const ack of acknowledged) {
+      const [stored] = await reopened.readStream(ack.stream, { fromRevision: ack.revision, limit: 1 });
+      expect(stored).toMatchObject({ revision: ack.revision, position: ack.position, metadata: { eventId: ack.eventId } });
+    }
+    for (const stream of new Set(acknowledged.map((ack) => ack.stream))) {
+      const events = await reopened.readStream(stream);
+      expectValidChain(events);
+      const result = await reopened.append(stream, [newEvent('AfterCrash')], events.at(-1)!.revision);
+      expect(result.nextRevision).toBe(events.length);
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 400 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 25));
+}
+
+interface Acknowledgement {
+  readonly stream: string;
+  readonly eventId: string;
+  readonly revision: number;
+  readonly position: string;
+}
+
+/**
+ * A child node process appends through the real adapter (transpiled on the fly, since there is no
+ * build step in tests) and prints each acknowledged append; the parent kills it mid-stream.
+ */
+async function appendInChildUntilKilled(databasePath: string, acknowledgementsBeforeKill: number): Promise<Acknowledgement[]> {
+  const workDir = makeTempDir('tfe-child-');
+  try {
+    const script = join(workDir.path, 'append-until-killed.mjs');
+    writeFileSync(script, CHILD_SCRIPT);
+    const child = spawn(process.execPath, [script, PROJECT_ROOT, workDir.path, databasePath, randomUUID()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const acknowledged: Acknowledgement[] = [];
+    for await (const line of createInterface({ input: child.stdout })) {
+      acknowledged.push(JSON.parse(line) as Acknowledgement);
+      if (acknowledged.length === acknowledgementsBeforeKill) child.kill('SIGKILL');
+    }
+    await exited;
+    if (acknowledged.length < acknowledgementsBeforeKill) throw new Error(`child failed early: ${stderr}`);
+    expect(child.signalCode).toBe('SIGKILL');
+    return acknowledged;
+  } finally {
+    workDir.remove();
+  }
+}
+
+const CHILD_SCRIPT = String.raw`
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [root, outDir, databasePath, runId] = process.argv.slice(2);
+const requireFromRoot = createRequire(join(root, 'package.json'));
+const ts = requireFromRoot('typescript');
+writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
+// Packages resolve from the project, not from this temp dir: bare specifiers become file URLs.
+const toProjectPackage = (code) =>
+  code.replace(/from '([^.'][^']*)'/g, (whole, name) =>
+    name.startsWith('node:') ? whole : "from '" + pathToFileURL(requireFromRoot.resolve(name)).href + "'");
+
+const transpiled = new Set();
+function transpile(file) {
+  if (transpiled.has(file)) return;
+  transpiled.add(file);
+  const source = readFileSync(file, 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, useDefineForClassFields: true },
+  });
+  const target = join(outDir, relative(root, file)).replace(/\.ts$/, '.js');
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, toProjectPackage(outputText));
+  for (const match of source.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) transpile(resolve(dirname(file), match[1] + '.ts'));
+}
+transpile(join(root, 'src/infrastructure/event-store/sqlite.event-store.ts'));
+transpile(join(root, 'src/infrastructure/sqlite/sqlite.database.ts'));
+
+const load = (path) => import(pathToFileURL(join(outDir, path)).href);
+const { SqliteEventStore } = await load('src/infrastructure/event-store/sqlite.event-store.js');
+const { openSqlite } = await load('src/infrastructure/sqlite/sqlite.database.js');
+const store = new SqliteEventStore(openSqlite(databasePath));
+
+// Bounded: the parent kills this process long before the loop could end.
+for (let i = 0; i < 100000; i++) {
+  const stream = 'durable-' + runId + '-' + (i % 3);
+  const eventId = crypto.randomUUID();
+  const result = await store.append(stream, [{
+    type: 'DurabilityProbe',
+    data: { i },
+    metadata: { eventId, occurredAt: new Date(0).toISOString(), actor: { id: 'child', roles: [] },
+      correlationId: eventId, causationId: eventId, schemaVersion: 1 },
+  }], 'any');
+  process.stdout.write(JSON.stringify({ stream, eventId, revision: result.nextRevision, position: result.position }) + '\n');
+}
+`;

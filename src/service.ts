@@ -7,10 +7,12 @@ import type { Runtime } from './infrastructure/runtime.js';
 import { directoryProjection } from './organisations/directory.projection.js';
 import { OrganisationsModule } from './organisations/organisations.module.js';
 import type { Projection } from './projections/projection.js';
+import { EnforcementModule } from './enforcement/enforcement.module.js';
+import { enforcementProjection } from './enforcement/enforcement.projection.js';
 import { UsersModule } from './two-factor/users.module.js';
 
-export const PROJECTIONS: readonly Projection[] = [directoryProjection];
-const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule];
+export const PROJECTIONS: readonly Projection[] = [directoryProjection, enforcementProjection];
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule];
 
 export interface RunningService {
   readonly runtime: Runtime;

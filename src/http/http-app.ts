@@ -7,6 +7,7 @@ import { AppModule } from '../app.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import type { Runtime } from '../infrastructure/runtime.js';
 import { NestLoggerBridge } from './nest-logger.bridge.js';
+import { mountSwaggerUi } from './api-docs.js';
 
 export interface HttpApp {
   readonly app: NestFastifyApplication;
@@ -65,5 +66,6 @@ function mountOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs/openapi.json' });
+  mountSwaggerUi(app.getHttpAdapter().getInstance());
 }

@@ -221,14 +221,15 @@ export class EsdbEventStore implements EventStore {
 
   async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     assertAppendable(events, expected);
+    const pinnedByCaller = expected === 'no_stream' || typeof expected === 'number';
     for (let attempt = 1; ; attempt++) {
       const anchor = await this.anchor(stream, events, expected);
       if (anchor.kind === 'retried') return anchor.result;
+      const expectedRevision = pinnedByCaller ? toEsdbExpectedRevision(expected) : pinnedRevision(anchor.current);
       try {
-        return await this.appendAt(stream, events, anchor.current, anchor.prevHash);
+        return await this.appendAt(stream, events, anchor, expectedRevision);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        const pinnedByCaller = expected === 'no_stream' || typeof expected === 'number';
         if (pinnedByCaller || attempt >= MAX_PINNED_ATTEMPTS) throw toWrongExpectedRevisionError(error, expected);
       }
     }
@@ -334,14 +335,19 @@ export class EsdbEventStore implements EventStore {
     return { kind: 'append', current: last.revision, prevHash: last.metadata.hash };
   }
 
-  private async appendAt(stream: string, events: readonly NewEvent[], current: number, prevHash: string): Promise<AppendResult> {
-    let hash = prevHash;
+  private async appendAt(
+    stream: string,
+    events: readonly NewEvent[],
+    anchor: { readonly current: number; readonly prevHash: string },
+    expectedRevision: AppendExpectedRevision,
+  ): Promise<AppendResult> {
+    let hash = anchor.prevHash;
     const data = events.map((event, index) => {
-      const metadata = chainedMetadata(stream, current + 1 + index, event, hash);
+      const metadata = chainedMetadata(stream, anchor.current + 1 + index, event, hash);
       hash = metadata.hash;
       return toEsdbEventData(event, metadata);
     });
-    const result = await this.client.appendToStream(stream, data, { expectedRevision: pinnedRevision(current) });
+    const result = await this.client.appendToStream(stream, data, { expectedRevision });
     const nextRevision = Number(result.nextExpectedRevision);
     // A multi-event write reports its commit position, and an idempotent one none at all; the
     // port promises the last event's own position, which read-your-writes compares against.

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { RecordedEvent } from '../kernel/event-envelope.js';
+import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Projection, ReadModelView } from '../projections/projection.js';
+import type { OrganisationEvent } from '../organisations/organisation.events.js';
+import type { UserEvent } from '../two-factor/user.events.js';
+import type { MembershipPolicy, Mode } from './enforcement.decision.js';
+
+export const ENFORCEMENT = 'enforcement';
+export const ENFORCEMENT_ORGS = 'enforcement_orgs';
+export const ENFORCEMENT_MEMBERS = 'enforcement_members';
+
+/** Everything one decision needs, in one document fetched by the user id. */
+export interface EnforcementDoc extends Doc {
+  twoFactorEnabled: boolean;
+  forgotten: boolean;
+  /** Keyed by membershipKey(orgId): org ids may hold characters that field paths may not. */
+  orgs: { [key: string]: MembershipPolicy & { [key: string]: string | boolean } };
+}
+
+interface OrgPolicyDoc extends Doc {
+  mode: Mode;
+  xeroConnected: boolean;
+}
+
+interface MemberIndexDoc extends Doc {
+  orgId: string;
+  userId: string;
+}
+
+export function membershipKey(orgId: string): string {
+  return `o${createHash('sha256').update(orgId).digest('hex').slice(0, 40)}`;
+}
+
+const MEMBER_PAGE = 1000;
+
+/**
+ * Per-user enforcement documents. Policy changes fan out to every member at projection time so
+ * that the hot path (GET /v1/enforcement/:userId) is a single lookup by id.
+ */
+export const enforcementProjection: Projection = {
+  name: 'enforcement',
+  handles: [
+    'OrganisationRegistered', 'OrgConnectedToXero', 'OrgDisconnectedFromXero', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
+    'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten',
+  ],
+  indexes: { [ENFORCEMENT_MEMBERS]: [{ fields: ['orgId'] }] },
+  async apply(event, view) {
+    if (event.stream.startsWith('organisation-')) return organisationChanged(event as RecordedEvent & OrganisationEvent, view);
+    if (event.stream.startsWith('user-')) return userChanged(event as RecordedEvent & UserEvent);
+    return [];
+  },
+};
+
+async function organisationChanged(event: RecordedEvent & OrganisationEvent, view: ReadModelView): Promise<WriteOp[]> {
+  const orgId = event.stream.slice('organisation-'.length);
+  const key = membershipKey(orgId);
+  switch (event.type) {
+    case 'OrganisationRegistered':
+      return [{ kind: 'upsert', collection: ENFORCEMENT_ORGS, doc: { id: orgId, mode: 'off', xeroConnected: false } }];
+    case 'OrgConnectedToXero':
+    case 'OrgDisconnectedFromXero': {
+      const xeroConnected = event.type === 'OrgConnectedToXero';
+      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set: { xeroConnected } }, ...(await fanOut(orgId, view, { [`orgs.${key}.xeroConnected`]: xeroConnected }))];
+    }
+    case 'EnforcementModeChanged':
+      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set: { mode: event.data.to } }, ...(await fanOut(orgId, view, { [`orgs.${key}.mode`]: event.data.to }))];
+    case 'MemberJoinedOrg': {
+      const org = await view.get<OrgPolicyDoc>(ENFORCEMENT_ORGS, orgId);
+      const userId = event.data.userId;
+      const policy = { orgId, mode: org?.mode ?? 'off', xeroConnected: org?.xeroConnected ?? false };
+      return [
+        { kind: 'upsert', collection: ENFORCEMENT_MEMBERS, doc: { id: `${orgId}|${userId}`, orgId, userId } },
+        { kind: 'patch', collection: ENFORCEMENT, id: userId, set: { [`orgs.${key}`]: policy } },
+      ];
+    }
+    case 'MemberLeftOrg':
+      return [
+        { kind: 'delete', collection: ENFORCEMENT_MEMBERS, id: `${orgId}|${event.data.userId}` },
+        { kind: 'patch', collection: ENFORCEMENT, id: event.data.userId, unset: [`orgs.${key}`] },
+      ];
+    case 'MemberRoleChanged':
+      return [];
+    default:
+      return assertNever(event);
+  }
+}
+
+/** One patch per member; pages keep memory flat for very large organisations. */
+async function fanOut(orgId: string, view: ReadModelView, set: Record<string, string | boolean>): Promise<WriteOp[]> {
+  const ops: WriteOp[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: MemberIndexDoc[]; nextCursor: string | null } = await view.find<MemberIndexDoc>(ENFORCEMENT_MEMBERS, { orgId }, { limit: MEMBER_PAGE, ...(cursor ? { cursor } : {}) });
+    for (const member of page.items) ops.push({ kind: 'patch', collection: ENFORCEMENT, id: member.userId, set });
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ops;
+}
+
+function userChanged(event: RecordedEvent & UserEvent): WriteOp[] {
+  const userId = event.stream.slice('user-'.length);
+  switch (event.type) {
+    case 'UserRegistered':
+      return [{ kind: 'upsert', collection: ENFORCEMENT, doc: { id: userId, twoFactorEnabled: false, forgotten: false, orgs: {} } }];
+    case 'TwoFactorEnabled':
+      return [{ kind: 'patch', collection: ENFORCEMENT, id: userId, set: { twoFactorEnabled: true } }];
+    case 'TwoFactorDisabled':
+    case 'TwoFactorReset':
+      return [{ kind: 'patch', collection: ENFORCEMENT, id: userId, set: { twoFactorEnabled: false } }];
+    case 'UserForgotten':
+      return [{ kind: 'patch', collection: ENFORCEMENT, id: userId, set: { twoFactorEnabled: false, forgotten: true } }];
+    default:
+      return [];
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
+}

@@ -9,4 +9,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
+  // Agenda 6.2.6 leaves one lock-check timer (lockLifetime / 2) pending after each job run, which
+  // agenda.stop()/drain() do not clear; without forceExit a worker lingers until it fires.
+  forceExit: true,
 };

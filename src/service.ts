@@ -2,7 +2,10 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Config } from './config/config.js';
 import { createHttpApp, listen } from './http/http-app.js';
-import { buildRuntime, type RuntimeOptions } from './infrastructure/runtime.factory.js';
+import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './infrastructure/runtime.factory.js';
+import { reminderSaga } from './reminders/reminder.saga.js';
+import { reminderHistoryProjection } from './reminders/reminder-history.projection.js';
+import { RemindersModule } from './reminders/reminders.module.js';
 import type { Runtime } from './infrastructure/runtime.js';
 import { directoryProjection } from './organisations/directory.projection.js';
 import { OrganisationsModule } from './organisations/organisations.module.js';
@@ -11,8 +14,10 @@ import { EnforcementModule } from './enforcement/enforcement.module.js';
 import { enforcementProjection } from './enforcement/enforcement.projection.js';
 import { UsersModule } from './two-factor/users.module.js';
 
-export const PROJECTIONS: readonly Projection[] = [directoryProjection, enforcementProjection];
-const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule];
+export function projections(deps: ProjectionDependencies): readonly Projection[] {
+  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
+}
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule];
 
 export interface RunningService {
   readonly runtime: Runtime;
@@ -24,7 +29,7 @@ export interface RunningService {
 
 /** Starts the roles this process runs; the same function serves `npm start` and every HTTP test. */
 export async function startService(config: Config, options: Omit<RuntimeOptions, 'projections'> = {}): Promise<RunningService> {
-  const runtime = await buildRuntime(config, { ...options, projections: PROJECTIONS });
+  const runtime = await buildRuntime(config, { ...options, projections });
   await runtime.start();
   let app: NestFastifyApplication | null = null;
   let url: string | null = null;

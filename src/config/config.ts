@@ -1,3 +1,4 @@
+import humanIntervalToMs from 'human-interval';
 import { z } from 'zod';
 
 /**
@@ -7,9 +8,15 @@ import { z } from 'zod';
 const roles = ['api', 'projector', 'scheduler'] as const;
 export type ProcessRole = (typeof roles)[number];
 
+/**
+ * Human intervals as Agenda reads them (the human-interval package), converted to milliseconds
+ * once here. Millisecond units are refused: human-interval reads "100 milliseconds" as 100 s.
+ */
 const humanInterval = z
   .string()
-  .regex(/^\d+(\.\d+)?\s*(milliseconds?|ms|seconds?|minutes?|hours?|days?|weeks?)$/i, 'a human interval such as "1 week" or "3 seconds"');
+  .regex(/^\d+(\.\d+)?\s*(seconds?|minutes?|hours?|days?|weeks?)$/i, 'a human interval such as "1 week", "3 seconds" or "0.5 seconds"')
+  .transform((text) => humanIntervalToMs(text))
+  .pipe(z.number().positive('a positive interval').max(366 * 86_400_000));
 
 const url = z.string().url();
 
@@ -26,9 +33,9 @@ const schema = z
     MAIL_FROM: z.string().min(3).default('Security <security@example.com>'),
     APP_BASE_URL: url.default('http://localhost:3000'),
     ENFORCEMENT_PAGE_URL: url.default('http://localhost:3000/settings/two-factor'),
-    REMINDER_SOFT_EVERY: humanInterval.default('1 week'),
-    REMINDER_HARD_EVERY: humanInterval.default('1 day'),
-    SCHEDULER_PROCESS_EVERY: humanInterval.default('5 seconds'),
+    REMINDER_SOFT_EVERY: humanInterval.prefault('1 week'),
+    REMINDER_HARD_EVERY: humanInterval.prefault('1 day'),
+    SCHEDULER_PROCESS_EVERY: humanInterval.prefault('5 seconds'),
     AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     AUTH_JWKS_URL: url.optional(),
     AUTH_ISSUER: z.string().min(1).optional(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { CommandContext } from '../kernel/command-handling.js';
 import type { Clock } from '../kernel/clock.js';
@@ -8,10 +9,14 @@ import { Problem } from './problem.js';
 
 /**
  * A client retrying after a timeout sends the same Idempotency-Key; it becomes the command id, so
- * the retry proposes the same event ids and is answered with the first attempt's result.
+ * the retry proposes the same event ids and is answered with the first attempt's result. The key
+ * is bound to the caller (and the route) so nobody can replay someone else's key to learn the
+ * answer of a command they were not allowed to send.
  */
 export function commandContext(request: FastifyRequest, principal: Principal, clock: Clock): CommandContext {
-  const commandId = optionalIdHeader(request, 'idempotency-key') ?? newId();
+  const key = optionalIdHeader(request, 'idempotency-key');
+  const route = `${request.method} ${request.url.split('?')[0]}`;
+  const commandId = key === undefined ? newId() : createHash('sha256').update(`${principal.id}\n${route}\n${key}`).digest('hex');
   const correlationId = optionalIdHeader(request, 'x-correlation-id') ?? commandId;
   return { commandId, correlationId, actor: actorOf(principal), now: clock.now() };
 }

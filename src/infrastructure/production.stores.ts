@@ -1,3 +1,4 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../config/config.js';
 import { MongoKeyStore } from './crypto/mongo.key-store.js';
@@ -18,6 +19,7 @@ export async function productionProfileStores(config: Config): Promise<ProfileSt
     eventStore,
     readStore,
     keyStore,
+    agendaBackend: new MongoBackend({ mongo: client.db(config.MONGODB_DATABASE), collection: 'agenda_jobs' }),
     async close() {
       await eventStore.close();
       await readStore.close();

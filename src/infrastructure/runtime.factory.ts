@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Agenda, type AgendaBackend } from 'agenda';
 import type { Config } from '../config/config.js';
 import { SystemClock, type Clock } from '../kernel/clock.js';
 import type { TokenKey } from '../http/token-verifier.js';
@@ -12,9 +14,21 @@ import type { EventStore } from './event-store/event-store.port.js';
 import type { ReadStore } from './read-store/read-store.port.js';
 import { createLogger } from './logging/logger.js';
 import type { Runtime } from './runtime.js';
+import { NodemailerMailer } from './mail/nodemailer.mailer.js';
+import { AgendaReminderJobs } from '../reminders/agenda.reminder-jobs.js';
+import type { ReminderJobs } from '../reminders/reminder-jobs.port.js';
+import type { ReminderIntervals } from '../reminders/reminder.policy.js';
+import { ReminderSender } from '../reminders/reminder.sender.js';
+import { defineReminderJob } from '../reminders/reminder.worker.js';
+
+/** What projections and sagas may need from the runtime that builds them. */
+export interface ProjectionDependencies {
+  readonly reminderJobs: ReminderJobs;
+  readonly intervals: ReminderIntervals;
+}
 
 export interface RuntimeOptions {
-  readonly projections: readonly Projection[];
+  readonly projections: (deps: ProjectionDependencies) => readonly Projection[];
   readonly clock?: Clock;
   readonly logDestination?: NodeJS.WritableStream;
 }
@@ -24,6 +38,7 @@ export interface ProfileStores {
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
   readonly keyStore: KeyStore;
+  readonly agendaBackend: AgendaBackend;
   close(): Promise<void>;
 }
 
@@ -37,9 +52,21 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const stores = config.PROFILE === 'embedded' ? await embeddedStores(config) : await productionStores(config);
   const masterKey = resolveMasterKey(config.MASTER_KEY, join(config.DATA_DIR, MASTER_KEY_FILE));
   const cipher = new PersonalDataCipher(stores.keyStore, masterKey, { clock });
+  const intervals = { soft: config.REMINDER_SOFT_EVERY, hard: config.REMINDER_HARD_EVERY };
+  const agenda = new Agenda({
+    backend: stores.agendaBackend,
+    name: `${hostname()}-${process.pid}`,
+    processEvery: config.SCHEDULER_PROCESS_EVERY,
+    defaultLockLifetime: 120_000,
+  });
+  const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
+  const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
+  defineReminderJob(agenda, sender, logger);
+  const projections = options.projections({ reminderJobs: new AgendaReminderJobs(agenda), intervals });
   const runsProjector = config.ROLES.includes('projector');
-  const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, options.projections, logger) : null;
-  const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.readStore, options.projections.map((p) => p.name));
+  const runsScheduler = config.ROLES.includes('scheduler');
+  const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
+  const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.readStore, projections.map((p) => p.name));
   return {
     config,
     clock,
@@ -49,11 +76,18 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     cipher,
     progress,
     tokenKey: tokenKey(config),
+    reminders: sender,
     async start() {
+      await agenda.ready;
       await runner?.start();
+      if (runsScheduler) await agenda.start();
     },
     async close() {
       await runner?.stop();
+      // drain lets running jobs finish (and record what they sent) instead of unlocking them mid-send.
+      if (runsScheduler) await agenda.drain({ timeout: 10_000 });
+      else await agenda.stop();
+      await mailer.close();
       await stores.close();
     },
   };
@@ -74,10 +108,12 @@ async function embeddedStores(config: Config): Promise<ProfileStores> {
   const eventStore = new SqliteEventStore(db);
   const readStore = new SqliteReadStore(db);
   const keyStore = new SqliteKeyStore(db);
+  const { SqliteAgendaBackend } = await import('./scheduler/sqlite.agenda-backend.js');
   return {
     eventStore,
     readStore,
     keyStore,
+    agendaBackend: new SqliteAgendaBackend(db),
     async close() {
       await eventStore.close();
       await readStore.close();

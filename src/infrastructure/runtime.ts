@@ -6,6 +6,7 @@ import type { Logger } from './logging/logger.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import type { TokenKey } from '../http/token-verifier.js';
 import type { PersonalDataCipher } from './crypto/personal-data.cipher.js';
+import type { ReminderSender } from '../reminders/reminder.sender.js';
 
 /** Everything the application needs from the outside world, built once per process by a profile. */
 export interface Runtime {
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly cipher: PersonalDataCipher;
   readonly progress: ReadModelProgress;
   readonly tokenKey: TokenKey;
+  /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */
+  readonly reminders: ReminderSender;
   /** Starts background roles (projector, scheduler) this process runs. */
   start(): Promise<void>;
   /** Stops background roles, then closes connections, in that order. */

@@ -5,17 +5,20 @@ import type { Config } from '../config/config.js';
 import type { CommandContext, CommandOutcome, CommandSource } from '../kernel/command-handling.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
+import { awaitReadModels } from '../http/min-position.js';
 import { Problem } from '../http/problem.js';
+import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
 import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
 import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { CONFIG, PERSONAL_DATA_CIPHER, READ_STORE } from '../infrastructure/runtime.tokens.js';
+import { CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
+import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import { ORGANISATIONS, USERS, type OrganisationDoc, type UserDoc } from '../organisations/directory.projection.js';
 import { generateBackupCodes, hashBackupCode, matchBackupCode } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
 import { UserCommandMessage } from './user.command-message.js';
 import type { UserCommand } from './user.commands.js';
-import { failedCheck } from './user.decider.js';
-import type { UserEvent } from './user.events.js';
+import { failedCheck, userDecider } from './user.decider.js';
+import type { UserEvent, VerificationFailureReason } from './user.events.js';
 import type { FactorState, UserState } from './user.state.js';
 
 const SETUP_LIFETIME_MS = 15 * 60 * 1000;
@@ -37,19 +40,26 @@ export class TwoFactorFlows {
     private readonly commands: CommandBus,
     @Inject(PERSONAL_DATA_CIPHER) private readonly cipher: PersonalDataCipher,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(EVENT_STORE) private readonly eventStore: EventStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async register(userId: string, email: string, context: CommandContext): Promise<Outcome> {
+    authorizeBeforeEncrypting({ type: 'RegisterUser', userId, email: PLACEHOLDER, actor: context.actor, at: context.now.toISOString() });
     const encrypted = await this.encrypt(userId, EMAIL_PURPOSE, email);
     return this.send(userId, { type: 'RegisterUser', userId, email: encrypted, actor: context.actor, at: context.now.toISOString() }, context);
   }
 
   async startSetup(userId: string, context: CommandContext): Promise<{ outcome: Outcome; answer: SetupAnswer }> {
-    const secret = generateTotpSecret();
-    const expiresAt = new Date(context.now.getTime() + SETUP_LIFETIME_MS).toISOString();
-    const encrypted = await this.encrypt(userId, SECRET_PURPOSE, secret);
-    const outcome = await this.send(userId, { type: 'StartTwoFactorSetup', userId, secret: encrypted, expiresAt, actor: context.actor, at: context.now.toISOString() }, context);
+    const proposed = generateTotpSecret();
+    const proposedExpiry = new Date(context.now.getTime() + SETUP_LIFETIME_MS).toISOString();
+    authorizeBeforeEncrypting({ type: 'StartTwoFactorSetup', userId, secret: PLACEHOLDER, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() });
+    const encrypted = await this.encrypt(userId, SECRET_PURPOSE, proposed);
+    const outcome = await this.send(userId, { type: 'StartTwoFactorSetup', userId, secret: encrypted, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() }, context);
+    // A retry under the same Idempotency-Key is answered with the first attempt's events: the
+    // pending secret is the stored one, so that is the one the user must scan.
+    const { secret, expiresAt } = await this.storedSetup(userId, outcome, { secret: proposed, expiresAt: proposedExpiry, encrypted });
     const otpauthUri = totpUri({ secret, issuer: this.config.TOTP_ISSUER, accountName: userId });
     const qrCodeSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return { outcome, answer: { otpauthUri, qrCodeSvg, expiresAt } };
@@ -59,23 +69,22 @@ export class TwoFactorFlows {
     const { codes, hashes } = await newBackupCodes();
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'ConfirmTwoFactor', userId, matchedTimeStep: await this.matchCode(userId, state, 'pending', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
-    }, context);
-    rejectFailedCheck(outcome);
-    return { outcome, answer: { backupCodes: codes } };
+    }, context).catch(asFailedCheck);
+    return { outcome, answer: { backupCodes: issuedCodes(outcome, codes, hashes, context.now) } };
   }
 
   async verifyCode(userId: string, code: string, context: CommandContext): Promise<Outcome> {
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'totp', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), actor: context.actor, at: context.now.toISOString() }),
     }, context);
-    return rejectFailedCheck(outcome);
+    return rejectFailedCheck(outcome, context.now);
   }
 
   async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: await matchBackupCode(backupCode, backupSlots(state)), actor: context.actor, at: context.now.toISOString() }),
     }, context);
-    return rejectFailedCheck(outcome);
+    return rejectFailedCheck(outcome, context.now);
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
@@ -83,15 +92,15 @@ export class TwoFactorFlows {
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'RegenerateBackupCodes', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
     }, context);
-    rejectFailedCheck(outcome);
-    return { outcome, answer: { backupCodes: codes } };
+    return { outcome, answer: { backupCodes: issuedCodes(outcome, codes, hashes, context.now) } };
   }
 
   async disable(userId: string, code: string, context: CommandContext): Promise<Outcome> {
+    await this.readModelsUpToNow();
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'DisableTwoFactor', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), enforcingOrgIds: await this.enforcingOrgIds(userId), actor: context.actor, at: context.now.toISOString() }),
     }, context);
-    return rejectFailedCheck(outcome);
+    return rejectFailedCheck(outcome, context.now);
   }
 
   async reset(userId: string, reason: string, context: CommandContext): Promise<Outcome> {
@@ -100,6 +109,14 @@ export class TwoFactorFlows {
 
   async forget(userId: string, context: CommandContext): Promise<Outcome> {
     return this.send(userId, { type: 'ForgetUser', userId, actor: context.actor, at: context.now.toISOString() }, context);
+  }
+
+  private async storedSetup(userId: string, outcome: Outcome, proposed: { secret: string; expiresAt: string; encrypted: EncryptedValue }): Promise<{ secret: string; expiresAt: string }> {
+    const started = outcome.events.find((e) => e.type === 'TwoFactorSetupStarted');
+    if (!started || started.type !== 'TwoFactorSetupStarted' || started.data.secret.ciphertext === proposed.encrypted.ciphertext) return proposed;
+    const stored = await this.cipher.decrypt(userId, SECRET_PURPOSE, started.data.secret);
+    if (stored.status === 'shredded') throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten.');
+    return { secret: stored.plaintext, expiresAt: started.data.expiresAt };
   }
 
   private send(userId: string, source: CommandSource<UserCommand, UserState>, context: CommandContext): Promise<Outcome> {
@@ -130,7 +147,17 @@ export class TwoFactorFlows {
     return matchTimeStep({ secret: decrypted.plaintext, code, at });
   }
 
-  /** Organisations the user belongs to that enforce 2FA now (read models: eventually consistent). */
+  /**
+   * The enforcement rule for disabling is decided on read models, which trail the store. Waiting
+   * until they have seen every event appended so far means a mode just switched on, or a membership
+   * just added, cannot be missed; past the bound the request is refused (503), never decided stale.
+   */
+  private async readModelsUpToNow(): Promise<void> {
+    const head = await this.eventStore.headPosition();
+    if (head !== null) await awaitReadModels(this.progress, head, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
+  }
+
+  /** Organisations the user belongs to that enforce 2FA, as of the read models' position. */
   private async enforcingOrgIds(userId: string): Promise<string[]> {
     const user = await this.readStore.get<UserDoc>(USERS, userId);
     const orgs = await Promise.all((user?.memberships ?? []).map((m) => this.readStore.get<OrganisationDoc>(ORGANISATIONS, m.orgId)));
@@ -139,6 +166,17 @@ export class TwoFactorFlows {
 }
 
 const THROWAWAY_SECRET = generateTotpSecret();
+const PLACEHOLDER: EncryptedValue = { keyId: 'placeholder', iv: 'placeholder', ciphertext: 'placeholder', tag: 'placeholder' };
+
+/**
+ * Encrypting creates the user's data key, a write. The decider authorises on the caller and the
+ * target id before it looks at any state, so deciding against an empty history refuses an
+ * unauthorised caller before that write, and before a forgotten user's 410 could tell them anything.
+ */
+function authorizeBeforeEncrypting(command: UserCommand): void {
+  const decision = userDecider.decide(command, userDecider.initialState);
+  if (decision instanceof DomainError && decision.kind === 'forbidden') throw decision;
+}
 
 async function newBackupCodes(): Promise<{ codes: string[]; hashes: string[] }> {
   const codes = generateBackupCodes();
@@ -152,15 +190,41 @@ function backupSlots(state: UserState): readonly (string | null)[] {
 
 /**
  * A failed check is recorded (it counts toward the lockout) and then refused: 422 for a wrong or
- * replayed code, 429 with Retry-After when this failure locked verification.
+ * replayed code, 429 with Retry-After when this failure locked verification. The wait is counted
+ * from the command's instant, the same clock that set the lock.
  */
-function rejectFailedCheck(outcome: Outcome): Outcome {
+function rejectFailedCheck(outcome: Outcome, now: Date): Outcome {
   const failure = failedCheck(outcome.events);
   if (!failure) return outcome;
   if (failure.lockedUntil) {
-    const retryAfter = Math.max(1, Math.ceil((Date.parse(failure.lockedUntil) - Date.now()) / 1000));
+    const retryAfter = Math.max(1, Math.ceil((Date.parse(failure.lockedUntil) - now.getTime()) / 1000));
     throw new Problem(429, 'verification_locked', 'Too many failed checks; verification is locked for a while.', { headers: { 'retry-after': String(retryAfter) }, lockedUntil: failure.lockedUntil, retryAfterSeconds: retryAfter });
   }
-  const detail = failure.reason === 'code_already_used' ? 'This code has already been used; wait for the next one.' : 'The code is not valid.';
-  throw new Problem(422, failure.reason, detail, { revision: outcome.revision, position: outcome.position });
+  throw codeRefused(failure.reason, { revision: outcome.revision, position: outcome.position });
+}
+
+function codeRefused(reason: VerificationFailureReason, extensions: Record<string, unknown> = {}): Problem {
+  const detail = reason === 'code_already_used' ? 'This code has already been used; wait for the next one.' : 'The code is not valid.';
+  return new Problem(422, reason, detail, extensions);
+}
+
+/**
+ * Confirming refuses a wrong code without recording it (nothing is protected yet), so the decider
+ * answers with an error rather than a failure event; the caller still sees the same 422 as elsewhere.
+ */
+function asFailedCheck(error: unknown): never {
+  if (error instanceof DomainError && (error.code === 'invalid_code' || error.code === 'code_already_used')) throw codeRefused(error.code);
+  throw error;
+}
+
+/**
+ * The plaintext codes exist only in this request. A retry under the same Idempotency-Key is
+ * answered with the first attempt's events, whose hashes are not of these codes: showing them would
+ * hand out codes that never work, so the retry is refused and the user regenerates instead.
+ */
+function issuedCodes(outcome: Outcome, codes: readonly string[], hashes: readonly string[], now: Date): readonly string[] {
+  rejectFailedCheck(outcome, now);
+  const generated = outcome.events.find((e) => e.type === 'BackupCodesGenerated');
+  if (generated?.type === 'BackupCodesGenerated' && generated.data.hashes.every((hash, i) => hash === hashes[i])) return codes;
+  throw new Problem(409, 'backup_codes_already_issued', 'These backup codes were shown in the answer to the first attempt of this request; regenerate them to get a new set.');
 }

@@ -1,6 +1,6 @@
 import { toNewEvents } from '../../src/kernel/command-handling.js';
 import type { MemberJoinedOrg } from '../../src/organisations/organisation.events.js';
-import { startHarness, type Harness } from '../support/http-harness.js';
+import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { enableTwoFactor, expectCommandAnswer, expectProblem, registerOrg, registerUser, setMember, streamLength, uniqueId, userView } from './http-steps.js';
 
 interface MemberItem {
@@ -26,7 +26,7 @@ describe('HTTP users and read models', () => {
     const items: MemberItem[] = [];
     let cursor: string | null = null;
     for (let pages = 1; pages <= maxPages; pages++) {
-      const page = await harness.call('GET', `/v1/organisations/${orgId}/members?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+      const page: JsonResponse = await harness.call('GET', `/v1/organisations/${orgId}/members?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
       expect(page.status).toBe(200);
       items.push(...page.body.items);
       cursor = page.body.nextCursor;
@@ -136,7 +136,7 @@ describe('HTTP users and read models', () => {
       let revision = (await store.readStream(`organisation-${orgId}`)).length - 1;
       let position = '';
       for (let start = 0; start < userIds.length; start += 1000) {
-        const events: MemberJoinedOrg[] = userIds.slice(start, start + 1000).map((userId) => ({ type: 'MemberJoinedOrg', data: { userId, role: start === 0 && userId === userIds[0] ? 'admin' : 'member' } }));
+        const events: MemberJoinedOrg[] = userIds.slice(start, start + 1000).map((userId, i) => ({ type: 'MemberJoinedOrg', data: { userId, role: start + i === 0 ? 'admin' : 'member' } }));
         const context = { commandId: uniqueId('bulk'), correlationId: uniqueId('corr'), actor: { id: 'host-platform', roles: ['platform'] }, now: h.clock.now() };
         const result = await store.append(`organisation-${orgId}`, toNewEvents(events, context), revision);
         revision = result.nextRevision;

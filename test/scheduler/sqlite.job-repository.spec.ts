@@ -6,6 +6,12 @@ import { SqliteJobRepository } from '../../src/infrastructure/scheduler/sqlite.j
 import { makeTempDir } from '../support/temp-dir.js';
 
 const POLL_MS = 50;
+/**
+ * Agenda keeps a ref'd liveness timer of lockLifetime / 2 after every run (agenda 6.2.6,
+ * JobProcessor.runOrRetry) that stop() does not clear; with the 10-minute default, Jest would
+ * wait 5 minutes to exit. A short lifetime keeps that tail short.
+ */
+const TEST_LOCK_LIFETIME_MS = 2_000;
 
 /** Bounded poll: fails with a message instead of hanging, and never asserts how long it took. */
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -43,7 +49,7 @@ describe('SQLite job repository', () => {
       backend: new SqliteAgendaBackend(db),
       name: options.name ?? 'worker',
       processEvery: POLL_MS,
-      ...(options.lockLifetime !== undefined ? { defaultLockLifetime: options.lockLifetime } : {}),
+      defaultLockLifetime: options.lockLifetime ?? TEST_LOCK_LIFETIME_MS,
     });
     agendas.push(instance);
     await instance.ready;
@@ -132,7 +138,7 @@ describe('SQLite job repository', () => {
     });
 
     it('lets a live instance pick up a job whose worker died holding an expired lock, not one held freshly', async () => {
-      const lockLifetime = 60_000;
+      const lockLifetime = 2 * TEST_LOCK_LIFETIME_MS;
       const survivor = await agenda({ name: 'survivor', lockLifetime });
       const runs: string[] = [];
       survivor.define('send-reminder', async (run: Job) => {
@@ -211,7 +217,7 @@ describe('SQLite job repository', () => {
           'contended',
           async (run: Job) => {
             const id = String(run.attrs._id);
-            runs.set(id, [...(runs.get(id) ?? []), who]);
+            runs.set(id, [...(runs.get(id) ?? []), who ?? '']);
             await new Promise((resolve) => setImmediate(resolve));
           },
           { concurrency: 5, lockLimit: 5 },
@@ -319,6 +325,23 @@ describe('SQLite job repository', () => {
 
       expect(asString._id).not.toBe(asNumber._id);
       expect(again._id).toBe(asNumber._id);
+    });
+
+    it('debounces saves of one unique key: one job, its run pushed back by each save', async () => {
+      const repo = await repository();
+      const save = (version: number) =>
+        repo.saveJob(
+          job({ name: 'sync', data: { key: 'k', version }, unique: { 'data.key': 'k' }, uniqueOpts: { debounce: { delay: 60_000 } } }),
+          undefined,
+        );
+      const first = await save(1);
+      const second = await save(2);
+
+      expect(second._id).toBe(first._id);
+      expect(second.data).toEqual({ key: 'k', version: 2 });
+      expect(second.nextRunAt?.getTime()).toBeGreaterThanOrEqual(first.nextRunAt?.getTime() ?? Infinity);
+      expect(second.debounceStartedAt?.getTime()).toBe(first.debounceStartedAt?.getTime());
+      expect((await repo.queryJobs({ name: 'sync' })).total).toBe(1);
     });
 
     it('filters, pages and counts jobs, and disables and enables them by name', async () => {

@@ -1,0 +1,148 @@
+import type { RecordedEvent } from '../kernel/event-envelope.js';
+import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Projection, ReadModelView } from '../projections/projection.js';
+import { membershipKey } from '../enforcement/enforcement.projection.js';
+import type { OrganisationEvent } from '../organisations/organisation.events.js';
+import type { UserEvent } from '../two-factor/user.events.js';
+import type { ReminderJobs } from './reminder-jobs.port.js';
+import { changeSubject, nextReminderAt, type Mode, type ReminderIntervals, type ReminderSubject } from './reminder.policy.js';
+
+export const REMINDER_SUBJECTS = 'reminder_subjects';
+const REMINDER_ORGS = 'reminder_orgs';
+const REMINDER_MEMBERS = 'reminder_members';
+const MEMBER_PAGE = 1000;
+
+export interface SubjectDoc extends Doc {
+  twoFactorEnabled: boolean;
+  forgotten: boolean;
+  /** Mode per organisation, keyed by membershipKey(orgId). */
+  orgModes: { [key: string]: Mode };
+  orgIds: { [key: string]: string };
+  enforcedSince: string | null;
+  lastSentAt: string | null;
+  dueAt: string | null;
+  jobId: string | null;
+}
+
+interface OrgDoc extends Doc {
+  mode: Mode;
+}
+
+interface MemberDoc extends Doc {
+  orgId: string;
+  userId: string;
+}
+
+export function toSubject(doc: SubjectDoc): ReminderSubject {
+  return { twoFactorEnabled: doc.twoFactorEnabled, forgotten: doc.forgotten, modes: Object.values(doc.orgModes), enforcedSince: doc.enforcedSince, lastSentAt: doc.lastSentAt };
+}
+
+type SubjectChange = (doc: SubjectDoc) => Partial<SubjectDoc>;
+
+/**
+ * The reminder saga. It runs on the durable subscription like a projection: for each event it
+ * works out which users' reminder schedule changes, replaces their job (idempotently) and then
+ * commits its own state with the checkpoint. A crash in between replays the event, which replaces
+ * the same job with the same one.
+ */
+export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): Projection {
+  const change = async (userId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
+    const doc = await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
+    if (!doc) return [];
+    const patched = { ...doc, ...apply(doc) } as SubjectDoc;
+    const subject = changeSubject(toSubject(doc), { ...toSubject(patched), enforcedSince: doc.enforcedSince }, at);
+    const due = nextReminderAt(subject, intervals)?.toISOString() ?? null;
+    const jobId = due === doc.dueAt ? doc.jobId : await jobs.replace(userId, doc.jobId, due === null ? null : new Date(due));
+    return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc: { ...patched, enforcedSince: subject.enforcedSince, dueAt: due, jobId } }];
+  };
+
+  const fanOut = async (orgId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
+    const ops: WriteOp[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: MemberDoc[]; nextCursor: string | null } = await view.find<MemberDoc>(REMINDER_MEMBERS, { orgId }, { limit: MEMBER_PAGE, ...(cursor ? { cursor } : {}) });
+      for (const member of page.items) ops.push(...(await change(member.userId, at, view, apply)));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return ops;
+  };
+
+  const onOrganisation = async (event: RecordedEvent & OrganisationEvent, view: ReadModelView): Promise<WriteOp[]> => {
+    const orgId = event.stream.slice('organisation-'.length);
+    const key = membershipKey(orgId);
+    const at = event.metadata.occurredAt;
+    switch (event.type) {
+      case 'OrganisationRegistered':
+        return [{ kind: 'upsert', collection: REMINDER_ORGS, doc: { id: orgId, mode: 'off' } }];
+      case 'EnforcementModeChanged': {
+        const mode = event.data.to;
+        const ops = await fanOut(orgId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode } }));
+        return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: { mode } }, ...ops];
+      }
+      case 'MemberJoinedOrg': {
+        const org = await view.get<OrgDoc>(REMINDER_ORGS, orgId);
+        const mode = org?.mode ?? 'off';
+        const userId = event.data.userId;
+        const ops = await change(userId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId } }));
+        return [{ kind: 'upsert', collection: REMINDER_MEMBERS, doc: { id: `${orgId}|${userId}`, orgId, userId } }, ...ops];
+      }
+      case 'MemberLeftOrg': {
+        const userId = event.data.userId;
+        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key) }));
+        return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: `${orgId}|${userId}` }, ...ops];
+      }
+      case 'OrgConnectedToXero':
+      case 'OrgDisconnectedFromXero':
+      case 'MemberRoleChanged':
+        return [];
+      default:
+        return assertNever(event);
+    }
+  };
+
+  const onUser = async (event: RecordedEvent & UserEvent, view: ReadModelView): Promise<WriteOp[]> => {
+    const userId = event.stream.slice('user-'.length);
+    const at = event.metadata.occurredAt;
+    switch (event.type) {
+      case 'UserRegistered': {
+        if (await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId)) return [];
+        const doc: SubjectDoc = { id: userId, twoFactorEnabled: false, forgotten: false, orgModes: {}, orgIds: {}, enforcedSince: null, lastSentAt: null, dueAt: null, jobId: null };
+        return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc }];
+      }
+      case 'TwoFactorEnabled':
+        return change(userId, at, view, () => ({ twoFactorEnabled: true }));
+      case 'TwoFactorDisabled':
+      case 'TwoFactorReset':
+        return change(userId, at, view, () => ({ twoFactorEnabled: false }));
+      case 'UserForgotten':
+        return change(userId, at, view, () => ({ forgotten: true }));
+      case 'ReminderSent':
+        return change(userId, at, view, () => ({ lastSentAt: event.data.sentAt }));
+      default:
+        return [];
+    }
+  };
+
+  return {
+    name: 'reminders',
+    handles: [
+      'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
+      'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten', 'ReminderSent',
+    ],
+    indexes: { [REMINDER_MEMBERS]: [{ fields: ['orgId'] }] },
+    async apply(event, view) {
+      if (event.stream.startsWith('organisation-')) return onOrganisation(event as RecordedEvent & OrganisationEvent, view);
+      if (event.stream.startsWith('user-')) return onUser(event as RecordedEvent & UserEvent, view);
+      return [];
+    },
+  };
+}
+
+function without<T>(record: { [key: string]: T }, key: string): { [key: string]: T } {
+  const { [key]: _removed, ...rest } = record;
+  return rest;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
+}

@@ -1,0 +1,88 @@
+import type { Config } from '../config/config.js';
+import type { Clock } from '../kernel/clock.js';
+import { handleCommand } from '../kernel/command-handling.js';
+import { fold } from '../kernel/decider.js';
+import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
+import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
+import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Mailer } from '../infrastructure/mail/mailer.port.js';
+import { sendWithRetry } from '../infrastructure/mail/send-with-retry.js';
+import { ORGANISATIONS, type OrganisationDoc } from '../organisations/directory.projection.js';
+import { EMAIL_PURPOSE } from '../two-factor/two-factor.flows.js';
+import { userDecider, userStream } from '../two-factor/user.decider.js';
+import type { UserEvent } from '../two-factor/user.events.js';
+import { reminderEmail } from './reminder.email.js';
+import { cadenceOf, nextReminderAt, periodKey, type ReminderIntervals } from './reminder.policy.js';
+import { REMINDER_SUBJECTS, toSubject, type SubjectDoc } from './reminder.saga.js';
+
+export type ReminderOutcome = 'sent' | 'not_due' | 'already_sent' | 'not_subject';
+
+/** The service itself, recording what it did; never granted through a token. */
+const SCHEDULER_ACTOR = { id: 'reminder-scheduler', roles: ['system'] } as const;
+/** A job may fire a little early (clock skew between instances); it still belongs to its period. */
+const EARLY_TOLERANCE_MS = 1_000;
+
+/**
+ * Runs one user's reminder job: re-checks from current state that a reminder is due and not yet
+ * sent for this period, sends it, and records ReminderSent only after the server accepted it.
+ */
+export class ReminderSender {
+  constructor(
+    private readonly deps: {
+      readonly events: EventStore;
+      readonly readStore: ReadStore;
+      readonly cipher: PersonalDataCipher;
+      readonly mailer: Mailer;
+      readonly clock: Clock;
+      readonly config: Config;
+      readonly logger: Logger;
+      readonly intervals: ReminderIntervals;
+    },
+  ) {}
+
+  async run(userId: string): Promise<ReminderOutcome> {
+    const { readStore, events, clock, intervals } = this.deps;
+    const doc = await readStore.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
+    if (!doc) return 'not_subject';
+    const subject = toSubject(doc);
+    const cadence = cadenceOf(subject);
+    const due = nextReminderAt(subject, intervals);
+    const now = clock.now();
+    if (!cadence || !due) return 'not_subject';
+    if (due.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return 'not_due';
+    const key = periodKey(subject, due);
+    const history = (await events.readStream(userStream(userId))) as unknown as UserEvent[];
+    const state = fold(userDecider, history);
+    if (state.status !== 'registered' || state.factor.kind === 'enabled') return 'not_subject';
+    if (state.reminderPeriodKeys.includes(key)) return 'already_sent';
+    const to = await this.email(userId, history);
+    if (to === null) return 'not_subject';
+    const orgIds = Object.entries(doc.orgModes).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
+    const orgNames = await this.orgNames(orgIds);
+    const content = reminderEmail({ orgNames, cadence, appBaseUrl: this.deps.config.APP_BASE_URL, enforcementPageUrl: this.deps.config.ENFORCEMENT_PAGE_URL });
+    const sent = await sendWithRetry(this.deps.mailer, { to, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
+    const commandId = `reminder|${userId}|${key}`;
+    await handleCommand(
+      events,
+      userDecider,
+      userStream(userId),
+      { type: 'RecordReminderSent', userId, orgIds, cadence, messageId: sent.messageId, sentAt: now.toISOString(), periodKey: key, actor: SCHEDULER_ACTOR, at: now.toISOString() },
+      { commandId, correlationId: commandId, actor: SCHEDULER_ACTOR, now },
+    );
+    this.deps.logger.info({ userId, cadence, periodKey: key }, 'reminder sent');
+    return 'sent';
+  }
+
+  private async email(userId: string, history: readonly UserEvent[]): Promise<string | null> {
+    const registered = history.find((e) => e.type === 'UserRegistered');
+    if (registered?.type !== 'UserRegistered') return null;
+    const result = await this.deps.cipher.decrypt(userId, EMAIL_PURPOSE, registered.data.email);
+    return result.status === 'ok' ? result.plaintext : null;
+  }
+
+  private async orgNames(orgIds: readonly string[]): Promise<string[]> {
+    const docs = await Promise.all(orgIds.map((id) => this.deps.readStore.get<OrganisationDoc>(ORGANISATIONS, id)));
+    return docs.map((doc, i) => doc?.name ?? orgIds[i]!);
+  }
+}

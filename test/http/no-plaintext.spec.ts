@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomInt, randomUUID } from 'node:crypto';
+import { DATABASE_FILE } from '../../src/infrastructure/runtime.factory.js';
+import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
+import { STEP_MS, codeAt, expectCommandAnswer, registerOrg, secretOf, setMember, uniqueId, wrongCode } from './http-steps.js';
+
+/**
+ * Codes are short digit strings, so they are searched as whole tokens (not inside a longer run of
+ * letters or digits such as a hash, a time step or base64): that is how a leaked code would look
+ * in JSON, SQL text or a log line, and it keeps random matches inside binary data out.
+ */
+function containsToken(haystack: string, token: string): boolean {
+  return new RegExp(`(?<![0-9A-Za-z])${token}(?![0-9A-Za-z])`).test(haystack);
+}
+
+function fileText(path: string): string {
+  // latin1 maps every byte to one character, so byte offsets and ASCII text survive unchanged.
+  return existsSync(path) ? readFileSync(path).toString('latin1') : '';
+}
+
+describe('No plaintext secret, code or personal data at rest or in logs', () => {
+  let h: Harness;
+  const secrets: string[] = [];
+  const backupCodes: string[] = [];
+  const totpCodes: string[] = [];
+  const forgottenEmail = `forget-me-${randomUUID()}@example.test`;
+  // Positive controls: non-secret values we write on purpose, which the scan must find.
+  const orgMarker = `Marker Org ${randomUUID()}`;
+  const digitMarker = String(randomInt(100_000, 1_000_000));
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.dispose());
+
+  async function send(userId: string, action: string, token: string, body?: Record<string, string>): Promise<JsonResponse> {
+    if (body?.['code']) totpCodes.push(body['code']);
+    if (body?.['backupCode']) backupCodes.push(body['backupCode']);
+    return h.call('POST', `/v1/users/${userId}/two-factor/${action}`, { token, ...(body ? { body } : {}) });
+  }
+
+  async function setupAndConfirm(userId: string, token: string): Promise<string> {
+    const setup = await send(userId, 'setup', token);
+    expect(setup.status).toBe(201);
+    const secret = secretOf(setup.body.otpauthUri);
+    secrets.push(secret);
+    const confirm = await send(userId, 'confirm', token, { code: codeAt(h, secret) });
+    expectCommandAnswer(confirm);
+    backupCodes.push(...confirm.body.backupCodes);
+    h.clock.advance(STEP_MS);
+    return secret;
+  }
+
+  async function runFullLifecycle(): Promise<void> {
+    const platform = await h.token('host-platform', 'platform');
+    const orgId = await registerOrg(h, platform, orgMarker);
+    expectCommandAnswer(await h.call('PUT', `/v1/organisations/${orgId}/xero-connection`, { token: platform, body: { tenantId: `tenant-${digitMarker}` } }));
+    await h.call('DELETE', `/v1/organisations/${orgId}/xero-connection`, { token: platform });
+    const off = await h.call('PUT', `/v1/organisations/${orgId}/enforcement`, { token: platform, body: { mode: 'off' } });
+    expectCommandAnswer(off);
+
+    const userId = uniqueId('alice');
+    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: userId, email: `alice-${randomUUID()}@example.test` } }), 201);
+    const token = await h.token(userId);
+    await setMember(h, platform, orgId, userId, 'admin');
+    // An abandoned setup: its secret must not survive either.
+    secrets.push(secretOf((await send(userId, 'setup', token)).body.otpauthUri));
+    const secret = await setupAndConfirm(userId, token);
+    expectCommandAnswer(await send(userId, 'verify', token, { code: codeAt(h, secret) }));
+    expect((await send(userId, 'verify', token, { code: wrongCode(h, secret) })).status).toBe(422);
+    expectCommandAnswer(await send(userId, 'verify', token, { backupCode: backupCodes[0]! }));
+    h.clock.advance(STEP_MS);
+    const regenerated = await send(userId, 'backup-codes', token, { code: codeAt(h, secret) });
+    expectCommandAnswer(regenerated);
+    backupCodes.push(...regenerated.body.backupCodes);
+    expectCommandAnswer(await send(userId, 'verify', token, { backupCode: regenerated.body.backupCodes[5] }));
+    h.clock.advance(STEP_MS);
+    // Disabling consults the read models: let them see the organisation turned off.
+    expect((await h.call('GET', `/v1/users/${userId}?minPosition=${off.body.position}`, { token: platform })).status).toBe(200);
+    const disableCode = codeAt(h, secret);
+    totpCodes.push(disableCode);
+    expectCommandAnswer(await h.call('DELETE', `/v1/users/${userId}/two-factor`, { token, body: { code: disableCode } }));
+    await setupAndConfirm(userId, token);
+    expectCommandAnswer(await send(userId, 'reset', await h.token('support-1', 'support'), { reason: 'Lost phone' }));
+
+    const forgottenId = uniqueId('bob');
+    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: forgottenId, email: forgottenEmail } }), 201);
+    await setMember(h, platform, orgId, forgottenId, 'member');
+    const bobToken = await h.token(forgottenId);
+    const bobSecret = await setupAndConfirm(forgottenId, bobToken);
+    expectCommandAnswer(await send(forgottenId, 'verify', bobToken, { code: codeAt(h, bobSecret) }));
+    expectCommandAnswer(await h.call('POST', `/v1/users/${forgottenId}/forget`, { token: await h.token('operator-1', 'operator') }));
+    const head = await h.service.runtime.eventStore.headPosition();
+    const view = await h.call('GET', `/v1/users/${forgottenId}?minPosition=${head}`, { token: platform });
+    expect(view.body).toMatchObject({ forgotten: true, email: null });
+  }
+
+  function expectNoPlaintext(where: string, text: string): void {
+    const found = [
+      ...secrets.filter((s) => text.includes(s)).map(() => 'a TOTP secret'),
+      ...backupCodes.filter((c) => containsToken(text, c)).map(() => 'a backup code'),
+      ...totpCodes.filter((c) => containsToken(text, c)).map(() => 'a TOTP code'),
+      ...(text.includes(forgottenEmail) || text.includes(forgottenEmail.split('@')[0]!) ? ['the forgotten e-mail'] : []),
+    ];
+    expect({ where, found }).toEqual({ where, found: [] });
+  }
+
+  it('leaves none in the SQLite file, its WAL or the logs after a full lifecycle and a forgotten user', async () => {
+    await runFullLifecycle();
+    expect(secrets).toHaveLength(4);
+    expect(backupCodes.length).toBeGreaterThanOrEqual(40);
+    expect(totpCodes.length).toBeGreaterThanOrEqual(7);
+
+    const database = join(h.dataDir, DATABASE_FILE);
+    const running = { db: fileText(database), wal: fileText(`${database}-wal`) };
+    // The scan reads the real bytes: the marker we wrote in the clear is there.
+    expect(running.db.length + running.wal.length).toBeGreaterThan(0);
+    expect((running.db + running.wal).includes(orgMarker)).toBe(true);
+    expect(containsToken(running.db + running.wal, digitMarker)).toBe(true);
+    expectNoPlaintext('database file', running.db);
+    expectNoPlaintext('WAL file', running.wal);
+
+    const logs = h.logs();
+    expect(logs).toContain('/two-factor/verify');
+    expectNoPlaintext('logs', logs);
+
+    // Closing checkpoints the WAL into the main file; scan what is left on disk afterwards too.
+    await h.stop();
+    const stopped = fileText(database) + fileText(`${database}-wal`);
+    expect(stopped.includes(orgMarker)).toBe(true);
+    expectNoPlaintext('files after shutdown', stopped);
+    expectNoPlaintext('logs after shutdown', h.logs());
+  }, 60_000);
+});

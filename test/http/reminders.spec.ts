@@ -1,0 +1,121 @@
+import { generateTotpCode } from '../../src/two-factor/totp.js';
+import { SmtpTestServer } from '../mail/smtp-test-server.js';
+import { RealTimeClock } from '../support/real-time.clock.js';
+import { startHarness, type Harness } from '../support/http-harness.js';
+
+/** Bounded wait for a condition; fails with a message rather than hanging. Never asserts duration. */
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function messageId(raw: string): string {
+  return /^Message-ID:\s*(<[^>]+>)/im.exec(raw)?.[1] ?? '';
+}
+
+describe('reminders end to end (real SMTP on loopback, short intervals)', () => {
+  let smtp: SmtpTestServer;
+  let h: Harness;
+  let platform: string;
+  const env = (smtpUrl: string) => ({ SMTP_URL: smtpUrl, REMINDER_SOFT_EVERY: '6 seconds', REMINDER_HARD_EVERY: '1 second', SCHEDULER_PROCESS_EVERY: '0.1 seconds', APP_BASE_URL: 'https://app.example.com' });
+  const mailTo = (user: string) => smtp.received.filter((m) => m.to.includes(`${user}@example.com`));
+
+  beforeAll(async () => {
+    smtp = await SmtpTestServer.start();
+    h = await startHarness({ clock: new RealTimeClock(), env: env(smtp.url) });
+    platform = await h.token('host-platform', 'platform');
+  });
+  afterAll(async () => {
+    await h.dispose();
+    await smtp.close();
+  });
+
+  async function ok(method: string, path: string, body?: unknown): Promise<any> {
+    const response = await h.call(method, path, { token: platform, ...(body === undefined ? {} : { body }) });
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+  async function enableTwoFactor(userId: string): Promise<string> {
+    const setup = await ok('POST', `/v1/users/${userId}/two-factor/setup`);
+    const secret = new URL(setup.otpauthUri).searchParams.get('secret')!;
+    const confirm = await ok('POST', `/v1/users/${userId}/two-factor/confirm`, { code: generateTotpCode({ secret, at: h.clock.now() }) });
+    return confirm.position;
+  }
+
+  it('sends hard members more mail than soft ones, none to members with 2FA, stops on enabling, and records every message', async () => {
+    for (const user of ['soft-user', 'hard-user', 'has-2fa', 'enables-later']) await ok('POST', '/v1/users', { id: user, email: `${user}@example.com` });
+    await enableTwoFactor('has-2fa');
+    await ok('POST', '/v1/organisations', { id: 'soft-org', name: 'Soft & <Co>' });
+    await ok('POST', '/v1/organisations', { id: 'hard-org', name: 'Hard Ltd' });
+    await ok('PUT', '/v1/organisations/soft-org/enforcement', { mode: 'soft' });
+    await ok('PUT', '/v1/organisations/hard-org/enforcement', { mode: 'hard' });
+    await ok('PUT', '/v1/organisations/soft-org/members/soft-user', { role: 'member' });
+    for (const user of ['hard-user', 'has-2fa', 'enables-later']) await ok('PUT', `/v1/organisations/hard-org/members/${user}`, { role: 'member' });
+
+    await waitFor('three hard reminders', () => mailTo('hard-user').length >= 3);
+    expect(mailTo('soft-user').length).toBeGreaterThanOrEqual(1);
+    await waitFor('a reminder to the user who enables 2FA later', () => mailTo('enables-later').length >= 1);
+    const enabledAt = await enableTwoFactor('enables-later');
+    await h.call('GET', `/v1/users/enables-later?minPosition=${enabledAt}`, { token: platform });
+    await sleep(300);
+    const afterEnabling = mailTo('enables-later').length;
+    await waitFor('two more hard reminders', () => mailTo('hard-user').length >= 5);
+
+    expect(mailTo('hard-user').length).toBeGreaterThan(mailTo('soft-user').length);
+    expect(mailTo('has-2fa')).toHaveLength(0);
+    expect(mailTo('enables-later').length).toBe(afterEnabling);
+
+    const hardMail = mailTo('hard-user')[0]!.raw;
+    expect(hardMail).toMatch(/Hard Ltd/);
+    expect(hardMail).toMatch(/blocked/i);
+    expect(hardMail).toContain('https://app.example.com');
+    const softMail = mailTo('soft-user')[0]!.raw;
+    expect(softMail).toContain('&amp; &lt;Co&gt;');
+    expect(softMail).not.toMatch(/<li>[^<]*<Co>/);
+
+    // Every accepted message has its ReminderSent, and every ReminderSent its message.
+    await sleep(300);
+    const recorded = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'] })).map((e) => e.data['messageId']);
+    const received = smtp.received.map((m) => messageId(m.raw));
+    expect(new Set(received).size).toBe(received.length);
+    expect(received.length).toBeGreaterThan(0);
+    for (const id of received) expect(recorded).toContain(id);
+    for (const id of recorded) expect(received).toContain(id);
+  }, 60_000);
+
+  it('lists a user\'s reminders newest first, for the user and support only', async () => {
+    const self = await h.token('hard-user');
+    const list = await h.call('GET', '/v1/users/hard-user/reminders?limit=2', { token: self });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(2);
+    expect(list.body.items[0].sentAt >= list.body.items[1].sentAt).toBe(true);
+    expect(list.body.items[0]).toMatchObject({ cadence: 'hard', orgIds: ['hard-org'] });
+    expect(list.body.nextCursor).toEqual(expect.any(String));
+    const next = await h.call('GET', `/v1/users/hard-user/reminders?limit=2&cursor=${encodeURIComponent(list.body.nextCursor)}`, { token: await h.token('agent', 'support') });
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].sentAt <= list.body.items[1].sentAt).toBe(true);
+    expect((await h.call('GET', '/v1/users/hard-user/reminders', { token: await h.token('soft-user') })).status).toBe(403);
+    expect((await h.call('GET', '/v1/users/nobody/reminders', { token: await h.token('agent', 'support') })).status).toBe(404);
+    const view = await h.call('GET', '/v1/users/hard-user', { token: self });
+    expect(view.body.reminders.count).toBeGreaterThanOrEqual(5);
+    expect(view.body.reminders.lastCadence).toBe('hard');
+  });
+
+  it('survives a restart: no reminder lost, no burst of missed ones', async () => {
+    const dataDir = h.dataDir;
+    await h.stop();
+    const before = mailTo('hard-user').length;
+    await sleep(4_000);
+    expect(mailTo('hard-user').length).toBe(before);
+    h = await startHarness({ clock: new RealTimeClock(), env: env(smtp.url), dataDir });
+    await waitFor('the catch-up reminder', () => mailTo('hard-user').length >= before + 1);
+    // Four periods were missed; a burst would deliver them together. One catch-up, then the cadence.
+    await sleep(500);
+    expect(mailTo('hard-user').length).toBe(before + 1);
+    await waitFor('the next regular reminder', () => mailTo('hard-user').length >= before + 2);
+  }, 60_000);
+});

@@ -1,0 +1,101 @@
+import { reminderEmail } from '../../src/reminders/reminder.email.js';
+import type { ReminderEmailInput } from '../../src/reminders/reminder.email.js';
+
+const APP = 'https://approvals.example.test/';
+const SETUP = 'https://approvals.example.test/settings/two-factor?from=reminder&x=1';
+
+function input(overrides: Partial<ReminderEmailInput> = {}): ReminderEmailInput {
+  return { orgNames: ['Acme Ltd', 'Beta & Sons'], cadence: 'soft', appBaseUrl: APP, enforcementPageUrl: SETUP, ...overrides };
+}
+
+/** Visible text of the HTML part, entities decoded, to compare it with the text part. */
+function visibleText(html: string): string {
+  return html
+    .replace(/<title>.*?<\/title>/s, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+}
+
+describe('reminderEmail', () => {
+  it('soft: names the organisations, says access is not blocked, and reminds weekly', () => {
+    const email = reminderEmail(input());
+
+    expect(email.subject).toMatch(/reminder/i);
+    expect(email.subject).toMatch(/two-factor authentication/);
+    for (const part of [email.text, visibleText(email.html)]) {
+      expect(part).toContain('These organisations require two-factor authentication');
+      expect(part).toContain('Acme Ltd');
+      expect(part).toContain('Beta & Sons');
+      expect(part).toContain('your access is not blocked');
+      expect(part).not.toMatch(/access is blocked/);
+      expect(part).toContain('every week');
+    }
+  });
+
+  it('hard: says access is blocked until two-factor authentication is on, and reminds daily', () => {
+    const email = reminderEmail(input({ cadence: 'hard', orgNames: ['Acme Ltd'] }));
+
+    expect(email.subject).toMatch(/blocked/);
+    for (const part of [email.text, visibleText(email.html)]) {
+      expect(part).toContain('This organisation requires two-factor authentication');
+      expect(part).toContain('Acme Ltd');
+      expect(part).toContain('Your access is blocked until you turn on two-factor authentication.');
+      expect(part).not.toContain('not blocked');
+      expect(part).toContain('every day');
+    }
+  });
+
+  it('links to the setup page and to the app in both parts', () => {
+    const email = reminderEmail(input());
+
+    expect(email.text).toContain(`Turn on two-factor authentication: ${SETUP}`);
+    expect(email.text).toContain(`Open the app: ${APP}`);
+    expect(email.html).toContain(`<a href="${SETUP.replace(/&/g, '&amp;')}">Turn on two-factor authentication</a>`);
+    expect(email.html).toContain(`<a href="${APP}">Open the app</a>`);
+  });
+
+  it('escapes a malicious organisation name in the HTML part', () => {
+    const evil = `<script>alert("x")</script><img src=x onerror='y'>`;
+    const email = reminderEmail(input({ orgNames: [evil] }));
+
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).not.toContain('<img');
+    expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&#39;y&#39;&gt;');
+    expect(email.text).toContain(evil);
+  });
+
+  it('keeps a name from forging lines or reordering text with control characters', () => {
+    const email = reminderEmail(input({ orgNames: ['Acme\r\n\r\nYour access is restored.\u202Egnp.exe', 'Acme\r\n\r\nYour access is restored.\u202Egnp.exe'] }));
+
+    expect(email.text).toContain('  - Acme Your access is restored. gnp.exe\n');
+    expect(email.text.match(/Your access is restored/g)).toHaveLength(1);
+    expect(email.text).not.toContain('\r');
+    expect(email.html).not.toContain('\u202E');
+  });
+
+  it('loads nothing from elsewhere: no images, scripts, styles or tracking', () => {
+    const email = reminderEmail(input({ cadence: 'hard' }));
+
+    expect(email.html).not.toMatch(/<(img|script|link|iframe|object|embed)\b/i);
+    expect(email.html).not.toMatch(/url\(/i);
+    const hrefs = [...email.html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]?.replace(/&amp;/g, '&'));
+    expect(hrefs).toEqual([SETUP, APP]);
+  });
+
+  it('still reads correctly when the organisation names are not known', () => {
+    const email = reminderEmail(input({ orgNames: [] }));
+
+    expect(email.text).toContain('An organisation you belong to requires two-factor authentication.');
+    expect(email.html).not.toContain('<ul>');
+  });
+
+  it('refuses links that are not http(s)', () => {
+    expect(() => reminderEmail(input({ enforcementPageUrl: 'javascript:alert(1)' }))).toThrow(RangeError);
+    expect(() => reminderEmail(input({ appBaseUrl: 'data:text/html,hi' }))).toThrow(RangeError);
+  });
+});

@@ -526,6 +526,72 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
         expect(await store.ping()).toBe(true);
       });
     });
+
+    describe('swapping collections', () => {
+      it('exchanges the documents of two collections and stores the checkpoints with them', async () => {
+        const live = freshCollection();
+        const next = freshCollection();
+        const checkpoint = `${live}-projection`;
+        await store.write([{ kind: 'upsert', collection: live, doc: { id: 'old', v: 1 } }], { name: checkpoint, position: '5' });
+        await store.write([
+          { kind: 'upsert', collection: next, doc: { id: 'new1', v: 2 } },
+          { kind: 'upsert', collection: next, doc: { id: 'new2', v: 3 } },
+        ]);
+
+        await store.swapCollections([[live, next]], [{ name: checkpoint, position: '9' }]);
+
+        expect(ids((await store.find(live, {})).items)).toEqual(['new1', 'new2']);
+        expect(await store.get(live, 'new2')).toEqual({ id: 'new2', v: 3 });
+        expect(ids((await store.find(next, {})).items)).toEqual(['old']);
+        expect(await store.getCheckpoint(checkpoint)).toBe('9');
+      });
+
+      it('keeps every collection indexed under its own name after a swap, twice over', async () => {
+        const live = freshCollection();
+        const next = freshCollection();
+        const indexes = [{ fields: ['email'], unique: true }, { fields: ['org'] }];
+        await store.ensureIndexes(live, indexes);
+        await store.ensureIndexes(next, indexes);
+        await store.write([{ kind: 'upsert', collection: next, doc: { id: 'a', email: 'a@example.test', org: 'o' } }]);
+
+        await store.swapCollections([[live, next]]);
+        await store.ensureIndexes(live, indexes);
+        await store.ensureIndexes(next, indexes);
+        await expect(store.write([{ kind: 'upsert', collection: live, doc: { id: 'b', email: 'a@example.test' } }])).rejects.toThrow();
+
+        await store.write([{ kind: 'upsert', collection: live, doc: { id: 'c', email: 'c@example.test', org: 'o' } }]);
+        await store.swapCollections([[live, next]]);
+        await store.ensureIndexes(live, indexes);
+        expect(await store.count(live, {})).toBe(0);
+        expect(ids((await store.find(next, { org: 'o' })).items)).toEqual(['a', 'c']);
+        await expect(store.write([{ kind: 'upsert', collection: next, doc: { id: 'd', email: 'c@example.test' } }])).rejects.toThrow();
+      });
+
+      it('treats a collection never written as empty, and swaps several pairs in one call', async () => {
+        const [a, aNext, b, bNext] = [freshCollection(), freshCollection(), freshCollection(), freshCollection()];
+        await store.write([
+          { kind: 'upsert', collection: aNext, doc: { id: 'a1' } },
+          { kind: 'upsert', collection: b, doc: { id: 'b-old' } },
+        ]);
+
+        await store.swapCollections([[a, aNext], [b, bNext]]);
+
+        expect(ids((await store.find(a, {})).items)).toEqual(['a1']);
+        expect(await store.count(aNext, {})).toBe(0);
+        expect(await store.count(b, {})).toBe(0);
+        expect(ids((await store.find(bNext, {})).items)).toEqual(['b-old']);
+        await store.write([{ kind: 'upsert', collection: aNext, doc: { id: 'usable' } }]);
+        expect(await store.get(aNext, 'usable')).toEqual({ id: 'usable' });
+      });
+
+      it('refuses invalid names and a collection named twice, changing nothing', async () => {
+        const c = freshCollection();
+        await store.write([{ kind: 'upsert', collection: c, doc: { id: 'stays' } }]);
+        await expect(store.swapCollections([[c, 'Not Valid']])).rejects.toThrow(TypeError);
+        await expect(store.swapCollections([[c, freshCollection()], [c, freshCollection()]])).rejects.toThrow(TypeError);
+        expect(ids((await store.find(c, {})).items)).toEqual(['stays']);
+      });
+    });
   });
 }
 

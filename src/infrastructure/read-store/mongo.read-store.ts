@@ -2,7 +2,7 @@ import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type
 import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, WriteOp } from './read-store.port.js';
 import { assertCollectionName } from './read-store.names.js';
 import { assertLimit, decodeCursor, encodeCursor, normalizeSort } from './read-store.pagination.js';
-import { assertId, assertWriteOps } from './read-store.write-op.js';
+import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
 import {
   fromStoredDoc,
   groupByCollection,
@@ -23,6 +23,8 @@ import {
  * model can collide with it.
  */
 const CHECKPOINTS = '_checkpoints';
+/** Collection names start with a letter, so no read model can collide with a temporary swap name. */
+const SWAP_PREFIX = '_swap_';
 
 /** Documents as stored: our `id` is MongoDB's `_id`, a string rather than an ObjectId. */
 interface StoredDoc {
@@ -104,6 +106,29 @@ export class MongoReadStore implements ReadStore {
   /** Deletes the documents but keeps the collection and its indexes, as the SQLite adapter does. */
   async drop(collection: string): Promise<void> {
     await this.collection(collection).deleteMany({});
+  }
+
+  /**
+   * Three renames per pair through a temporary name; MongoDB renames keep a collection's indexes.
+   * Not atomic across renames: a crash in between leaves the temporary collection to finish by hand.
+   */
+  async swapCollections(pairs: ReadonlyArray<readonly [string, string]>, checkpoints: readonly Checkpoint[] = []): Promise<void> {
+    assertSwapPairs(pairs);
+    for (const [a, b] of pairs) {
+      const temporary = `${SWAP_PREFIX}${a}`;
+      await this.renameIfExists(a, temporary);
+      await this.renameIfExists(b, a);
+      await this.renameIfExists(temporary, b);
+    }
+    for (const checkpoint of checkpoints) {
+      await this.db.collection<CheckpointDoc>(CHECKPOINTS).updateOne({ _id: checkpoint.name }, { $set: { position: checkpoint.position } }, { upsert: true });
+    }
+  }
+
+  private async renameIfExists(from: string, to: string): Promise<void> {
+    const exists = await this.db.listCollections({ name: from }, { nameOnly: true }).hasNext();
+    if (exists) await this.db.renameCollection(from, to, { dropTarget: true });
+    else await this.db.collection(to).drop().catch(() => undefined);
   }
 
   async ping(): Promise<boolean> {

@@ -89,6 +89,12 @@ export interface ReadStore {
   getCheckpoint(name: string): Promise<string | null>;
   /** Removes every document of the collection (used by projection rebuilds). */
   drop(collection: string): Promise<void>;
+  /**
+   * Exchanges the documents and indexes of each pair of collections, then stores the checkpoints:
+   * a projection rebuilt into a fresh collection replaces the live one in one step (one SQLite
+   * transaction; successive renames in MongoDB). A collection never written counts as empty.
+   */
+  swapCollections(pairs: ReadonlyArray<readonly [string, string]>, checkpoints?: readonly Checkpoint[]): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

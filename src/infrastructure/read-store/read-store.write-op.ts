@@ -72,3 +72,17 @@ function assertCheckpoint(checkpoint: Checkpoint): void {
   }
   if (typeof checkpoint.position !== 'string') throw new TypeError('read store: a checkpoint position is a string');
 }
+
+/** A collection in two pairs would be renamed twice in one swap, leaving neither where it was meant to go. */
+export function assertSwapPairs(pairs: ReadonlyArray<readonly [string, string]>): void {
+  if (!Array.isArray(pairs)) throw new TypeError('read store: swapCollections takes an array of pairs');
+  const seen = new Set<string>();
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('read store: a swap pair names two collections');
+    for (const name of pair) {
+      assertCollectionName(name);
+      if (seen.has(name)) throw new TypeError('read store: a collection appears twice in one swap');
+      seen.add(name);
+    }
+  }
+}

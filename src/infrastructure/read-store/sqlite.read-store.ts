@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, Scalar, WriteOp } from './read-store.port.js';
 import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
-import { assertId, assertWriteOps } from './read-store.write-op.js';
+import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
 import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilter, tableName } from './sqlite.query.js';
 
 /**
@@ -16,6 +16,8 @@ import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilte
  */
 const CHECKPOINT_TABLE = 'read_model_checkpoints';
 const STATEMENT_CACHE_SIZE = 256;
+/** Collection names start with a letter, so no read model's table can be called this. */
+const SWAP_TABLE = '"rm__swap"';
 
 type Row = { doc: string } & Record<`k${number}`, Scalar>;
 
@@ -70,12 +72,40 @@ export class SqliteReadStore implements ReadStore {
     for (const op of ops) this.table(op.collection);
     this.db.transaction(() => {
       for (const op of ops) this.apply(op);
-      if (checkpoint !== undefined) {
-        this.statement(
-          `INSERT INTO ${CHECKPOINT_TABLE} (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position`,
-        ).run(checkpoint.name, checkpoint.position);
-      }
+      if (checkpoint !== undefined) this.storeCheckpoint(checkpoint);
     })();
+  }
+
+  private storeCheckpoint(checkpoint: Checkpoint): void {
+    this.statement(
+      `INSERT INTO ${CHECKPOINT_TABLE} (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position`,
+    ).run(checkpoint.name, checkpoint.position);
+  }
+
+  /**
+   * Renames the tables through a temporary name. Index names embed the collection name and SQLite
+   * cannot rename an index, so each index is dropped and recreated under the name its table now
+   * carries; otherwise the next ensureIndexes would see the old name taken and skip the index.
+   */
+  private swapTables(a: string, b: string): void {
+    const [tableA, tableB] = [tableName(a), tableName(b)];
+    const indexes = [...this.indexesOf(a), ...this.indexesOf(b)];
+    for (const index of indexes) this.db.exec(`DROP INDEX "${index.name}"`);
+    this.db.exec(`ALTER TABLE ${tableA} RENAME TO ${SWAP_TABLE}`);
+    this.db.exec(`ALTER TABLE ${tableB} RENAME TO ${tableA}`);
+    this.db.exec(`ALTER TABLE ${SWAP_TABLE} RENAME TO ${tableB}`);
+    for (const index of indexes) {
+      const [from, to] = index.collection === a ? [a, b] : [b, a];
+      const renamed = `rm_${to}:${index.name.slice(`rm_${from}:`.length)}`;
+      this.db.exec(index.sql.replace(`"${index.name}"`, `"${renamed}"`).replace(` ON ${tableName(from)} `, ` ON ${tableName(to)} `));
+    }
+  }
+
+  private indexesOf(collection: string): Array<{ collection: string; name: string; sql: string }> {
+    const rows = this.db
+      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`)
+      .all(`rm_${collection}`) as Array<{ name: string; sql: string }>;
+    return rows.filter((row) => row.name.startsWith(`rm_${collection}:`)).map((row) => ({ collection, ...row }));
   }
 
   async getCheckpoint(name: string): Promise<string | null> {
@@ -86,6 +116,18 @@ export class SqliteReadStore implements ReadStore {
 
   async drop(collection: string): Promise<void> {
     this.statement(`DELETE FROM ${this.table(collection)}`).run();
+  }
+
+  async swapCollections(pairs: ReadonlyArray<readonly [string, string]>, checkpoints: readonly Checkpoint[] = []): Promise<void> {
+    assertSwapPairs(pairs);
+    for (const [a, b] of pairs) {
+      this.table(a);
+      this.table(b);
+    }
+    this.db.transaction(() => {
+      for (const [a, b] of pairs) this.swapTables(a, b);
+      for (const checkpoint of checkpoints) this.storeCheckpoint(checkpoint);
+    })();
   }
 
   async ping(): Promise<boolean> {

@@ -1,0 +1,113 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
+import { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite.event-store.js';
+import { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite.read-store.js';
+import { createLogger } from '../../src/infrastructure/logging/logger.js';
+import { toNewEvents } from '../../src/kernel/command-handling.js';
+import { newId } from '../../src/kernel/ids.js';
+import type { Projection } from '../../src/projections/projection.js';
+import { ProjectionRunner } from '../../src/projections/projection.runner.js';
+import { CheckpointProgress } from '../../src/projections/read-model-progress.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+const actor = { id: 'test', roles: [] };
+const context = () => ({ commandId: newId(), correlationId: 'c', actor, now: new Date('2026-01-01T00:00:00Z') });
+
+/** Counts "Tick" events per stream; the count lives in the read model, so double-application shows. */
+function counter(name: string, options: { failFirst?: number } = {}): Projection & { attempts: number } {
+  let failuresLeft = options.failFirst ?? 0;
+  const projection = {
+    name,
+    handles: ['Tick'],
+    indexes: {},
+    attempts: 0,
+    async apply(event: { stream: string }, view: { get: (c: string, id: string) => Promise<{ id: string; count: number } | null> }) {
+      projection.attempts += 1;
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('transient failure');
+      }
+      const current = await view.get(name, event.stream);
+      return [{ kind: 'upsert' as const, collection: name, doc: { id: event.stream, count: (current?.count ?? 0) + 1 } }];
+    },
+  };
+  return projection as unknown as Projection & { attempts: number };
+}
+
+describe('projection runner', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let db: SqliteDatabase;
+  let events: SqliteEventStore;
+  let reads: SqliteReadStore;
+  let logged: string;
+  const logger = () => createLogger('warn', new Writable({ write: (chunk, _e, done) => { logged += chunk.toString(); done(); } }));
+
+  beforeEach(() => {
+    dir = makeTempDir('tfe-runner-');
+    db = openSqlite(join(dir.path, 'db.sqlite'));
+    events = new SqliteEventStore(db, { pollIntervalMs: 20, retry: { initialMs: 10, maxMs: 50 } });
+    reads = new SqliteReadStore(db);
+    logged = '';
+  });
+  afterEach(async () => {
+    await events.close();
+    db.close();
+    dir.remove();
+  });
+
+  const tick = async (stream: string, n = 1) => {
+    let last = '';
+    for (let i = 0; i < n; i++) last = (await events.append(stream, toNewEvents([{ type: 'Tick', data: {} }], context()), 'any')).position;
+    return last;
+  };
+
+  it('applies events, answers read-your-writes waits, and ignores other event types', async () => {
+    const runner = new ProjectionRunner(events, reads, [counter('ticks')], logger());
+    await runner.start();
+    await events.append('s-other', toNewEvents([{ type: 'Unrelated', data: {} }], context()), 'any');
+    const position = await tick('s-1', 3);
+    expect(await runner.waitFor(position, 5_000)).toBe(true);
+    expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 3 });
+    expect(await runner.waitFor('999999', 50)).toBe(false);
+    await runner.stop();
+  });
+
+  it('retries a failing projection without skipping the event or holding the others back', async () => {
+    const flaky = counter('flaky', { failFirst: 3 });
+    const steady = counter('steady');
+    const runner = new ProjectionRunner(events, reads, [flaky, steady], logger());
+    await runner.start();
+    const position = await tick('s-1', 2);
+    expect(await runner.waitFor(position, 10_000)).toBe(true);
+    expect(await reads.get('flaky', 's-1')).toEqual({ id: 's-1', count: 2 });
+    expect(await reads.get('steady', 's-1')).toEqual({ id: 's-1', count: 2 });
+    expect(flaky.attempts).toBe(5);
+    expect(logged).toContain('projection failed; retrying');
+    expect(logged).not.toContain('transient failure\\n    at');
+    await runner.stop();
+  });
+
+  it('resumes from its checkpoint after a restart: nothing missed, nothing applied twice', async () => {
+    const first = new ProjectionRunner(events, reads, [counter('ticks')], logger());
+    await first.start();
+    expect(await first.waitFor(await tick('s-1', 5), 5_000)).toBe(true);
+    await first.stop();
+    const whileDown = await tick('s-1', 4);
+    const second = new ProjectionRunner(events, reads, [counter('ticks')], logger());
+    await second.start();
+    expect(await second.waitFor(whileDown, 5_000)).toBe(true);
+    expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 9 });
+    await second.stop();
+  });
+
+  it('lets an API-only process wait on the projector\'s stored checkpoints', async () => {
+    const runner = new ProjectionRunner(events, reads, [counter('ticks')], logger());
+    await runner.start();
+    const progress = new CheckpointProgress(reads, ['ticks']);
+    const position = await tick('s-1', 2);
+    expect(await progress.waitFor(position, 5_000)).toBe(true);
+    expect(await progress.waitFor('999999', 60)).toBe(false);
+    await runner.stop();
+  });
+});

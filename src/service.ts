@@ -13,11 +13,12 @@ import type { Projection } from './projections/projection.js';
 import { EnforcementModule } from './enforcement/enforcement.module.js';
 import { enforcementProjection } from './enforcement/enforcement.projection.js';
 import { UsersModule } from './two-factor/users.module.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
   return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
 }
-const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule];
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
 
 export interface RunningService {
   readonly runtime: Runtime;

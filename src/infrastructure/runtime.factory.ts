@@ -77,6 +77,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     progress,
     tokenKey: tokenKey(config),
     reminders: sender,
+    projections,
+    projector: runner,
     async start() {
       await agenda.ready;
       await runner?.start();
@@ -104,20 +106,23 @@ async function embeddedStores(config: Config): Promise<ProfileStores> {
   const { SqliteEventStore } = await import('./event-store/sqlite.event-store.js');
   const { SqliteReadStore } = await import('./read-store/sqlite.read-store.js');
   const { SqliteKeyStore } = await import('./crypto/sqlite.key-store.js');
-  const db = openSqlite(join(config.DATA_DIR, DATABASE_FILE));
+  const file = join(config.DATA_DIR, DATABASE_FILE);
+  const db = openSqlite(file);
+  const derivedDb = openSqlite(file, { synchronous: 'NORMAL' });
   const eventStore = new SqliteEventStore(db);
-  const readStore = new SqliteReadStore(db);
+  const readStore = new SqliteReadStore(derivedDb);
   const keyStore = new SqliteKeyStore(db);
   const { SqliteAgendaBackend } = await import('./scheduler/sqlite.agenda-backend.js');
   return {
     eventStore,
     readStore,
     keyStore,
-    agendaBackend: new SqliteAgendaBackend(db),
+    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId']),
     async close() {
       await eventStore.close();
       await readStore.close();
       await keyStore.close();
+      derivedDb.close();
       db.close();
     },
   };

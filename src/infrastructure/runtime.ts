@@ -7,6 +7,8 @@ import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import type { TokenKey } from '../http/token-verifier.js';
 import type { PersonalDataCipher } from './crypto/personal-data.cipher.js';
 import type { ReminderSender } from '../reminders/reminder.sender.js';
+import type { Projection } from '../projections/projection.js';
+import type { ProjectionRunner } from '../projections/projection.runner.js';
 
 /** Everything the application needs from the outside world, built once per process by a profile. */
 export interface Runtime {
@@ -20,6 +22,10 @@ export interface Runtime {
   readonly tokenKey: TokenKey;
   /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */
   readonly reminders: ReminderSender;
+  /** Every projection and saga of this service (rebuilds, CLI). */
+  readonly projections: readonly Projection[];
+  /** The live projector when this process runs the `projector` role, else null. */
+  readonly projector: ProjectionRunner | null;
   /** Starts background roles (projector, scheduler) this process runs. */
   start(): Promise<void>;
   /** Stops background roles, then closes connections, in that order. */

@@ -2,6 +2,7 @@ import type { Decider } from './decider.js';
 import { isDomainError, type DomainError } from './domain-error.js';
 import type { Actor, DomainEvent, NewEvent, RecordedEvent } from './event-envelope.js';
 import { derivedEventId } from './ids.js';
+import type { StreamSnapshot, StreamStateCache } from './stream-state.cache.js';
 import {
   WrongExpectedRevisionError,
   type EventStore,
@@ -33,43 +34,63 @@ export class CommandRetriesExhaustedError extends Error {
 const MAX_ATTEMPTS = 5;
 
 /**
- * Load → fold → decide → append with the revision the decision was based on. A concurrent writer
- * makes the append fail; we then decide again on fresh state, so invariants checked by the
- * decider (replayed TOTP step, last admin) hold under concurrency.
- */
-/**
  * `command` may be built from the current state (e.g. a code checked against the secret in that
  * state); it is then rebuilt on every attempt, so a retry never decides on a stale check.
  */
 export type CommandSource<C, S> = C | { readonly fromState: (state: S) => C | Promise<C> };
 
+/**
+ * Load → fold → decide → append with the revision the decision was based on. A concurrent writer
+ * makes the append fail; we then decide again on fresh state, so invariants checked by the
+ * decider (replayed TOTP step, last admin) hold under concurrency.
+ */
 export async function handleCommand<C, S, E extends DomainEvent>(
   store: EventStore,
   decider: Decider<C, S, E>,
   stream: string,
   source: CommandSource<C, S>,
   context: CommandContext,
+  cache?: StreamStateCache<S>,
 ): Promise<CommandOutcome<E>> {
+  const firstId = derivedEventId(context.commandId, 0);
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(stream);
-    const previous = findPreviousOutcome<E>(history, context.commandId);
-    if (previous) return previous;
-    const state = history.reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState);
-    const command = isStateBuilt(source) ? await source.fromState(state) : source;
-    const decision = decider.decide(command, state);
-    if (isDomainError(decision)) throw decision;
-    const last = history.at(-1);
-    if (decision.length === 0) {
-      return { events: [], revision: last?.revision ?? -1, position: last?.position ?? null };
+    const loaded = await load(store, decider, stream, cache);
+    if (loaded.eventIds.has(firstId)) {
+      const previous = findPreviousOutcome<E>(await store.readStream(stream), firstId, context.commandId);
+      if (previous) return previous;
     }
+    const command = isStateBuilt(source) ? await source.fromState(loaded.state) : source;
+    const decision = decider.decide(command, loaded.state);
+    if (isDomainError(decision)) throw decision;
+    if (decision.length === 0) return { events: [], revision: loaded.revision, position: loaded.position };
+    const events = toNewEvents(decision, context);
     try {
-      const result = await store.append(stream, toNewEvents(decision, context), last?.revision ?? 'no_stream');
+      const result = await store.append(stream, events, loaded.revision < 0 ? 'no_stream' : loaded.revision);
+      for (const event of events) loaded.eventIds.add(event.metadata.eventId);
+      cache?.set(stream, { state: decision.reduce(decider.evolve, loaded.state), revision: result.nextRevision, position: result.position, eventIds: loaded.eventIds });
       return { events: decision, revision: result.nextRevision, position: result.position };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= MAX_ATTEMPTS) throw new CommandRetriesExhaustedError(`stream ${stream} kept changing`);
     }
   }
+}
+
+/** The stream's state now: from the cached snapshot plus whatever was appended since, or from scratch. */
+async function load<C, S, E extends DomainEvent>(store: EventStore, decider: Decider<C, S, E>, stream: string, cache: StreamStateCache<S> | undefined): Promise<StreamSnapshot<S>> {
+  const cached = cache?.get(stream);
+  const newer = await store.readStream(stream, cached ? { fromRevision: cached.revision + 1 } : {});
+  const eventIds = cached?.eventIds ?? new Set<string>();
+  for (const event of newer) eventIds.add(event.metadata.eventId);
+  const last = newer.at(-1);
+  const snapshot: StreamSnapshot<S> = {
+    state: newer.reduce((s, e) => decider.evolve(s, e as unknown as E), cached?.state ?? decider.initialState),
+    revision: last?.revision ?? cached?.revision ?? -1,
+    position: last?.position ?? cached?.position ?? null,
+    eventIds,
+  };
+  cache?.set(stream, snapshot);
+  return snapshot;
 }
 
 function isStateBuilt<C, S>(source: CommandSource<C, S>): source is { readonly fromState: (state: S) => C | Promise<C> } {
@@ -82,9 +103,10 @@ function isStateBuilt<C, S>(source: CommandSource<C, S>): source is { readonly f
  */
 function findPreviousOutcome<E extends DomainEvent>(
   history: readonly RecordedEvent[],
+  firstId: string,
   commandId: string,
 ): CommandOutcome<E> | null {
-  const start = history.findIndex((e) => e.metadata.eventId === derivedEventId(commandId, 0));
+  const start = history.findIndex((e) => e.metadata.eventId === firstId);
   if (start < 0) return null;
   let end = start + 1;
   while (end < history.length && history[end]!.metadata.eventId === derivedEventId(commandId, end - start)) end++;

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { handleCommand, type CommandOutcome } from '../kernel/command-handling.js';
+import { StreamStateCache } from '../kernel/stream-state.cache.js';
 import { DomainError, isDomainError } from '../kernel/domain-error.js';
 import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
 import { EVENT_STORE } from '../infrastructure/runtime.tokens.js';
@@ -12,6 +13,8 @@ import type { OrganisationEvent } from './organisation.events.js';
 
 @CommandHandler(OrganisationCommandMessage)
 export class OrganisationCommandHandler implements ICommandHandler<OrganisationCommandMessage> {
+  private readonly states = new StreamStateCache<OrganisationState>();
+
   constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
 
   async execute(message: OrganisationCommandMessage): Promise<CommandOutcome<OrganisationEvent>> {
@@ -22,6 +25,7 @@ export class OrganisationCommandHandler implements ICommandHandler<OrganisationC
       organisationStream(message.orgId),
       { fromState: (state) => this.withKnownJoiner(command, state) },
       message.context,
+      this.states,
     );
   }
 

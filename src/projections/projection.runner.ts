@@ -6,6 +6,7 @@ import type { ReadStore } from '../infrastructure/read-store/read-store.port.js'
 import type { Logger } from '../infrastructure/logging/logger.js';
 import type { Projection } from './projection.js';
 import type { ReadModelProgress } from './read-model-progress.js';
+import { ProjectionRebuild, type LiveProjector } from './projection.rebuild.js';
 
 const IDLE_CHECKPOINT_DELAY_MS = 50;
 
@@ -14,12 +15,14 @@ const IDLE_CHECKPOINT_DELAY_MS = 50;
  * without holding the others back. A projection's writes and its checkpoint are committed in one
  * unit; positions of events it does not handle are checkpointed lazily once it is idle.
  */
-export class ProjectionRunner implements ReadModelProgress {
+export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   private readonly reached = new Map<string, string | null>();
-  private readonly subscriptions: Subscription[] = [];
+  private readonly subscriptions = new Map<string, Subscription>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private readonly progress = new EventEmitter();
   private started = false;
+  /** Rebuilds run here because only the process running the projections can pause them for the swap. */
+  readonly rebuild: ProjectionRebuild;
 
   constructor(
     private readonly events: EventStore,
@@ -28,6 +31,7 @@ export class ProjectionRunner implements ReadModelProgress {
     private readonly logger: Logger,
   ) {
     this.progress.setMaxListeners(0);
+    this.rebuild = new ProjectionRebuild(events, readStore, projections, logger, this);
   }
 
   async start(): Promise<void> {
@@ -35,16 +39,39 @@ export class ProjectionRunner implements ReadModelProgress {
       for (const [collection, indexes] of Object.entries(projection.indexes)) {
         await this.readStore.ensureIndexes(collection, indexes);
       }
-      const checkpoint = await this.readStore.getCheckpoint(projection.name);
-      this.reached.set(projection.name, checkpoint);
-      this.subscriptions.push(
-        this.events.subscribe((event) => this.handle(projection, event), {
-          ...(checkpoint ? { after: checkpoint } : {}),
-          onError: (error) => this.logger.error({ projection: projection.name, err: errorName(error) }, 'projection failed; retrying'),
-        }),
-      );
+      this.subscribe(projection, await this.readStore.getCheckpoint(projection.name));
     }
     this.started = true;
+  }
+
+  private subscribe(projection: Projection, checkpoint: string | null): void {
+    this.reached.set(projection.name, checkpoint);
+    this.subscriptions.set(
+      projection.name,
+      this.events.subscribe((event) => this.handle(projection, event), {
+        ...(checkpoint ? { after: checkpoint } : {}),
+        onError: (error) => this.logger.error({ projection: projection.name, err: errorName(error) }, 'projection failed; retrying'),
+      }),
+    );
+  }
+
+  /** Stops one projection's subscription once its handler is idle; its checkpoint is stored. */
+  async pause(name: string): Promise<string | null> {
+    const subscription = this.subscriptions.get(name);
+    this.subscriptions.delete(name);
+    await subscription?.stop();
+    const timer = this.idleTimers.get(name);
+    if (timer) clearTimeout(timer);
+    await this.flushIdleCheckpoint(name);
+    return this.reached.get(name) ?? null;
+  }
+
+  /** Resumes after `after` (the position the projection's read models now reflect). */
+  async resume(name: string, after: string | null): Promise<void> {
+    const projection = this.projections.find((p) => p.name === name);
+    if (!projection || this.subscriptions.has(name) || !this.started) return;
+    this.subscribe(projection, after);
+    this.progress.emit('progress');
   }
 
   isRunning(): boolean {
@@ -52,7 +79,10 @@ export class ProjectionRunner implements ReadModelProgress {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.subscriptions.splice(0).map((s) => s.stop()));
+    await this.rebuild.cancel();
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.all(subscriptions.map((s) => s.stop()));
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
     await Promise.all(this.projections.map((p) => this.flushIdleCheckpoint(p.name)));

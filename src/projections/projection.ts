@@ -15,5 +15,10 @@ export interface Projection {
   readonly name: string;
   readonly handles: readonly string[];
   readonly indexes: Readonly<Record<string, readonly IndexSpec[]>>;
+  /**
+   * False for a saga whose apply has side effects (scheduling jobs, sending mail): replaying all of
+   * history through it would redo them, so projection rebuilds leave it alone.
+   */
+  readonly rebuildable?: boolean;
   apply(event: RecordedEvent, view: ReadModelView): Promise<readonly WriteOp[]>;
 }

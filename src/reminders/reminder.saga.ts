@@ -125,6 +125,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): 
 
   return {
     name: 'reminders',
+    rebuildable: false,
     handles: [
       'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
       'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten', 'ReminderSent',

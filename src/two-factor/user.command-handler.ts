@@ -2,6 +2,8 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { fold } from '../kernel/decider.js';
 import { handleCommand, type CommandOutcome } from '../kernel/command-handling.js';
+import { StreamStateCache } from '../kernel/stream-state.cache.js';
+import type { UserState } from './user.state.js';
 import { isDomainError } from '../kernel/domain-error.js';
 import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
 import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
@@ -12,6 +14,8 @@ import type { UserEvent } from './user.events.js';
 
 @CommandHandler(UserCommandMessage)
 export class UserCommandHandler implements ICommandHandler<UserCommandMessage> {
+  private readonly states = new StreamStateCache<UserState>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(PERSONAL_DATA_CIPHER) private readonly cipher: PersonalDataCipher,
@@ -20,7 +24,7 @@ export class UserCommandHandler implements ICommandHandler<UserCommandMessage> {
   async execute(message: UserCommandMessage): Promise<CommandOutcome<UserEvent>> {
     const stream = userStream(message.userId);
     if ('type' in message.source && message.source.type === 'ForgetUser') await this.shredIfAllowed(message);
-    return handleCommand(this.events, userDecider, stream, message.source, message.context);
+    return handleCommand(this.events, userDecider, stream, message.source, message.context, this.states);
   }
 
   /**

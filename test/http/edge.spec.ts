@@ -36,7 +36,7 @@ describe('HTTP edge', () => {
   it('answers 401 problem+json without a token, with a bad token, with an expired one', async () => {
     const expired = await new SignJWT({ roles: ['platform'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('svc').setIssuedAt(1).setExpirationTime(2).sign(new TextEncoder().encode('test-secret-for-http-specs-only-0123456789abcdef'));
     const forged = await new SignJWT({ roles: ['platform'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('svc').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
-    for (const headers of [{}, { authorization: 'Bearer nonsense' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${forged}` }, { authorization: `Basic ${platform}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nonsense' }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${forged}` }, { authorization: `Basic ${platform}` }]) {
       const response = await h.call('POST', '/v1/organisations', { body: { name: 'Acme' }, headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');

@@ -138,5 +138,5 @@ describe('GET /v1/enforcement/:userId', () => {
     const off = await setMode(orgId, 'off');
     expect((await decision('bulk-0', { minPosition: off.position })).body.action).toBe('allow');
     expect(await h.service.runtime.readStore.count(ENFORCEMENT, { [`orgs.${key}.mode`]: 'off' })).toBe(10_000);
-  }, 120_000);
+  }, 300_000);
 });

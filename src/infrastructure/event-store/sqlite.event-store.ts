@@ -365,8 +365,8 @@ function escapeGlob(prefix: string): string {
 
 function isUniqueEventIdViolation(error: unknown): boolean {
   return (
-    error instanceof Error &&
-    (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('events.event_id')
+    // By code and message, not class: the driver's error class may come from another realm.
+    (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    String((error as { message?: unknown }).message).includes('events.event_id')
   );
 }

@@ -1,5 +1,5 @@
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter as MongoFilter, type IndexDescription } from 'mongodb';
-import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, WriteOp } from './read-store.port.js';
+import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type WriteOp } from './read-store.port.js';
 import { assertCollectionName } from './read-store.names.js';
 import { assertLimit, decodeCursor, encodeCursor, normalizeSort } from './read-store.pagination.js';
 import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
@@ -88,7 +88,12 @@ export class MongoReadStore implements ReadStore {
     for (const run of groupByCollection(ops)) {
       const models = run.ops.map(toMongoWriteModel).filter((model): model is Document => model !== null);
       if (models.length > 0) {
-        await this.collection(run.collection).bulkWrite(models as AnyBulkWriteOperation<StoredDoc>[], { ordered: true });
+        try {
+          await this.collection(run.collection).bulkWrite(models as AnyBulkWriteOperation<StoredDoc>[], { ordered: true });
+        } catch (error) {
+          if ((error as { code?: unknown } | null)?.code === 11000) throw new DuplicateKeyError(run.collection);
+          throw error;
+        }
       }
     }
     if (checkpoint !== undefined) {

@@ -75,6 +75,14 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** A write that would give two documents the same value of a unique index; nothing was written. */
+export class DuplicateKeyError extends Error {
+  override readonly name = 'DuplicateKeyError';
+  constructor(readonly collection: string) {
+    super(`a unique index of ${collection} already holds this value`);
+  }
+}
+
 export interface ReadStore {
   get<T extends Doc>(collection: string, id: string): Promise<T | null>;
   find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>>;

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
-import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, Scalar, WriteOp } from './read-store.port.js';
+import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type Scalar, type WriteOp } from './read-store.port.js';
 import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
 import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
 import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilter, tableName } from './sqlite.query.js';
@@ -70,10 +70,19 @@ export class SqliteReadStore implements ReadStore {
     assertWriteOps(ops, checkpoint);
     // Tables are created before the transaction: DDL rolled back with a failed batch would leave `tables` lying.
     for (const op of ops) this.table(op.collection);
-    this.db.transaction(() => {
-      for (const op of ops) this.apply(op);
-      if (checkpoint !== undefined) this.storeCheckpoint(checkpoint);
-    })();
+    let current: WriteOp | undefined;
+    try {
+      this.db.transaction(() => {
+        for (const op of ops) {
+          current = op;
+          this.apply(op);
+        }
+        if (checkpoint !== undefined) this.storeCheckpoint(checkpoint);
+      })();
+    } catch (error) {
+      if (current && isUniqueViolation(error)) throw new DuplicateKeyError(current.collection);
+      throw error;
+    }
   }
 
   private storeCheckpoint(checkpoint: Checkpoint): void {
@@ -211,4 +220,10 @@ export class SqliteReadStore implements ReadStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('read store is closed');
   }
+}
+
+/** By code, not class: the driver's error class may come from another realm (e.g. test sandboxes). */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

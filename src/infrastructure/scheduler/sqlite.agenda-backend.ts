@@ -12,8 +12,8 @@ export class SqliteAgendaBackend implements AgendaBackend {
   readonly ownsConnection = false;
   readonly repository: SqliteJobRepository;
 
-  constructor(db: SqliteDatabase) {
-    this.repository = new SqliteJobRepository(db);
+  constructor(db: SqliteDatabase, indexedDataPaths: readonly string[] = []) {
+    this.repository = new SqliteJobRepository(db, indexedDataPaths);
   }
 
   connect(): Promise<void> {

@@ -23,11 +23,25 @@ function jsonPath(segments: string[]): string {
   return '$' + segments.map((segment) => `."${segment}"`).join('');
 }
 
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * `json_extract(data, '$.key')` with the path as a literal, so that SQLite can use an expression
+ * index declared on the same path (see indexedDataPathSql). Only plain identifiers qualify.
+ */
+export function dataPathExpression(segments: string[]): string | null {
+  return segments.every((segment) => PLAIN_KEY.test(segment)) ? `json_extract(data, '$.${segments.join('.')}')` : null;
+}
+
 /** Equality with the same strictness as MongoDB: `5` does not match `"5"`, `true` does not match `1`. */
 function dataPathEquals(segments: string[], value: unknown): SqlCondition {
   const path = jsonPath(segments);
   if (value === null || value === undefined) return { sql: 'json_extract(data, ?) IS NULL', params: [path] };
   if (typeof value === 'boolean') return { sql: 'json_type(data, ?) = ?', params: [path, value ? 'true' : 'false'] };
+  const literal = dataPathExpression(segments);
+  if ((typeof value === 'string' || typeof value === 'number') && literal) {
+    return { sql: `(${literal} = ? AND json_type(data, ?) IN (?, ?))`, params: [value, path, ...jsonTypesOf(value)] };
+  }
   if (typeof value === 'string' || typeof value === 'number') {
     return { sql: '(json_type(data, ?) IN (?, ?) AND json_extract(data, ?) = ?)', params: [path, ...jsonTypesOf(value), path, value] };
   }

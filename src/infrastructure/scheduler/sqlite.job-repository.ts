@@ -1,3 +1,4 @@
+import { dataPathExpression } from './sqlite.job-filter.js';
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import {
@@ -41,10 +42,22 @@ const INSERT = `INSERT INTO ${T} (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUM
 export class SqliteJobRepository implements JobRepository {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  /**
+   * `indexedDataPaths`: job data keys used in unique() (e.g. `userId` for one reminder job per
+   * user); each gets an expression index so a unique save is a lookup, not a scan of every job.
+   */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly indexedDataPaths: readonly string[] = [],
+  ) {}
 
   async connect(): Promise<void> {
     ensureJobSchema(this.db);
+    for (const key of this.indexedDataPaths) {
+      const expression = dataPathExpression(key.split('.'));
+      if (!expression) throw new Error(`job data path cannot be indexed: ${key}`);
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${T}_data_${key.replaceAll('.', '_')} ON ${T} (name, ${expression})`);
+    }
   }
 
   async getJobById(id: string): Promise<JobParameters | null> {

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { toNewEvents, type CommandContext } from '../src/kernel/command-handling.js';
+import type { EventStore } from '../src/infrastructure/event-store/event-store.port.js';
+import { newId } from '../src/kernel/ids.js';
+
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+export const ROOT = new URL('../..', import.meta.url).pathname;
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function token(sub: string, roles: string[] = []): Promise<string> {
+  return new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(BENCH_SECRET));
+}
+
+const actor = { id: 'bench', roles: ['platform'] };
+export function benchContext(): CommandContext {
+  const commandId = newId();
+  return { commandId, correlationId: commandId, actor, now: new Date() };
+}
+
+/** An opaque stand-in: seeding does not need readable emails, only the events' shape. */
+const SEALED = { keyId: 'bench', iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'AA==', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' };
+
+/**
+ * Seeds `users` users in organisations of `perOrg` members through the event store port (the same
+ * envelopes the handlers write), with the given mode for every organisation.
+ */
+export async function seedUsers(store: EventStore, users: number, perOrg: number, mode: 'off' | 'soft' | 'hard', prefix = 'u'): Promise<void> {
+  for (let i = 0; i < users; i++) {
+    const userId = `${prefix}${i}`;
+    await store.append(`user-${userId}`, toNewEvents([{ type: 'UserRegistered', data: { userId, email: SEALED } }], benchContext()), 'no_stream');
+  }
+  for (let org = 0; org * perOrg < users; org++) {
+    const orgId = `${prefix}org${org}`;
+    const members = [];
+    for (let i = org * perOrg; i < Math.min(users, (org + 1) * perOrg); i++) members.push({ type: 'MemberJoinedOrg', data: { userId: `${prefix}${i}`, role: i === org * perOrg ? 'admin' : 'member' } });
+    const events = [{ type: 'OrganisationRegistered', data: { orgId, name: `Org ${org}` } }, ...members];
+    if (mode !== 'off') events.push({ type: 'EnforcementModeChanged', data: { from: 'off', to: mode, reason: 'bench' } } as never);
+    await store.append(`organisation-${orgId}`, toNewEvents(events as never, benchContext()), 'no_stream');
+  }
+}
+
+export interface ServiceProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The real service in its own process (so load generator and server do not share a core's time slices unfairly). */
+export async function startServiceProcess(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServiceProcess> {
+  // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service under load.
+  const nodeArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = env['PORT']!;
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    const ready = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 1024 / 1024);
+}

@@ -1,0 +1,21 @@
+import { loadConfig } from '../src/config/config.js';
+import { buildRuntime } from '../src/infrastructure/runtime.factory.js';
+import type { Runtime } from '../src/infrastructure/runtime.js';
+import { projections } from '../src/service.js';
+import { BENCH_SECRET } from './bench-support.js';
+
+/**
+ * The embedded runtime with only the projector role: used to seed a data directory and wait until
+ * every read model has caught up, before the service under test is started on it.
+ */
+export async function projectorRuntime(dataDir: string, env: Record<string, string> = {}): Promise<Runtime> {
+  const config = loadConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, ROLES: 'projector', LOG_LEVEL: 'warn', ...env });
+  const runtime = await buildRuntime(config, { projections });
+  await runtime.start();
+  return runtime;
+}
+
+export async function waitForReadModels(runtime: Runtime, timeoutMs = 600_000): Promise<void> {
+  const head = await runtime.eventStore.headPosition();
+  if (head && !(await runtime.progress.waitFor(head, timeoutMs))) throw new Error('read models did not catch up');
+}

@@ -1,0 +1,153 @@
+import type { Doc, DocValue, FindOptions, Filter, Page, ReadStore, WriteOp, Checkpoint } from '../infrastructure/read-store/read-store.port.js';
+import type { ReadModelView } from './projection.js';
+
+const MAX_CACHED_DOCS = 50_000;
+
+/**
+ * Lets a projection apply many events before one write. Projections read the documents they are
+ * about to change, so reads must see the writes staged so far: documents written by id are kept
+ * in memory (the exact result of the staged operations), and anything the cache cannot answer
+ * exactly (a patch of an unread document, a filter-wide patch, any find) is answered by the
+ * store after a flush. Collection names pass through `target`, so a rebuild can write elsewhere.
+ */
+export class BatchingView implements ReadModelView {
+  private pending: WriteOp[] = [];
+  private readonly cache = new Map<string, Doc | null>();
+  /** Documents with a staged patch whose outcome the cache does not know. */
+  private readonly uncertain = new Set<string>();
+  /** Collections with staged filter-wide operations: none of their cached documents can be trusted. */
+  private readonly filtered = new Set<string>();
+
+  private readonly prepared = new Set<string>();
+
+  /**
+   * `target` maps a collection to the one actually used; `prepare` runs once per collection
+   * before the store is first asked or written about it (a rebuild empties leftovers there).
+   */
+  constructor(
+    private readonly store: ReadStore,
+    private readonly target: (collection: string) => string = (collection) => collection,
+    private readonly prepare: (collection: string) => Promise<void> = async () => undefined,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
+    const key = keyOf(collection, id);
+    const suspect = this.filtered.has(collection) || this.uncertain.has(key);
+    if (!suspect && this.cache.has(key)) return this.cache.get(key) as T | null;
+    if (suspect) await this.flush();
+    await this.ensurePrepared(collection);
+    const doc = await this.store.get<T>(this.target(collection), id);
+    this.cache.set(key, doc);
+    return doc;
+  }
+
+  async find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>> {
+    await this.flush();
+    await this.ensurePrepared(collection);
+    return this.store.find<T>(this.target(collection), filter, options);
+  }
+
+  stage(ops: readonly WriteOp[]): void {
+    for (const op of ops) {
+      this.pending.push(op);
+      this.remember(op);
+    }
+  }
+
+  async flush(checkpoint?: Checkpoint): Promise<void> {
+    if (this.pending.length === 0 && checkpoint === undefined) return;
+    for (const op of this.pending) await this.ensurePrepared(op.collection);
+    await this.store.write(this.pending.map((op) => ({ ...op, collection: this.target(op.collection) })), checkpoint);
+    this.pending = [];
+    if (this.filtered.size > 0 || this.cache.size > MAX_CACHED_DOCS) this.cache.clear();
+    this.filtered.clear();
+    this.uncertain.clear();
+  }
+
+  private async ensurePrepared(collection: string): Promise<void> {
+    if (this.prepared.has(collection)) return;
+    this.prepared.add(collection);
+    await this.prepare(collection);
+  }
+
+  private remember(op: WriteOp): void {
+    switch (op.kind) {
+      case 'upsert': {
+        const key = keyOf(op.collection, op.doc.id);
+        this.cache.set(key, structuredClone(op.doc));
+        this.uncertain.delete(key);
+        return;
+      }
+      case 'patch': {
+        const key = keyOf(op.collection, op.id);
+        const known = !this.filtered.has(op.collection) && !this.uncertain.has(key) && this.cache.has(key);
+        if (!known) {
+          this.cache.delete(key);
+          this.uncertain.add(key);
+          return;
+        }
+        const doc = this.cache.get(key);
+        // Patching a missing document does nothing (port rule).
+        if (doc) this.cache.set(key, patched(doc, op.set ?? {}, op.unset ?? []));
+        return;
+      }
+      case 'delete': {
+        const key = keyOf(op.collection, op.id);
+        this.cache.set(key, null);
+        this.uncertain.delete(key);
+        return;
+      }
+      case 'patchMany':
+      case 'deleteMany':
+        this.filtered.add(op.collection);
+        return;
+      default: {
+        const unknownOp: never = op;
+        throw new TypeError(`batch view: unknown write operation ${JSON.stringify(unknownOp)}`);
+      }
+    }
+  }
+}
+
+function keyOf(collection: string, id: string): string {
+  return `${collection}\u0000${id}`;
+}
+
+type JsonObject = { [key: string]: DocValue };
+
+function isObject(value: DocValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The adapters' patch semantics: set creates missing parents; a path through a non-object is left alone. */
+function patched(doc: Doc, set: Readonly<Record<string, DocValue>>, unset: readonly string[]): Doc {
+  const copy = structuredClone(doc) as JsonObject;
+  for (const [path, value] of Object.entries(set)) {
+    const parent = parentOf(copy, path, true);
+    if (parent) parent[lastSegment(path)] = structuredClone(value);
+  }
+  for (const path of unset) {
+    const parent = parentOf(copy, path, false);
+    if (parent) delete parent[lastSegment(path)];
+  }
+  return copy as Doc;
+}
+
+function lastSegment(path: string): string {
+  return path.slice(path.lastIndexOf('.') + 1);
+}
+
+function parentOf(root: JsonObject, path: string, create: boolean): JsonObject | null {
+  let current = root;
+  for (const segment of path.split('.').slice(0, -1)) {
+    const next = current[segment];
+    if (next === undefined && create) current = current[segment] = {};
+    else if (isObject(next)) current = next;
+    else return null;
+  }
+  return current;
+}

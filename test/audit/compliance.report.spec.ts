@@ -1,0 +1,111 @@
+import type { Actor, RecordedEvent } from '../../src/kernel/event-envelope.js';
+import { complianceReport } from '../../src/audit/compliance.report.js';
+import { complianceCsv } from '../../src/audit/compliance.csv.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const at = (hours: number): string => new Date(T0 + hours * HOUR).toISOString();
+const PLATFORM: Actor = { id: 'host-platform', roles: ['platform'] };
+const ENCRYPTED = { keyId: 'k', iv: 'aaaaaaaaaaaaaaaa', ciphertext: 'AAAA', tag: 'aaaaaaaaaaaaaaaaaaaaaa==' };
+
+let position = 0;
+function event(stream: string, revision: number, hours: number, type: string, data: Record<string, unknown>, actor: Actor = PLATFORM): RecordedEvent {
+  position += 1;
+  return {
+    stream,
+    revision,
+    position: String(position),
+    type,
+    data: data as RecordedEvent['data'],
+    metadata: { eventId: `e${position}`, occurredAt: at(hours), actor, correlationId: 'c', causationId: 'c', schemaVersion: 1, prevHash: '', hash: '' },
+  };
+}
+
+function history(stream: string, entries: Array<[hours: number, type: string, data: Record<string, unknown>, actor?: Actor]>): RecordedEvent[] {
+  return entries.map(([hours, type, data, actor], revision) => event(stream, revision, hours, type, data, actor));
+}
+
+describe('compliance report', () => {
+  const admin: Actor = { id: 'alice', roles: [] };
+  // Org: registered at 0h, alice admin at 1h, bob at 2h, soft at 10h (by alice), hard at 20h, off at 30h; bob leaves at 40h.
+  const org = history('organisation-acme', [
+    [0, 'OrganisationRegistered', { orgId: 'acme', name: 'Acme' }],
+    [1, 'MemberJoinedOrg', { userId: 'alice', role: 'admin' }],
+    [2, 'MemberJoinedOrg', { userId: 'bob', role: 'member' }],
+    [10, 'EnforcementModeChanged', { from: 'off', to: 'soft', reason: 'policy' }, admin],
+    [20, 'EnforcementModeChanged', { from: 'soft', to: 'hard', reason: null }, admin],
+    [30, 'EnforcementModeChanged', { from: 'hard', to: 'off', reason: null }],
+    [35, 'EnforcementModeChanged', { from: 'off', to: 'soft', reason: null }],
+    [40, 'MemberLeftOrg', { userId: 'bob' }],
+  ]);
+  // Alice enables 2FA at 15h; support resets it at 25h; she enables again at 27h.
+  const alice = history('user-alice', [
+    [0, 'UserRegistered', { userId: 'alice', email: ENCRYPTED }],
+    [14, 'TwoFactorSetupStarted', { secret: ENCRYPTED, expiresAt: at(15) }],
+    [15, 'TwoFactorEnabled', { timeStep: 1 }],
+    [25, 'TwoFactorReset', { reason: 'lost phone', by: 'support-1' }],
+    [26, 'TwoFactorSetupStarted', { secret: ENCRYPTED, expiresAt: at(27) }],
+    [27, 'TwoFactorEnabled', { timeStep: 2 }],
+  ]);
+  // Bob never enables 2FA; reminded at 11h (acme), 21h (acme and another org) and 22h (another org only).
+  const bob = history('user-bob', [
+    [0, 'UserRegistered', { userId: 'bob', email: ENCRYPTED }],
+    [11, 'ReminderSent', { orgIds: ['acme'], cadence: 'soft', messageId: 'm1', sentAt: at(11), periodKey: 'p1' }],
+    [21, 'ReminderSent', { orgIds: ['acme', 'other'], cadence: 'hard', messageId: 'm2', sentAt: at(21), periodKey: 'p2' }],
+    [22, 'ReminderSent', { orgIds: ['other'], cadence: 'hard', messageId: 'm3', sentAt: at(22), periodKey: 'p3' }],
+  ]);
+  const users = new Map([['alice', alice], ['bob', bob]]);
+
+  it('counts each member’s time without 2FA while the organisation enforced, within the period', () => {
+    const report = complianceReport('acme', org, users, { from: new Date(at(0)), to: new Date(at(48)), now: new Date(at(100)) });
+    // Alice: enforced 10-30h and 35-48h; without 2FA 10-15h and 25-27h.
+    // Bob: enforced 10-30h and 35-40h (he left at 40h); never had 2FA.
+    expect(report.members).toEqual([
+      { userId: 'alice', memberSeconds: 47 * 3600, withoutTwoFactorSeconds: 7 * 3600, twoFactorEnabledAtEnd: true, reminders: [] },
+      {
+        userId: 'bob',
+        memberSeconds: 38 * 3600,
+        withoutTwoFactorSeconds: 25 * 3600,
+        twoFactorEnabledAtEnd: false,
+        reminders: [
+          { sentAt: at(11), cadence: 'soft', messageId: 'm1' },
+          { sentAt: at(21), cadence: 'hard', messageId: 'm2' },
+        ],
+      },
+    ]);
+    expect(report.modeChanges).toEqual([
+      { at: at(10), from: 'off', to: 'soft', reason: 'policy', actor: admin },
+      { at: at(20), from: 'soft', to: 'hard', reason: null, actor: admin },
+      { at: at(30), from: 'hard', to: 'off', reason: null, actor: PLATFORM },
+      { at: at(35), from: 'off', to: 'soft', reason: null, actor: PLATFORM },
+    ]);
+  });
+
+  it('clips every interval to the period and stops counting at now', () => {
+    const report = complianceReport('acme', org, users, { from: new Date(at(12)), to: new Date(at(200)), now: new Date(at(38)) });
+    expect(report.countedUntil).toBe(at(38));
+    const byUser = Object.fromEntries(report.members.map((m) => [m.userId, m]));
+    // Alice: 12-15h and 25-27h. Bob: 12-30h and 35-38h.
+    expect(byUser['alice']!.withoutTwoFactorSeconds).toBe(5 * 3600);
+    expect(byUser['bob']!.withoutTwoFactorSeconds).toBe(21 * 3600);
+    expect(byUser['bob']!.reminders.map((r) => r.messageId)).toEqual(['m2']);
+    expect(report.modeChanges.map((c) => c.at)).toEqual([at(20), at(30), at(35)]);
+  });
+
+  it('leaves out members who were not members during the period', () => {
+    const report = complianceReport('acme', org, users, { from: new Date(at(41)), to: new Date(at(48)), now: new Date(at(100)) });
+    expect(report.members.map((m) => m.userId)).toEqual(['alice']);
+  });
+
+  it('renders CSV with one row per member, reminder and mode change', () => {
+    const report = complianceReport('acme', org, users, { from: new Date(at(0)), to: new Date(at(48)), now: new Date(at(100)) });
+    const rows = complianceCsv(report).split('\r\n');
+    expect(rows[0]).toBe('record,orgId,userId,memberSeconds,withoutTwoFactorSeconds,twoFactorEnabledAtEnd,at,cadence,from,to,actorId,actorRoles,reason');
+    expect(rows.filter((row) => row.startsWith('member,'))).toEqual([
+      `member,acme,alice,169200,25200,true,,,${at(0)},${at(48)},,,`,
+      `member,acme,bob,136800,90000,false,,,${at(0)},${at(48)},,,`,
+    ]);
+    expect(rows.filter((row) => row.startsWith('reminder,'))).toHaveLength(2);
+    expect(rows.filter((row) => row.startsWith('mode_change,'))[0]).toBe(`mode_change,acme,,,,,${at(10)},,off,soft,alice,,policy`);
+  });
+});

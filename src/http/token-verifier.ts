@@ -2,6 +2,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOpti
 import { STAFF_ROLES, type Principal, type StaffRole } from './principal.js';
 import { isValidId } from '../kernel/ids.js';
 
+const MAX_CACHED_TOKENS = 10_000;
+const CACHE_MS = 60_000;
+
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
 }
@@ -32,7 +35,24 @@ export class TokenVerifier {
     };
   }
 
+  /**
+   * Verified tokens, for the hot path where the platform sends the same token on every request.
+   * Only a token that passed full verification enters; an entry lives until the token's own
+   * expiry but at most a minute, so a rotated key or secret takes effect within that bound.
+   */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
   async verify(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    if (cached) this.verified.delete(token);
+    const { principal, expiresAt } = await this.verifyFully(token);
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, until: Math.min(expiresAt, Date.now() + CACHE_MS) });
+    return principal;
+  }
+
+  private async verifyFully(token: string): Promise<{ principal: Principal; expiresAt: number }> {
     let payload;
     try {
       ({ payload } =
@@ -46,6 +66,6 @@ export class TokenVerifier {
     if (typeof sub !== 'string' || !isValidId(sub)) throw new InvalidTokenError('token subject is not valid');
     const claimed = Array.isArray(payload['roles']) ? payload['roles'] : [];
     const roles = STAFF_ROLES.filter((role: StaffRole) => claimed.includes(role));
-    return { id: sub, roles };
+    return { principal: { id: sub, roles }, expiresAt: (payload.exp ?? 0) * 1000 };
   }
 }

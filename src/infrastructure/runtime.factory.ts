@@ -58,6 +58,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     name: `${hostname()}-${process.pid}`,
     processEvery: config.SCHEDULER_PROCESS_EVERY,
     defaultLockLifetime: 120_000,
+    // Reminder jobs mostly wait on SMTP and disk; more of them in flight keeps a core busy.
+    maxConcurrency: 50,
   });
   const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });

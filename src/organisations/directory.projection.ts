@@ -176,10 +176,16 @@ async function twoFactorChanged(event: RecordedEvent, view: ReadModelView, chang
   const user = await unappliedUser(event, view);
   if (!user) return [];
   const twoFactor = change(user.twoFactor);
+  // Most sign-ins (TwoFactorVerified) change nothing visible; writing nothing keeps projection and rebuild cheap.
+  if (sameSummary(twoFactor, user.twoFactor)) return [];
   return [
     { kind: 'patchMany', collection: ORG_MEMBERS, filter: { userId: user.id }, set: { twoFactor, twoFactorEnabled: twoFactor.status === 'enabled' } },
     { kind: 'patch', collection: USERS, id: user.id, set: { twoFactor, position: event.position } },
   ];
+}
+
+function sameSummary(a: TwoFactorSummary, b: TwoFactorSummary): boolean {
+  return a.status === b.status && a.enabledSince === b.enabledSince && a.backupCodesLeft === b.backupCodesLeft && a.lockedUntil === b.lockedUntil;
 }
 
 function assertNever(value: never): never {

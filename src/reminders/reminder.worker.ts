@@ -15,7 +15,7 @@ export function defineReminderJob(agenda: Agenda, sender: ReminderSender, logger
       if (outcome !== 'sent') logger.debug({ userId: job.attrs.data.userId, outcome }, 'reminder job skipped');
     },
     {
-      concurrency: 20,
+      concurrency: 50,
       lockLifetime: 120_000,
       removeOnComplete: true,
       backoff: exponential({ delay: 30_000, factor: 2, maxRetries: 8, jitter: 0.2 }),

@@ -1,0 +1,100 @@
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
+import { buildRuntime, DATABASE_FILE, MASTER_KEY_FILE } from '../src/infrastructure/runtime.factory.js';
+import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
+import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event-store.js';
+import { SqliteKeyStore } from '../src/infrastructure/crypto/sqlite.key-store.js';
+import { PersonalDataCipher } from '../src/infrastructure/crypto/personal-data.cipher.js';
+import { resolveMasterKey } from '../src/infrastructure/crypto/master-key.js';
+import { toNewEvents } from '../src/kernel/command-handling.js';
+import { projections } from '../src/service.js';
+import { BENCH_SECRET, benchContext, tempDir } from './bench-support.js';
+import { round2 } from './append.bench.js';
+
+export interface RemindersResult {
+  users: number;
+  seconds: number;
+  peakRssMb: number;
+  remindersPerSec: number;
+}
+
+/** An SMTP sink on loopback that accepts everything and counts distinct recipients. */
+async function smtpSink(): Promise<{ url: string; recipients: Set<string>; close(): Promise<void> }> {
+  const recipients = new Set<string>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    disableReverseLookup: true,
+    logger: false,
+    maxClients: 1_000,
+    onData(stream, session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        for (const r of session.envelope.rcptTo) recipients.add(r.address);
+        callback(null);
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port)));
+  return { url: `smtp://127.0.0.1:${port}`, recipients, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Users with real encrypted emails (each with its own data key) and their memberships, written
+ * through the real adapters on a connection without per-commit fsync: seeding is not measured.
+ */
+async function seed(dataDir: string, users: number, perOrg: number): Promise<void> {
+  const db = openSqlite(join(dataDir, DATABASE_FILE), { synchronous: 'NORMAL' });
+  const events = new SqliteEventStore(db);
+  const cipher = new PersonalDataCipher(new SqliteKeyStore(db), resolveMasterKey(undefined, join(dataDir, MASTER_KEY_FILE)));
+  for (let i = 0; i < users; i++) {
+    const userId = `r${i}`;
+    const email = await cipher.encrypt(userId, 'email', `${userId}@example.test`);
+    await events.append(`user-${userId}`, toNewEvents([{ type: 'UserRegistered', data: { userId, email } }], benchContext()), 'no_stream');
+  }
+  for (let org = 0; org * perOrg < users; org++) {
+    const members = [];
+    for (let i = org * perOrg; i < Math.min(users, (org + 1) * perOrg); i++) members.push({ type: 'MemberJoinedOrg', data: { userId: `r${i}`, role: i === org * perOrg ? 'admin' : 'member' } });
+    await events.append(`organisation-rorg${org}`, toNewEvents([{ type: 'OrganisationRegistered', data: { orgId: `rorg${org}`, name: `Org ${org}` } }, ...members], benchContext()), 'no_stream');
+  }
+  await events.close();
+  db.close();
+}
+
+/**
+ * `users` users without 2FA in organisations of 100 members; the clock starts when every
+ * organisation is switched to hard and stops when the sink has accepted a first reminder for each.
+ */
+export async function remindersBench(users = 100_000, timeoutSeconds = 900): Promise<RemindersResult> {
+  const dir = tempDir('tfe-bench-reminders-');
+  const sink = await smtpSink();
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  try {
+    const perOrg = 100;
+    const orgs = Math.ceil(users / perOrg);
+    await seed(dir.path, users, perOrg);
+    const config = loadConfig({ DATA_DIR: dir.path, AUTH_JWT_SECRET: BENCH_SECRET, ROLES: 'projector,scheduler', LOG_LEVEL: 'warn', SMTP_URL: sink.url, SCHEDULER_PROCESS_EVERY: '0.5 seconds' });
+    const runtime = await buildRuntime(config, { projections });
+    await runtime.start();
+    const seeded = await runtime.eventStore.headPosition();
+    if (!(await runtime.progress.waitFor(seeded!, 900_000))) throw new Error('seeding did not project');
+    peakRss = 0;
+    const started = performance.now();
+    for (let org = 0; org < orgs; org++) {
+      await runtime.eventStore.append(`organisation-rorg${org}`, toNewEvents([{ type: 'EnforcementModeChanged', data: { from: 'off', to: 'hard', reason: 'bench' } }], benchContext()), Math.min(perOrg, users - org * perOrg));
+    }
+    const deadline = started + timeoutSeconds * 1000;
+    while (sink.recipients.size < users && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const seconds = (performance.now() - started) / 1000;
+    const reached = sink.recipients.size;
+    await runtime.close();
+    return { users: reached, seconds: round2(seconds), peakRssMb: Math.round(peakRss / 1024 / 1024), remindersPerSec: Math.round(reached / seconds) };
+  } finally {
+    clearInterval(sampler);
+    await sink.close();
+    dir.remove();
+  }
+}

@@ -1,3 +1,4 @@
+import { assertNever } from '../kernel/assert-never.js';
 import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
@@ -115,6 +116,3 @@ function userChanged(event: RecordedEvent & UserEvent): WriteOp[] {
   }
 }
 
-function assertNever(value: never): never {
-  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
-}

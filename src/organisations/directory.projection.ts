@@ -1,3 +1,4 @@
+import { assertNever } from '../kernel/assert-never.js';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import { comparePositions } from '../kernel/position.js';
@@ -188,6 +189,3 @@ function sameSummary(a: TwoFactorSummary, b: TwoFactorSummary): boolean {
   return a.status === b.status && a.enabledSince === b.enabledSince && a.backupCodesLeft === b.backupCodesLeft && a.lockedUntil === b.lockedUntil;
 }
 
-function assertNever(value: never): never {
-  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
-}

@@ -1,3 +1,4 @@
+import { assertNever } from '../kernel/assert-never.js';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
@@ -144,6 +145,3 @@ function without<T>(record: { [key: string]: T }, key: string): { [key: string]:
   return rest;
 }
 
-function assertNever(value: never): never {
-  throw new Error(`unhandled event ${(value as { type?: string }).type}`);
-}

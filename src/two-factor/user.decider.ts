@@ -14,7 +14,8 @@ import type {
   VerifyTwoFactor,
 } from './user.commands.js';
 import type { UserEvent, VerificationFailureReason, VerificationMethod } from './user.events.js';
-import { assertNever, evolveUser, initialUserState, type FactorState, type RegisteredUser, type UserState } from './user.state.js';
+import { assertNever } from '../kernel/assert-never.js';
+import { evolveUser, initialUserState, type FactorState, type RegisteredUser, type UserState } from './user.state.js';
 import { isWithinDrift } from './totp.policy.js';
 
 export type { FactorState, RegisteredUser, UserState } from './user.state.js';

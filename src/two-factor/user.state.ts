@@ -1,3 +1,4 @@
+import { assertNever } from '../kernel/assert-never.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import type { ReminderCadence, UserEvent } from './user.events.js';
 
@@ -117,6 +118,3 @@ function withSlotUsed(factor: FactorState, index: number): FactorState {
   return { ...factor, backupCodeHashes: factor.backupCodeHashes.map((hash, i) => (i === index ? null : hash)) };
 }
 
-export function assertNever(value: never): never {
-  throw new Error(`unexpected variant ${JSON.stringify(value)}`);
-}

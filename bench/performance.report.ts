@@ -89,7 +89,7 @@ ${appendScaling.join('\n')}
   appends that arrive together) is the known next step.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100, all
   switched to hard at once; the clock stops when a local \`smtp-server\` sink has accepted a first
-  reminder for every user. Each reminder is one Agenda job: lock, read the user's stream, decrypt
+  reminder for every user, or at 600 s (the goal), reporting how many users were reached by then. Each reminder is one Agenda job: lock, read the user's stream, decrypt
   the email, render, send over a fresh SMTP connection, record \`ReminderSent\` (append with fsync),
   and the saga replaces the job with the next one. Limited by the per-job appends and SMTP
   connections; a pooled SMTP transport and group commit would raise it.

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     append: await step('append (single events)', () => appendBench(3_000)),
     rebuild: await step('rebuild (1,000,000 events)', () => rebuildBench(1_000_000)),
     projectionLag: await step('projection lag (1,000 commands/s)', () => projectionLagBench(1_000, 10)),
-    reminders: await step('reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 900)),
+    reminders: await step('reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 600)),
     scaling: {
       decisionP99UsByUsers: {},
       appendEventsPerSecByStoredEvents: {},

@@ -16,6 +16,9 @@ export function defineReminderJob(agenda: Agenda, sender: ReminderSender, logger
     },
     {
       concurrency: 50,
+      // Agenda keeps locked jobs in an in-memory queue whose scans grow with its length; when
+      // 100,000 reminders fall due together, locking them all at once made each pick quadratic.
+      lockLimit: 200,
       lockLifetime: 120_000,
       removeOnComplete: true,
       backoff: exponential({ delay: 30_000, factor: 2, maxRetries: 8, jitter: 0.2 }),

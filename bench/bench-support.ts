@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,18 @@ export async function seedUsers(store: EventStore, users: number, perOrg: number
   }
 }
 
+/** A port the OS says is free right now, so a run never collides with a leftover from another. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export interface ServiceProcess {
   readonly url: string;
   readonly child: ChildProcess;
@@ -60,6 +73,7 @@ export interface ServiceProcess {
 
 /** The real service in its own process (so load generator and server do not share a core's time slices unfairly). */
 export async function startServiceProcess(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServiceProcess> {
+  env = { PORT: String(await freePort()), ...env };
   // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service under load.
   const nodeArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {

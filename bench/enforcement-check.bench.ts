@@ -12,8 +12,6 @@ export interface EnforcementCheckResult {
   users: number;
 }
 
-const PORT = '39471';
-const BARE_PORT = '39472';
 
 async function load(url: string, users: number, seconds: number, auth: string): Promise<{ rps: number; p99: number; errors: number }> {
   let next = 0;
@@ -36,8 +34,11 @@ export async function enforcementCheckBench(users = 10_000, seconds = 10): Promi
     await waitForReadModels(seeding);
     await seeding.close();
     const auth = await token('host-platform', ['platform']);
-    const service = await startServiceProcess({ DATA_DIR: dir.path, PORT, ROLES: 'api,projector' });
-    const bare = await startServiceProcess({ PORT: BARE_PORT }, 'dist/bench/bare-fastify.server.js');
+    const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
+    const bare = await startServiceProcess({}, 'dist/bench/bare-fastify.server.js').catch(async (error: unknown) => {
+      await service.stop();
+      throw error;
+    });
     try {
       await load(service.url, users, 2, auth);
       await load(bare.url, users, 2, auth);

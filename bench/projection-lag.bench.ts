@@ -22,7 +22,7 @@ export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<Pr
     await seedUsers(seeding.eventStore, users, 100, 'soft');
     await waitForReadModels(seeding);
     await seeding.close();
-    const service = await startServiceProcess({ DATA_DIR: dir.path, PORT: '39473', ROLES: 'api,projector' });
+    const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
     const auth = `Bearer ${await token('host-platform', ['platform'])}`;
     // A bounded keep-alive pool, as a host application would use; commands queue client-side beyond it.
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });

@@ -10,7 +10,7 @@ export async function startupBench(): Promise<StartupResult> {
   const dir = tempDir('tfe-bench-startup-');
   try {
     const started = performance.now();
-    const service = await startServiceProcess({ DATA_DIR: dir.path, PORT: '39474' });
+    const service = await startServiceProcess({ DATA_DIR: dir.path });
     const startupMs = Math.round(performance.now() - started);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const metrics = await (await fetch(`${service.url}/metrics`)).text();

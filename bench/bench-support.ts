@@ -32,7 +32,7 @@ export function benchContext(): CommandContext {
 }
 
 /** An opaque stand-in: seeding does not need readable emails, only the events' shape. */
-const SEALED = { keyId: 'bench', iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'AA==', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' };
+export const SEALED = { keyId: 'bench', iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'AA==', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' };
 
 /**
  * Seeds `users` users in organisations of `perOrg` members through the event store port (the same

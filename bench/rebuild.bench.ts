@@ -6,15 +6,13 @@ import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event
 import { toNewEvents } from '../src/kernel/command-handling.js';
 import { ProjectionRebuild } from '../src/projections/projection.rebuild.js';
 import { projections } from '../src/service.js';
-import { BENCH_SECRET, benchContext, tempDir } from './bench-support.js';
+import { BENCH_SECRET, benchContext, SEALED, tempDir } from './bench-support.js';
 
 export interface RebuildResult {
   events: number;
   eventsPerSec: number;
   seconds: number;
 }
-
-const SEALED = { keyId: 'bench', iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'AA==', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' };
 
 /**
  * A realistic history: users register, enable 2FA and then mostly sign in (TwoFactorVerified),

@@ -1,4 +1,4 @@
-import type { Actor, JsonValue, RecordedEvent } from '../kernel/event-envelope.js';
+import type { EventMetadata, JsonValue, RecordedEvent } from '../kernel/event-envelope.js';
 import { redact } from './audit.redaction.js';
 import { csvRecord } from './csv.format.js';
 
@@ -9,16 +9,7 @@ export interface AuditEventView {
   readonly position: string;
   readonly type: string;
   readonly data: JsonValue;
-  readonly metadata: {
-    readonly eventId: string;
-    readonly occurredAt: string;
-    readonly actor: Actor;
-    readonly correlationId: string;
-    readonly causationId: string;
-    readonly schemaVersion: number;
-    readonly prevHash: string;
-    readonly hash: string;
-  };
+  readonly metadata: EventMetadata;
 }
 
 export function auditEventView(event: RecordedEvent, shredded: boolean): AuditEventView {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
+import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
 import type { OrganisationEvent } from '../organisations/organisation.events.js';
 import type { UserEvent } from '../two-factor/user.events.js';
 import type { MembershipPolicy, Mode } from './enforcement.decision.js';
@@ -24,16 +25,10 @@ interface OrgPolicyDoc extends Doc {
   xeroConnected: boolean;
 }
 
-interface MemberIndexDoc extends Doc {
-  orgId: string;
-  userId: string;
-}
-
 export function membershipKey(orgId: string): string {
   return `o${createHash('sha256').update(orgId).digest('hex').slice(0, 40)}`;
 }
 
-const MEMBER_PAGE = 1000;
 
 /**
  * Per-user enforcement documents. Policy changes fan out to every member at projection time so
@@ -71,13 +66,13 @@ async function organisationChanged(event: RecordedEvent & OrganisationEvent, vie
       const userId = event.data.userId;
       const policy = { orgId, mode: org?.mode ?? 'off', xeroConnected: org?.xeroConnected ?? false };
       return [
-        { kind: 'upsert', collection: ENFORCEMENT_MEMBERS, doc: { id: `${orgId}|${userId}`, orgId, userId } },
+        { kind: 'upsert', collection: ENFORCEMENT_MEMBERS, doc: orgMemberDoc(orgId, userId) },
         { kind: 'patch', collection: ENFORCEMENT, id: userId, set: { [`orgs.${key}`]: policy } },
       ];
     }
     case 'MemberLeftOrg':
       return [
-        { kind: 'delete', collection: ENFORCEMENT_MEMBERS, id: `${orgId}|${event.data.userId}` },
+        { kind: 'delete', collection: ENFORCEMENT_MEMBERS, id: orgMemberId(orgId, event.data.userId) },
         { kind: 'patch', collection: ENFORCEMENT, id: event.data.userId, unset: [`orgs.${key}`] },
       ];
     case 'MemberRoleChanged':
@@ -87,15 +82,10 @@ async function organisationChanged(event: RecordedEvent & OrganisationEvent, vie
   }
 }
 
-/** One patch per member; pages keep memory flat for very large organisations. */
+/** One patch per member. */
 async function fanOut(orgId: string, view: ReadModelView, set: Record<string, string | boolean>): Promise<WriteOp[]> {
   const ops: WriteOp[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: MemberIndexDoc[]; nextCursor: string | null } = await view.find<MemberIndexDoc>(ENFORCEMENT_MEMBERS, { orgId }, { limit: MEMBER_PAGE, ...(cursor ? { cursor } : {}) });
-    for (const member of page.items) ops.push({ kind: 'patch', collection: ENFORCEMENT, id: member.userId, set });
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const userId of orgMemberIds(view, ENFORCEMENT_MEMBERS, orgId)) ops.push({ kind: 'patch', collection: ENFORCEMENT, id: userId, set });
   return ops;
 }
 

@@ -4,6 +4,7 @@ import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import { comparePositions } from '../kernel/position.js';
 import type { Doc, DocValue, WriteOp } from '../infrastructure/read-store/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
+import { orgMemberId } from '../projections/org-member.index.js';
 import { ORGANISATION_EVENT_TYPES, type OrganisationEvent } from './organisation.events.js';
 import { USER_EVENT_TYPES, type UserEvent } from '../two-factor/user.events.js';
 
@@ -52,10 +53,6 @@ export interface UserDoc extends Doc {
   reminders: { count: number; lastSentAt: string | null; lastCadence: string | null };
 }
 
-export function memberDocId(orgId: string, userId: string): string {
-  // '|' cannot occur in ids (see kernel/ids.ts), so the pair is unambiguous.
-  return `${orgId}|${userId}`;
-}
 
 const NO_FACTOR: TwoFactorSummary = { status: 'none', enabledSince: null, backupCodesLeft: 0, lockedUntil: null };
 
@@ -104,15 +101,15 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
 async function memberJoined(orgId: string, userId: string, role: string, at: string, view: ReadModelView): Promise<WriteOp[]> {
   const user = await view.get<UserDoc>(USERS, userId);
   const twoFactor = user?.twoFactor ?? NO_FACTOR;
-  const member: MemberDoc = { id: memberDocId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false };
+  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false };
   return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
 }
 
 async function membershipChanged(orgId: string, userId: string, role: string | null, view: ReadModelView, known?: UserDoc | null): Promise<WriteOp[]> {
   const user = known === undefined ? await view.get<UserDoc>(USERS, userId) : known;
   const ops: WriteOp[] = [];
-  if (role === null) ops.push({ kind: 'delete', collection: ORG_MEMBERS, id: memberDocId(orgId, userId) });
-  else ops.push({ kind: 'patch', collection: ORG_MEMBERS, id: memberDocId(orgId, userId), set: { role } });
+  if (role === null) ops.push({ kind: 'delete', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId) });
+  else ops.push({ kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId), set: { role } });
   if (user) {
     const others = user.memberships.filter((m) => m.orgId !== orgId);
     const memberships = role === null ? others : [...others, { orgId, role }].sort((a, b) => (a.orgId < b.orgId ? -1 : 1));

@@ -7,7 +7,8 @@ import { Problem } from '../http/problem.js';
 import type { Filter, ReadStore } from '../infrastructure/read-store/read-store.port.js';
 import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
-import { memberDocId, ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
+import { orgMemberId } from '../projections/org-member.index.js';
+import { ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
 
 export interface OrganisationView {
   readonly id: string;
@@ -56,7 +57,7 @@ export class OrganisationMembersQuery extends Query<MembersPage> {
 async function loadVisibleOrganisation(store: ReadStore, principal: Principal, orgId: string): Promise<OrganisationDoc> {
   const staff = hasRole(principal, 'support', 'platform');
   if (!staff) {
-    const membership = await store.get<MemberDoc>(ORG_MEMBERS, memberDocId(orgId, principal.id));
+    const membership = await store.get<MemberDoc>(ORG_MEMBERS, orgMemberId(orgId, principal.id));
     if (membership?.role !== 'admin') throw new Problem(403, 'forbidden', 'Only support staff, the platform and this organisation\'s admins may view it.');
   }
   const org = await store.get<OrganisationDoc>(ORGANISATIONS, orgId);

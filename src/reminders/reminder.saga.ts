@@ -2,6 +2,7 @@ import { assertNever } from '../kernel/assert-never.js';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
+import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
 import { membershipKey } from '../enforcement/enforcement.projection.js';
 import type { OrganisationEvent } from '../organisations/organisation.events.js';
 import type { UserEvent } from '../two-factor/user.events.js';
@@ -11,7 +12,6 @@ import { changeSubject, nextReminderAt, type Mode, type ReminderIntervals, type 
 export const REMINDER_SUBJECTS = 'reminder_subjects';
 const REMINDER_ORGS = 'reminder_orgs';
 const REMINDER_MEMBERS = 'reminder_members';
-const MEMBER_PAGE = 1000;
 
 export interface SubjectDoc extends Doc {
   twoFactorEnabled: boolean;
@@ -27,11 +27,6 @@ export interface SubjectDoc extends Doc {
 
 interface OrgDoc extends Doc {
   mode: Mode;
-}
-
-interface MemberDoc extends Doc {
-  orgId: string;
-  userId: string;
 }
 
 export function toSubject(doc: SubjectDoc): ReminderSubject {
@@ -59,12 +54,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): 
 
   const fanOut = async (orgId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
     const ops: WriteOp[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { items: MemberDoc[]; nextCursor: string | null } = await view.find<MemberDoc>(REMINDER_MEMBERS, { orgId }, { limit: MEMBER_PAGE, ...(cursor ? { cursor } : {}) });
-      for (const member of page.items) ops.push(...(await change(member.userId, at, view, apply)));
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const userId of orgMemberIds(view, REMINDER_MEMBERS, orgId)) ops.push(...(await change(userId, at, view, apply)));
     return ops;
   };
 
@@ -85,12 +75,12 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): 
         const mode = org?.mode ?? 'off';
         const userId = event.data.userId;
         const ops = await change(userId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId } }));
-        return [{ kind: 'upsert', collection: REMINDER_MEMBERS, doc: { id: `${orgId}|${userId}`, orgId, userId } }, ...ops];
+        return [{ kind: 'upsert', collection: REMINDER_MEMBERS, doc: orgMemberDoc(orgId, userId) }, ...ops];
       }
       case 'MemberLeftOrg': {
         const userId = event.data.userId;
         const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key) }));
-        return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: `${orgId}|${userId}` }, ...ops];
+        return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: orgMemberId(orgId, userId) }, ...ops];
       }
       case 'OrgConnectedToXero':
       case 'OrgDisconnectedFromXero':

@@ -271,6 +271,28 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
         expect(conflicts).toBeGreaterThan(0);
         expectValidChain(stored);
       });
+
+      it('settles appends issued together one by one: a conflict fails alone and stores nothing', async () => {
+        const taken = streamName();
+        await store.append(taken, [newEvent('Created')], 'no_stream');
+        const [fresh, other] = [streamName(), streamName()];
+        const freshEvent = newEvent('Fresh');
+        const otherEvents = [newEvent('First'), newEvent('Second')];
+
+        const outcomes = await Promise.allSettled([
+          store.append(fresh, [freshEvent], 'no_stream'),
+          store.append(taken, [newEvent('Conflicting')], 'no_stream'),
+          store.append(other, otherEvents, 'any'),
+        ]);
+
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(ids(await store.readStream(fresh))).toEqual(ids([freshEvent]));
+        expect(await store.readStream(taken)).toHaveLength(1);
+        const stored = await store.readStream(other);
+        expect(ids(stored)).toEqual(ids(otherEvents));
+        expectValidChain(stored);
+      });
     });
 
     describe('idempotent retries', () => {

@@ -108,6 +108,56 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('settles the appends of one turn in call order, the later seeing the earlier', async () => {
+    const [a, b, c] = [newEvent('A'), newEvent('B'), newEvent('C')];
+    const results = await Promise.all([
+      fixture.store.append('together', [a], 'no_stream'),
+      fixture.store.append('together', [b], 0),
+      fixture.store.append('together', [c], 1),
+    ]);
+
+    expect(results.map((r) => r.nextRevision)).toEqual([0, 1, 2]);
+    const stored = await fixture.store.readStream('together');
+    expect(stored.map((e) => e.metadata.eventId)).toEqual([a, b, c].map((e) => e.metadata.eventId));
+    expectValidChain(stored);
+  });
+
+  it('rejects every append of a batch whose commit fails, stores none of them, and recovers', async () => {
+    const db = openSqlite(fixture.path);
+    db.pragma('busy_timeout = 50');
+    const store = new SqliteEventStore(db, FAST);
+    const locker = openSqlite(fixture.path);
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      const outcomes = await Promise.allSettled([
+        store.append('one', [newEvent('A')], 'no_stream'),
+        store.append('two', [newEvent('B')], 'any'),
+      ]);
+      expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as { code?: string }).code)).toEqual(['SQLITE_BUSY', 'SQLITE_BUSY']);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    try {
+      expect(await store.readAll()).toEqual([]);
+      expect(await store.append('one', [newEvent('A')], 'no_stream')).toMatchObject({ nextRevision: 0 });
+    } finally {
+      await store.close();
+      db.close();
+    }
+  });
+
+  it('commits appends accepted before close() rather than dropping them', async () => {
+    const event = newEvent('Late');
+    const accepted = fixture.store.append('late', [event], 'no_stream');
+
+    const reopened = await fixture.reopen();
+
+    await expect(accepted).resolves.toMatchObject({ nextRevision: 0 });
+    expect((await reopened.readStream('late')).map((e) => e.metadata.eventId)).toEqual([event.metadata.eventId]);
+    await expect(reopened.append('late', [newEvent('AfterClose')], 0)).resolves.toMatchObject({ nextRevision: 1 });
+  });
+
   it('keeps every acknowledged append when the writing process is killed with SIGKILL', async () => {
     const acknowledged = await appendInChildUntilKilled(fixture.path, 40);
 

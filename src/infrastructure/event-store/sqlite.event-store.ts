@@ -1,6 +1,6 @@
 import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
 import { parsePosition } from '../../kernel/position.js';
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 import {
   WrongExpectedRevisionError,
@@ -70,6 +70,16 @@ const SCHEMA = `
 `;
 
 const COLUMNS = 'position, stream, revision, event_id, type, data, metadata';
+
+interface PendingAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
 const NO_LIMIT = -1;
 
 /**
@@ -84,7 +94,11 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly retry: BackoffPolicy;
   private readonly pageSize: number;
+  private pending: PendingAppend[] = [];
   private closed = false;
+  private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
+  /** A transaction function called inside another runs as a SAVEPOINT, rolled back if it throws. */
+  private readonly appendInSavepoint: Transaction<(stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => AppendResult>;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -94,16 +108,55 @@ export class SqliteEventStore implements EventStore {
     this.retry = options.retry ?? DEFAULT_BACKOFF;
     this.pageSize = options.pageSize ?? 500;
     db.exec(SCHEMA);
+    this.appendInSavepoint = db.transaction((stream, events, expected) => this.appendInTransaction(stream, events, expected));
+    this.commitBatch = db.transaction((batch) => batch.map((append) => this.tryAppend(append)));
   }
 
-  async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    this.assertOpen();
-    assertAppendable(events, expected);
-    // IMMEDIATE takes the write lock before the first read: a deferred transaction that reads the
-    // stream head and then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote between.
-    const result = this.db.transaction(() => this.appendInTransaction(stream, events, expected)).immediate();
+  /**
+   * Group commit: appends that arrive in the same turn of the event loop are written in one
+   * IMMEDIATE transaction, so they share one fsync (synchronous=FULL). Each append runs in its own
+   * savepoint, so a conflict fails only that append. No promise resolves before the commit.
+   */
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      assertAppendable(events, expected);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ stream, events, expected, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      // IMMEDIATE takes the write lock before the first read: a deferred transaction that reads a
+      // stream head and then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote between.
+      outcomes = this.commitBatch.immediate(batch);
+    } catch (error) {
+      // The commit itself failed (lock timeout, I/O): nothing of the batch is stored.
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    batch.forEach((append, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) append.resolve(outcome.result);
+      else append.reject(outcome.error);
+    });
     for (const subscription of this.subscriptions) subscription.wake();
-    return result;
+  }
+
+  private tryAppend({ stream, events, expected }: PendingAppend): Outcome {
+    try {
+      return { ok: true, result: this.appendInSavepoint(stream, events, expected) };
+    } catch (error) {
+      return { ok: false, error };
+    }
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -162,6 +215,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Appends already accepted are committed, not dropped: the owner may close the database next.
+    this.flush();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
   }
 

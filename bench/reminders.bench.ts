@@ -1,5 +1,5 @@
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { buildRuntime, DATABASE_FILE, MASTER_KEY_FILE } from '../src/infrastructure/runtime.factory.js';
@@ -10,7 +10,7 @@ import { PersonalDataCipher } from '../src/infrastructure/crypto/personal-data.c
 import { resolveMasterKey } from '../src/infrastructure/crypto/master-key.js';
 import { toNewEvents } from '../src/kernel/command-handling.js';
 import { projections } from '../src/service.js';
-import { BENCH_SECRET, benchContext, tempDir } from './bench-support.js';
+import { BENCH_SECRET, ROOT, benchContext, tempDir } from './bench-support.js';
 import { round2 } from './append.bench.js';
 
 export interface RemindersResult {
@@ -20,25 +20,29 @@ export interface RemindersResult {
   remindersPerSec: number;
 }
 
-/** An SMTP sink on loopback that accepts everything and counts distinct recipients. */
-async function smtpSink(): Promise<{ url: string; recipients: Set<string>; close(): Promise<void> }> {
-  const recipients = new Set<string>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    disableReverseLookup: true,
-    logger: false,
-    maxClients: 1_000,
-    onData(stream, session, callback) {
-      stream.on('data', () => undefined);
-      stream.on('end', () => {
-        for (const r of session.envelope.rcptTo) recipients.add(r.address);
-        callback(null);
-      });
+/** The SMTP sink in its own process (bench/smtp-sink.server.ts); asks it how many recipients it has seen. */
+async function smtpSink(): Promise<{ url: string; recipients(): Promise<number>; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/smtp-sink.server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<number> => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the SMTP sink exited');
+    return Number(line.value);
+  };
+  const port = await next();
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    recipients: () => {
+      child.stdin!.write('?\n');
+      return next();
     },
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port)));
-  return { url: `smtp://127.0.0.1:${port}`, recipients, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+      }),
+  };
 }
 
 /**
@@ -87,9 +91,9 @@ export async function remindersBench(users = 100_000, timeoutSeconds = 900): Pro
       await runtime.eventStore.append(`organisation-rorg${org}`, toNewEvents([{ type: 'EnforcementModeChanged', data: { from: 'off', to: 'hard', reason: 'bench' } }], benchContext()), Math.min(perOrg, users - org * perOrg));
     }
     const deadline = started + timeoutSeconds * 1000;
-    while (sink.recipients.size < users && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    let reached = 0;
+    while ((reached = await sink.recipients()) < users && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     const seconds = (performance.now() - started) / 1000;
-    const reached = sink.recipients.size;
     await runtime.close();
     return { users: reached, seconds: round2(seconds), peakRssMb: Math.round(peakRss / 1024 / 1024), remindersPerSec: Math.round(reached / seconds) };
   } finally {

@@ -19,26 +19,41 @@ export class BatchingView implements ReadModelView {
   private readonly filtered = new Set<string>();
 
   private readonly prepared = new Set<string>();
+  private staged: string | null = null;
+  private stagedCount = 0;
 
   /**
    * `target` maps a collection to the one actually used; `prepare` runs once per collection
    * before the store is first asked or written about it (a rebuild empties leftovers there).
+   * With `checkpoint`, a flush forced by a read also stores that checkpoint at the last event
+   * staged in full, so the writes and the checkpoint of a projection still commit together.
    */
   constructor(
     private readonly store: ReadStore,
     private readonly target: (collection: string) => string = (collection) => collection,
     private readonly prepare: (collection: string) => Promise<void> = async () => undefined,
+    private readonly checkpoint?: string,
   ) {}
 
   get pendingCount(): number {
     return this.pending.length;
   }
 
+  /** Position of the last event whose operations were all staged, or null before any. */
+  get stagedThrough(): string | null {
+    return this.staged;
+  }
+
+  /** How many events were staged through `stage(ops, position)`. */
+  get eventsStaged(): number {
+    return this.stagedCount;
+  }
+
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
     const key = keyOf(collection, id);
     const suspect = this.filtered.has(collection) || this.uncertain.has(key);
     if (!suspect && this.cache.has(key)) return this.cache.get(key) as T | null;
-    if (suspect) await this.flush();
+    if (suspect) await this.flushStaged();
     await this.ensurePrepared(collection);
     const doc = await this.store.get<T>(this.target(collection), id);
     this.cache.set(key, doc);
@@ -46,15 +61,20 @@ export class BatchingView implements ReadModelView {
   }
 
   async find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>> {
-    await this.flush();
+    await this.flushStaged();
     await this.ensurePrepared(collection);
     return this.store.find<T>(this.target(collection), filter, options);
   }
 
-  stage(ops: readonly WriteOp[]): void {
+  /** `position`: the event these are all the operations of, once it is staged in full. */
+  stage(ops: readonly WriteOp[], position?: string): void {
     for (const op of ops) {
       this.pending.push(op);
       this.remember(op);
+    }
+    if (position !== undefined) {
+      this.staged = position;
+      this.stagedCount += 1;
     }
   }
 
@@ -66,6 +86,11 @@ export class BatchingView implements ReadModelView {
     if (this.filtered.size > 0 || this.cache.size > MAX_CACHED_DOCS) this.cache.clear();
     this.filtered.clear();
     this.uncertain.clear();
+  }
+
+  private async flushStaged(): Promise<void> {
+    if (this.pending.length === 0) return;
+    await this.flush(this.checkpoint !== undefined && this.staged !== null ? { name: this.checkpoint, position: this.staged } : undefined);
   }
 
   private async ensurePrepared(collection: string): Promise<void> {

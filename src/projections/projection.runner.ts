@@ -1,24 +1,32 @@
 import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import { comparePositions } from '../kernel/position.js';
-import type { EventStore, Subscription } from '../infrastructure/event-store/event-store.port.js';
+import type { Delivery, EventStore, Subscription } from '../infrastructure/event-store/event-store.port.js';
 import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
 import type { Logger } from '../infrastructure/logging/logger.js';
 import type { Projection } from './projection.js';
 import type { ReadModelProgress } from './read-model-progress.js';
 import { ProjectionRebuild, type LiveProjector } from './projection.rebuild.js';
+import { BatchingView } from './batch.view.js';
 
 const IDLE_CHECKPOINT_DELAY_MS = 50;
+/** Bounds how long the first event of a batch waits for its commit. */
+const MAX_BATCH_EVENTS = 100;
 
 /**
  * Runs each projection on its own durable subscription, so one failing projection is retried
  * without holding the others back. A projection's writes and its checkpoint are committed in one
  * unit; positions of events it does not handle are checkpointed lazily once it is idle.
+ * While the subscription says the next event follows at once, a projection without side effects
+ * stages its writes and commits them with those of the following events: one commit per batch
+ * instead of per event. Reads during the batch see the staged writes (BatchingView), and progress
+ * is reported only once the batch is committed.
  */
 export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   private readonly reached = new Map<string, string | null>();
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly batches = new Map<string, BatchingView>();
   private readonly progress = new EventEmitter();
   private started = false;
   /** Rebuilds run here because only the process running the projections can pause them for the swap. */
@@ -48,7 +56,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     this.reached.set(projection.name, checkpoint);
     this.subscriptions.set(
       projection.name,
-      this.events.subscribe((event) => this.handle(projection, event), {
+      this.events.subscribe((event, delivery) => this.handle(projection, event, delivery), {
         ...(checkpoint ? { after: checkpoint } : {}),
         onError: (error) => this.logger.error({ projection: projection.name, err: errorName(error) }, 'projection failed; retrying'),
       }),
@@ -60,6 +68,8 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     const subscription = this.subscriptions.get(name);
     this.subscriptions.delete(name);
     await subscription?.stop();
+    // Staged writes were never reported as reached; the next subscription starts before them.
+    this.batches.delete(name);
     const timer = this.idleTimers.get(name);
     if (timer) clearTimeout(timer);
     await this.flushIdleCheckpoint(name);
@@ -83,6 +93,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     const subscriptions = [...this.subscriptions.values()];
     this.subscriptions.clear();
     await Promise.all(subscriptions.map((s) => s.stop()));
+    this.batches.clear();
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
     await Promise.all(this.projections.map((p) => this.flushIdleCheckpoint(p.name)));
@@ -125,14 +136,34 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     });
   }
 
-  private async handle(projection: Projection, event: RecordedEvent): Promise<void> {
+  private async handle(projection: Projection, event: RecordedEvent, delivery: Delivery): Promise<void> {
+    // A saga's apply has side effects: it must neither be batched nor applied twice.
+    if (projection.rebuildable === false) return this.handleAlone(projection, event);
+    let batch = this.batches.get(projection.name);
+    if (!batch) this.batches.set(projection.name, (batch = new BatchingView(this.readStore, undefined, undefined, projection.name)));
+    // A redelivery after a failed commit: the event is already staged, only the commit is retried.
+    if (batch.stagedThrough === null || comparePositions(event.position, batch.stagedThrough) > 0) {
+      batch.stage(projection.handles.includes(event.type) ? await projection.apply(event, batch) : [], event.position);
+    }
+    if (delivery.more && batch.eventsStaged < MAX_BATCH_EVENTS) return;
+    if (batch.pendingCount > 0) await batch.flush({ name: projection.name, position: event.position });
+    else this.scheduleIdleCheckpoint(projection.name);
+    this.batches.delete(projection.name);
+    this.advance(projection.name, event.position);
+  }
+
+  private async handleAlone(projection: Projection, event: RecordedEvent): Promise<void> {
     if (projection.handles.includes(event.type)) {
       const ops = await projection.apply(event, this.readStore);
       await this.readStore.write(ops, { name: projection.name, position: event.position });
     } else {
       this.scheduleIdleCheckpoint(projection.name);
     }
-    this.reached.set(projection.name, event.position);
+    this.advance(projection.name, event.position);
+  }
+
+  private advance(name: string, position: string): void {
+    this.reached.set(name, position);
     this.progress.emit('progress');
   }
 

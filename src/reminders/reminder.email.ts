@@ -7,6 +7,8 @@ export interface ReminderEmailInput {
   /** Names of the organisations that require two-factor authentication of this user. */
   readonly orgNames: readonly string[];
   readonly cadence: 'soft' | 'hard';
+  /** The configured interval between reminders of this cadence, stated in the email. */
+  readonly intervalMs: number;
   readonly appBaseUrl: string;
   readonly enforcementPageUrl: string;
 }
@@ -22,19 +24,16 @@ const MAX_ORG_NAME_LENGTH = 120;
 interface Wording {
   readonly subject: string;
   readonly status: string;
-  readonly every: string;
 }
 
 const wording: Record<ReminderEmailInput['cadence'], Wording> = {
   soft: {
     subject: 'Reminder: please turn on two-factor authentication',
     status: 'This is a reminder: your access is not blocked, but please turn on two-factor authentication soon.',
-    every: 'week',
   },
   hard: {
     subject: 'Action required: your access is blocked until you turn on two-factor authentication',
     status: 'Your access is blocked until you turn on two-factor authentication.',
-    every: 'day',
   },
 };
 
@@ -42,7 +41,23 @@ export function reminderEmail(input: ReminderEmailInput): ReminderEmail {
   const words = wording[input.cadence];
   const orgs = cleanOrgNames(input.orgNames);
   const links = { setup: httpUrl(input.enforcementPageUrl), app: httpUrl(input.appBaseUrl) };
-  return { subject: words.subject, text: textPart(orgs, words, links), html: htmlPart(orgs, words, links) };
+  const repeat = `You will get this reminder ${everyPhrase(input.intervalMs)} until two-factor authentication is on.`;
+  return { subject: words.subject, text: textPart(orgs, words, links, repeat), html: htmlPart(orgs, words, links, repeat) };
+}
+
+const UNITS = [
+  ['week', 7 * 86_400_000],
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1_000],
+] as const;
+
+/** "every week", "every 3 days", "every 36 hours": the largest unit that divides the interval. */
+export function everyPhrase(intervalMs: number): string {
+  const [unit, size] = UNITS.find(([, size]) => intervalMs % size === 0) ?? UNITS[UNITS.length - 1]!;
+  const count = Math.max(1, Math.round(intervalMs / size));
+  return count === 1 ? `every ${unit}` : `every ${count} ${unit}s`;
 }
 
 interface Links {
@@ -59,7 +74,7 @@ function requirementSentence(orgs: readonly string[]): string {
     : 'These organisations require two-factor authentication:';
 }
 
-function textPart(orgs: readonly string[], words: Wording, links: Links): string {
+function textPart(orgs: readonly string[], words: Wording, links: Links, repeat: string): string {
   return [
     'Hello,',
     '',
@@ -71,13 +86,13 @@ function textPart(orgs: readonly string[], words: Wording, links: Links): string
     `Turn on two-factor authentication: ${links.setup}`,
     `Open the app: ${links.app}`,
     '',
-    `You will get this reminder every ${words.every} until two-factor authentication is on.`,
+    repeat,
     SAFETY_NOTE,
     '',
   ].join('\n');
 }
 
-function htmlPart(orgs: readonly string[], words: Wording, links: Links): string {
+function htmlPart(orgs: readonly string[], words: Wording, links: Links, repeat: string): string {
   const list = orgs.length === 0 ? '' : `<ul>${orgs.map((name) => `<li>${escapeHtml(name)}</li>`).join('')}</ul>`;
   return [
     '<!doctype html>',
@@ -89,7 +104,7 @@ function htmlPart(orgs: readonly string[], words: Wording, links: Links): string
     `<p><strong>${escapeHtml(words.status)}</strong></p>`,
     `<p><a href="${escapeHtml(links.setup)}">Turn on two-factor authentication</a></p>`,
     `<p><a href="${escapeHtml(links.app)}">Open the app</a></p>`,
-    `<p>You will get this reminder every ${escapeHtml(words.every)} until two-factor authentication is on. ${escapeHtml(SAFETY_NOTE)}</p>`,
+    `<p>${escapeHtml(repeat)} ${escapeHtml(SAFETY_NOTE)}</p>`,
     '</body></html>',
     '',
   ].join('\n');

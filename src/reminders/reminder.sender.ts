@@ -60,7 +60,9 @@ export class ReminderSender {
     if (to === null) return 'not_subject';
     const orgIds = Object.entries(doc.orgModes).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
     const orgNames = await this.orgNames(orgIds);
-    const content = reminderEmail({ orgNames, cadence, appBaseUrl: this.deps.config.APP_BASE_URL, enforcementPageUrl: this.deps.config.ENFORCEMENT_PAGE_URL });
+    const { config } = this.deps;
+    const intervalMs = cadence === 'hard' ? config.REMINDER_HARD_EVERY : config.REMINDER_SOFT_EVERY;
+    const content = reminderEmail({ orgNames, cadence, intervalMs, appBaseUrl: config.APP_BASE_URL, enforcementPageUrl: config.ENFORCEMENT_PAGE_URL });
     const sent = await sendWithRetry(this.deps.mailer, { to, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
     const commandId = `reminder|${userId}|${key}`;
     await handleCommand(

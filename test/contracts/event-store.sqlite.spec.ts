@@ -158,6 +158,22 @@ describe('SqliteEventStore specifics', () => {
     await expect(reopened.append('late', [newEvent('AfterClose')], 0)).resolves.toMatchObject({ nextRevision: 1 });
   });
 
+  it('tells the handler whether the next event is already read and follows at once', async () => {
+    await fixture.store.append('batch', [newEvent('A'), newEvent('B'), newEvent('C')], 'no_stream');
+    const deliveries: boolean[] = [];
+    const subscription = fixture.store.subscribe(async (_event, delivery) => {
+      deliveries.push(delivery.more);
+    });
+    try {
+      await waitUntil(() => deliveries.length === 3);
+      await fixture.store.append('batch', [newEvent('D')], 2);
+      await waitUntil(() => deliveries.length === 4);
+      expect(deliveries).toEqual([true, true, false, false]);
+    } finally {
+      await subscription.stop();
+    }
+  });
+
   it('keeps every acknowledged append when the writing process is killed with SIGKILL', async () => {
     const acknowledged = await appendInChildUntilKilled(fixture.path, 40);
 

@@ -35,6 +35,17 @@ function counter(name: string, options: { failFirst?: number } = {}): Projection
   return projection as unknown as Projection & { attempts: number };
 }
 
+/** Counts commits, and refuses them while `failing` is set, as a full disk or a lock timeout would. */
+class ObservedReadStore extends SqliteReadStore {
+  writes = 0;
+  failing = false;
+  override async write(...args: Parameters<SqliteReadStore['write']>): Promise<void> {
+    if (this.failing) throw new Error('commit refused');
+    this.writes += 1;
+    return super.write(...args);
+  }
+}
+
 describe('projection runner', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let db: SqliteDatabase;
@@ -109,5 +120,71 @@ describe('projection runner', () => {
     expect(await progress.waitFor(position, 5_000)).toBe(true);
     expect(await progress.waitFor('999999', 60)).toBe(false);
     await runner.stop();
+  });
+
+  describe('batches', () => {
+    let observed: ObservedReadStore;
+    beforeEach(() => {
+      observed = new ObservedReadStore(db);
+    });
+
+    it('commits events that arrive together in one write, each seeing the writes staged before it', async () => {
+      const last = await tick('s-1', 60);
+      const runner = new ProjectionRunner(events, observed, [counter('ticks')], logger());
+      await runner.start();
+
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 60 });
+      expect(await reads.getCheckpoint('ticks')).toBe(last);
+      // At most 100 events per batch: 60 stored events are one commit, not 60.
+      expect(observed.writes).toBe(1);
+      await runner.stop();
+    });
+
+    it('reports nothing as reached while a batch cannot commit, then commits it without applying any event twice', async () => {
+      const first = await tick('s-1');
+      const last = await tick('s-1', 9);
+      const ticks = counter('ticks');
+      observed.failing = true;
+      const runner = new ProjectionRunner(events, observed, [ticks], logger());
+      await runner.start();
+
+      expect(await runner.waitFor(first, 150)).toBe(false);
+      expect(await reads.get('ticks', 's-1')).toBeNull();
+      observed.failing = false;
+
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 10 });
+      expect(ticks.attempts).toBe(10);
+      await runner.stop();
+    });
+
+    it('applies a projection with side effects one event at a time, one commit each', async () => {
+      const last = await tick('s-1', 5);
+      const saga = { ...counter('saga'), rebuildable: false };
+      const runner = new ProjectionRunner(events, observed, [saga], logger());
+      await runner.start();
+
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(await reads.get('saga', 's-1')).toEqual({ id: 's-1', count: 5 });
+      expect(observed.writes).toBe(5);
+      await runner.stop();
+    });
+
+    it('drops a batch it could not commit when paused, and resumes before it', async () => {
+      const last = await tick('s-1', 4);
+      observed.failing = true;
+      const runner = new ProjectionRunner(events, observed, [counter('ticks')], logger());
+      await runner.start();
+      expect(await runner.waitFor(last, 100)).toBe(false);
+
+      expect(await runner.pause('ticks')).toBeNull();
+      observed.failing = false;
+      await runner.resume('ticks', null);
+
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 4 });
+      await runner.stop();
+    });
   });
 });

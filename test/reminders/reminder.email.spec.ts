@@ -1,11 +1,13 @@
 import { reminderEmail } from '../../src/reminders/reminder.email.js';
 import type { ReminderEmailInput } from '../../src/reminders/reminder.email.js';
 
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
 const APP = 'https://approvals.example.test/';
 const SETUP = 'https://approvals.example.test/settings/two-factor?from=reminder&x=1';
 
 function input(overrides: Partial<ReminderEmailInput> = {}): ReminderEmailInput {
-  return { orgNames: ['Acme Ltd', 'Beta & Sons'], cadence: 'soft', appBaseUrl: APP, enforcementPageUrl: SETUP, ...overrides };
+  return { orgNames: ['Acme Ltd', 'Beta & Sons'], cadence: 'soft', intervalMs: WEEK, appBaseUrl: APP, enforcementPageUrl: SETUP, ...overrides };
 }
 
 /** Visible text of the HTML part, entities decoded, to compare it with the text part. */
@@ -38,7 +40,7 @@ describe('reminderEmail', () => {
   });
 
   it('hard: says access is blocked until two-factor authentication is on, and reminds daily', () => {
-    const email = reminderEmail(input({ cadence: 'hard', orgNames: ['Acme Ltd'] }));
+    const email = reminderEmail(input({ cadence: 'hard', intervalMs: DAY, orgNames: ['Acme Ltd'] }));
 
     expect(email.subject).toMatch(/blocked/);
     for (const part of [email.text, visibleText(email.html)]) {
@@ -47,6 +49,21 @@ describe('reminderEmail', () => {
       expect(part).toContain('Your access is blocked until you turn on two-factor authentication.');
       expect(part).not.toContain('not blocked');
       expect(part).toContain('every day');
+    }
+  });
+
+  it('states the configured interval, not a fixed one, in both parts', () => {
+    const cases: [number, string][] = [
+      [2 * WEEK, 'every 2 weeks'],
+      [3 * DAY, 'every 3 days'],
+      [36 * 3_600_000, 'every 36 hours'],
+      [90 * 60_000, 'every 90 minutes'],
+      [1_500, 'every 2 seconds'],
+    ];
+    for (const [intervalMs, phrase] of cases) {
+      const email = reminderEmail(input({ cadence: 'hard', intervalMs }));
+      expect(email.text).toContain(`You will get this reminder ${phrase} until`);
+      expect(visibleText(email.html)).toContain(`You will get this reminder ${phrase} until`);
     }
   });
 

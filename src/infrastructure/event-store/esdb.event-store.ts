@@ -28,6 +28,8 @@ import { formatPosition, parsePosition } from '../../kernel/position.js';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
+  type Delivery,
+  type EventHandler,
   type EventStore,
   type ExpectedRevision,
   type ReadAllOptions,
@@ -274,7 +276,7 @@ export class EsdbEventStore implements EventStore {
     return results;
   }
 
-  subscribe(handler: (event: RecordedEvent) => Promise<void>, options: SubscriptionOptions = {}): Subscription {
+  subscribe(handler: EventHandler, options: SubscriptionOptions = {}): Subscription {
     const subscription = new EsdbSubscription(this.client, handler, options, this.retry, () =>
       this.subscriptions.delete(subscription),
     );
@@ -383,6 +385,9 @@ async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
+/** The client's iterator does not say whether it has buffered the next event, so never promise one. */
+const NOT_KNOWN_TO_FOLLOW: Delivery = { more: false };
+
 /**
  * A catch-up subscription to $all that survives drops: it resubscribes with backoff from the last
  * event the handler finished (never from checkpointReached, which can run ahead of buffered,
@@ -395,7 +400,7 @@ class EsdbSubscription implements Subscription {
 
   constructor(
     private readonly client: EventStoreDBClient,
-    private readonly handler: (event: RecordedEvent) => Promise<void>,
+    private readonly handler: EventHandler,
     private readonly options: SubscriptionOptions,
     private readonly retry: BackoffPolicy,
     private readonly onStopped: () => void,
@@ -436,8 +441,12 @@ class EsdbSubscription implements Subscription {
       for await (const resolved of subscription) {
         const event = fromEsdbEvent(resolved);
         if (!event || !matchesFilter(event, this.options)) continue;
-        const handled = await deliverUntilHandled(this.handler, event, this.retry, this.abort.signal, (error) =>
-          this.reportError(error),
+        const handled = await deliverUntilHandled(
+          (item: RecordedEvent) => this.handler(item, NOT_KNOWN_TO_FOLLOW),
+          event,
+          this.retry,
+          this.abort.signal,
+          (error) => this.reportError(error),
         );
         if (!handled) break;
         handledUpTo = event.position;

@@ -46,6 +46,17 @@ export interface SubscriptionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+export interface Delivery {
+  /**
+   * True when the adapter already holds the next matching event and delivers it as soon as this
+   * handler call resolves: the handler may stage this event and commit it with the next one.
+   * False gives no promise about when the next event comes.
+   */
+  readonly more: boolean;
+}
+
+export type EventHandler = (event: RecordedEvent, delivery: Delivery) => Promise<void>;
+
 export interface Subscription {
   /** Stops delivering; resolves once no handler call is in flight. */
   stop(): Promise<void>;
@@ -60,7 +71,7 @@ export interface EventStore {
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
-  subscribe(handler: (event: RecordedEvent) => Promise<void>, options?: SubscriptionOptions): Subscription;
+  subscribe(handler: EventHandler, options?: SubscriptionOptions): Subscription;
   /** Position of the newest event, or null when the store is empty. */
   headPosition(): Promise<string | null>;
   /** True when the backing server answers. */

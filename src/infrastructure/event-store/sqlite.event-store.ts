@@ -5,6 +5,7 @@ import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
+  type EventHandler,
   type EventStore,
   type ExpectedRevision,
   type ReadAllOptions,
@@ -184,7 +185,7 @@ export class SqliteEventStore implements EventStore {
     return this.readAllSync(options);
   }
 
-  subscribe(handler: (event: RecordedEvent) => Promise<void>, options: SubscriptionOptions = {}): Subscription {
+  subscribe(handler: EventHandler, options: SubscriptionOptions = {}): Subscription {
     this.assertOpen();
     const subscription = new SqliteSubscription(
       (after) => this.readAllSync({ ...options, after, limit: this.pageSize }),
@@ -334,7 +335,7 @@ class SqliteSubscription implements Subscription {
 
   constructor(
     private readonly readPage: (after: string | undefined) => RecordedEvent[],
-    private readonly handler: (event: RecordedEvent) => Promise<void>,
+    private readonly handler: EventHandler,
     private readonly options: SubscriptionOptions,
     private readonly settings: SubscriptionSettings,
     private readonly onStopped: () => void,
@@ -373,9 +374,14 @@ class SqliteSubscription implements Subscription {
         await this.idle();
         continue;
       }
-      for (const event of page) {
-        const handled = await deliverUntilHandled(this.handler, event, this.settings.retry, this.abort.signal, (error) =>
-          this.reportError(error),
+      for (const [index, event] of page.entries()) {
+        const delivery = { more: index < page.length - 1 };
+        const handled = await deliverUntilHandled(
+          (item: RecordedEvent) => this.handler(item, delivery),
+          event,
+          this.settings.retry,
+          this.abort.signal,
+          (error) => this.reportError(error),
         );
         if (!handled) break;
         cursor = event.position;

@@ -168,9 +168,9 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   }
 
   private scheduleIdleCheckpoint(name: string): void {
-    const existing = this.idleTimers.get(name);
-    if (existing) existing.refresh();
-    else this.idleTimers.set(name, setTimeout(() => void this.flushIdleCheckpoint(name), IDLE_CHECKPOINT_DELAY_MS));
+    // Not pushed back by later events: under steady load the stored checkpoint, which API-only
+    // processes wait on, must still move at least every IDLE_CHECKPOINT_DELAY_MS.
+    if (!this.idleTimers.has(name)) this.idleTimers.set(name, setTimeout(() => void this.flushIdleCheckpoint(name), IDLE_CHECKPOINT_DELAY_MS));
   }
 
   private async flushIdleCheckpoint(name: string): Promise<void> {

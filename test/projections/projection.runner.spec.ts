@@ -122,6 +122,26 @@ describe('projection runner', () => {
     await runner.stop();
   });
 
+  it('keeps storing the checkpoint of a projection that handles none of a steady stream of events', async () => {
+    const runner = new ProjectionRunner(events, reads, [counter('ticks')], logger());
+    await runner.start();
+    const progress = new CheckpointProgress(reads, ['ticks']);
+    const first = (await events.append('s-other', toNewEvents([{ type: 'Unrelated', data: {} }], context()), 'any')).position;
+    let writing = true;
+    const steady = (async () => {
+      // One unrelated event every 5 ms, for at most 2 s: never idle for the checkpoint delay.
+      for (let i = 0; i < 400 && writing; i++) {
+        await events.append('s-other', toNewEvents([{ type: 'Unrelated', data: {} }], context()), 'any');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const reached = await progress.waitFor(first, 1_000);
+    writing = false;
+    await steady;
+    expect(reached).toBe(true);
+    await runner.stop();
+  });
+
   describe('batches', () => {
     let observed: ObservedReadStore;
     beforeEach(() => {

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/config.js';
-import { buildRuntime, DATABASE_FILE, MASTER_KEY_FILE } from '../src/infrastructure/runtime.factory.js';
+import { readFileSync } from 'node:fs';
+import { DATABASE_FILE, MASTER_KEY_FILE } from '../src/infrastructure/runtime.factory.js';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event-store.js';
 import { SqliteKeyStore } from '../src/infrastructure/crypto/sqlite.key-store.js';
 import { PersonalDataCipher } from '../src/infrastructure/crypto/personal-data.cipher.js';
 import { resolveMasterKey } from '../src/infrastructure/crypto/master-key.js';
 import { toNewEvents } from '../src/kernel/command-handling.js';
-import { projections } from '../src/service.js';
-import { BENCH_SECRET, ROOT, benchContext, tempDir } from './bench-support.js';
+import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+import { ROOT, benchContext, startServiceProcess, tempDir, token } from './bench-support.js';
 import { round2 } from './append.bench.js';
 
 export interface RemindersResult {
@@ -68,37 +68,61 @@ async function seed(dataDir: string, users: number, perOrg: number): Promise<voi
 }
 
 /**
- * `users` users without 2FA in organisations of 100 members; the clock starts when every
- * organisation is switched to hard and stops when the sink has accepted a first reminder for each.
+ * `users` users without 2FA in organisations of 100 members; the clock starts when the first
+ * organisation is switched to hard over HTTP and stops when the sink has accepted a first
+ * reminder for every user. The service runs in its own process (roles api, projector and
+ * scheduler), so its peak RSS is its own: the kernel's high-water mark, read before it stops.
  */
 export async function remindersBench(users = 100_000, timeoutSeconds = 900): Promise<RemindersResult> {
   const dir = tempDir('tfe-bench-reminders-');
   const sink = await smtpSink();
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   try {
     const perOrg = 100;
     const orgs = Math.ceil(users / perOrg);
     await seed(dir.path, users, perOrg);
-    const config = loadConfig({ DATA_DIR: dir.path, AUTH_JWT_SECRET: BENCH_SECRET, ROLES: 'projector,scheduler', LOG_LEVEL: 'warn', SMTP_URL: sink.url, SCHEDULER_PROCESS_EVERY: '0.5 seconds' });
-    const runtime = await buildRuntime(config, { projections });
-    await runtime.start();
-    const seeded = await runtime.eventStore.headPosition();
-    if (!(await runtime.progress.waitFor(seeded!, 900_000))) throw new Error('seeding did not project');
-    peakRss = 0;
-    const started = performance.now();
-    for (let org = 0; org < orgs; org++) {
-      await runtime.eventStore.append(`organisation-rorg${org}`, toNewEvents([{ type: 'EnforcementModeChanged', data: { from: 'off', to: 'hard', reason: 'bench' } }], benchContext()), Math.min(perOrg, users - org * perOrg));
+    const projector = await projectorRuntime(dir.path);
+    await waitForReadModels(projector, 900_000);
+    await projector.close();
+    const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector,scheduler', SMTP_URL: sink.url, SCHEDULER_PROCESS_EVERY: '0.5 seconds' });
+    try {
+      const auth = `Bearer ${await token('bench-operator', ['platform'])}`;
+      const started = performance.now();
+      await inParallel(orgs, SWITCHES_IN_FLIGHT, async (org) => {
+        const response = await fetch(`${service.url}/v1/organisations/rorg${org}/enforcement`, {
+          method: 'PUT',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ mode: 'hard', reason: 'bench' }),
+        });
+        if (!response.ok) throw new Error(`switching rorg${org} to hard answered ${response.status}: ${await response.text()}`);
+      });
+      const deadline = started + timeoutSeconds * 1000;
+      let reached = 0;
+      while ((reached = await sink.recipients()) < users && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      const seconds = (performance.now() - started) / 1000;
+      const peakRssMb = peakRssOf(service.child.pid!);
+      return { users: reached, seconds: round2(seconds), peakRssMb, remindersPerSec: Math.round(reached / seconds) };
+    } finally {
+      await service.stop();
     }
-    const deadline = started + timeoutSeconds * 1000;
-    let reached = 0;
-    while ((reached = await sink.recipients()) < users && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    const seconds = (performance.now() - started) / 1000;
-    await runtime.close();
-    return { users: reached, seconds: round2(seconds), peakRssMb: Math.round(peakRss / 1024 / 1024), remindersPerSec: Math.round(reached / seconds) };
   } finally {
-    clearInterval(sampler);
     await sink.close();
     dir.remove();
   }
+}
+
+const SWITCHES_IN_FLIGHT = 16;
+
+async function inParallel(count: number, width: number, call: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, count) }, async () => {
+    while (next < count) await call(next++);
+  }));
+}
+
+/** VmHWM: the most resident memory the process has had since it started, in MiB. */
+function peakRssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
+  if (!Number.isFinite(kib)) throw new Error('no VmHWM in /proc status');
+  return Math.round(kib / 1024);
 }

@@ -17,4 +17,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
+# The heap bound of `npm run start:prod` (see docs/performance.md); NODE_OPTIONS can raise it.
+ENV NODE_OPTIONS=--max-old-space-size=256
 CMD ["node", "dist/src/main.js"]

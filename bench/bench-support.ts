@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -75,7 +75,7 @@ export interface ServiceProcess {
 export async function startServiceProcess(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServiceProcess> {
   env = { PORT: String(await freePort()), ...env };
   // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service under load.
-  const nodeArgs = (process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...productionNodeArgs(), ...(process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
@@ -101,6 +101,14 @@ export async function startServiceProcess(env: Record<string, string>, script = 
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Node's flags in `npm run start:prod` (the heap bound): the service is measured as it is run. */
+function productionNodeArgs(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [node, ...rest] = (scripts['start:prod'] ?? '').split(' ');
+  if (node !== 'node') throw new Error('start:prod must run node directly');
+  return rest.filter((arg) => arg.startsWith('--'));
 }
 
 export function rssMb(): number {

@@ -71,6 +71,7 @@ const SCHEMA = `
 `;
 
 const COLUMNS = 'position, stream, revision, event_id, type, data, metadata';
+const NO_LIMIT = -1;
 
 interface PendingAppend {
   readonly stream: string;
@@ -81,7 +82,6 @@ interface PendingAppend {
 }
 
 type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
-const NO_LIMIT = -1;
 
 /**
  * Event store on the shared SQLite file (embedded profile). AUTOINCREMENT makes the global position

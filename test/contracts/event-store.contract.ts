@@ -334,6 +334,25 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
         return follower;
       };
 
+      it('never promises a next event it does not deliver at once: the last one caught up comes with more=false', async () => {
+        const prefix = uniquePrefix();
+        const head = (await store.headPosition()) ?? undefined;
+        const stored = [newEvent('A'), newEvent('B'), newEvent('C')];
+        await store.append(`${prefix}-a`, stored, 'no_stream');
+        const deliveries: { id: string; more: boolean }[] = [];
+        const subscription = store.subscribe(
+          async (event, delivery) => {
+            deliveries.push({ id: event.metadata.eventId, more: delivery.more });
+          },
+          { after: head, streamPrefix: prefix },
+        );
+        subscriptions.push(subscription);
+
+        await waitUntil(() => deliveries.length === stored.length, 'the stored events to be delivered');
+        expect(deliveries.map((d) => d.id)).toEqual(ids(stored));
+        expect(deliveries.at(-1)!.more).toBe(false);
+      });
+
       it('catches up on stored events, then delivers live ones, each once and in order', async () => {
         const prefix = uniquePrefix();
         const head = (await store.headPosition()) ?? undefined;

@@ -2,7 +2,9 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../src/infrastructure/runtime.factory.js';
-import { membershipKey } from '../src/enforcement/enforcement.projection.js';
+import { ENFORCEMENT, enforcementProjection, membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
+import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
+import { comparePositions } from '../src/kernel/position.js';
 import { percentile, seedUsers, startServiceProcess, tempDir, token } from './bench-support.js';
 import { projectorRuntime, waitForReadModels } from './seeded-service.js';
 
@@ -15,14 +17,14 @@ export interface ProjectionLagResult {
   commands: number;
 }
 
+const WARM_UP_SECONDS = 2;
+
 /**
  * Membership commands through HTTP at a steady rate; for each, the time from the command's answer
  * until its effect is committed in the enforcement read model. The bench watches the SQLite file
  * itself (a read-only connection polling every millisecond), so observing adds no load to the
  * service; the member's enforcement document is then checked to show the effect really is there.
  */
-const WARM_UP_SECONDS = 2;
-
 export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<ProjectionLagResult> {
   const dir = tempDir('tfe-bench-lag-');
   try {
@@ -69,8 +71,8 @@ export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<Pr
         refusals.set(code, (refusals.get(code) ?? 0) + 1);
         return;
       }
-      const applied = await readModel.reached(Number(body.position));
-      if (!applied || readModel.membership(userId, orgId) !== joining) {
+      const applied = await readModel.reached(body.position);
+      if (!applied || (await readModel.membership(userId, orgId)) !== joining) {
         failures++;
         return;
       }
@@ -128,29 +130,27 @@ function send(agent: Agent, url: string, method: string, authorization: string, 
   });
 }
 
-/** Polls the enforcement projection's checkpoint; its writes commit together with it. */
+/** Polls the enforcement projection's checkpoint through the read-store adapter; its writes commit together with it. */
 class ReadModelWatcher {
   private readonly db: Database.Database;
-  private readonly checkpoint: Database.Statement<[], { position: string }>;
-  private readonly document: Database.Statement<[string], { doc: string }>;
-  private readonly waiters: { position: number; deadline: number; resolve: (reached: boolean) => void }[] = [];
+  private readonly store: SqliteReadStore;
+  private readonly waiters: { position: string; deadline: number; resolve: (reached: boolean) => void }[] = [];
   private readonly timer: NodeJS.Timeout;
+  private polling = false;
 
   constructor(file: string) {
     this.db = new Database(file, { readonly: true });
-    this.checkpoint = this.db.prepare("SELECT position FROM read_model_checkpoints WHERE name = 'enforcement'");
-    this.document = this.db.prepare('SELECT doc FROM rm_enforcement WHERE id = ?');
-    this.timer = setInterval(() => this.poll(), 1);
+    this.store = new SqliteReadStore(this.db);
+    this.timer = setInterval(() => void this.poll(), 1);
   }
 
-  reached(position: number, timeoutMs = 30_000): Promise<boolean> {
+  reached(position: string, timeoutMs = 30_000): Promise<boolean> {
     return new Promise((resolve) => this.waiters.push({ position, deadline: performance.now() + timeoutMs, resolve }));
   }
 
-  membership(userId: string, orgId: string): boolean {
-    const row = this.document.get(userId);
-    const doc = row ? (JSON.parse(row.doc) as { orgs?: Record<string, unknown> }) : {};
-    return Boolean(doc.orgs?.[membershipKey(orgId)]);
+  async membership(userId: string, orgId: string): Promise<boolean> {
+    const doc = await this.store.get<EnforcementDoc>(ENFORCEMENT, userId);
+    return Boolean(doc?.orgs[membershipKey(orgId)]);
   }
 
   close(): void {
@@ -159,15 +159,21 @@ class ReadModelWatcher {
     this.db.close();
   }
 
-  private poll(): void {
-    if (this.waiters.length === 0) return;
-    const current = Number(this.checkpoint.get()?.position ?? 0);
-    const now = performance.now();
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!;
-      if (waiter.position > current && waiter.deadline > now) continue;
-      this.waiters.splice(i, 1);
-      waiter.resolve(waiter.position <= current);
+  private async poll(): Promise<void> {
+    if (this.waiters.length === 0 || this.polling) return;
+    this.polling = true;
+    try {
+      const current = await this.store.getCheckpoint(enforcementProjection.name);
+      const now = performance.now();
+      for (let i = this.waiters.length - 1; i >= 0; i--) {
+        const waiter = this.waiters[i]!;
+        const reached = current !== null && comparePositions(current, waiter.position) >= 0;
+        if (!reached && waiter.deadline > now) continue;
+        this.waiters.splice(i, 1);
+        waiter.resolve(reached);
+      }
+    } finally {
+      this.polling = false;
     }
   }
 }

@@ -21,6 +21,7 @@ export class BatchingView implements ReadModelView {
   private readonly prepared = new Set<string>();
   private staged: string | null = null;
   private stagedCount = 0;
+  private committed: string | null = null;
 
   /**
    * `target` maps a collection to the one actually used; `prepare` runs once per collection
@@ -42,6 +43,11 @@ export class BatchingView implements ReadModelView {
   /** Position of the last event whose operations were all staged, or null before any. */
   get stagedThrough(): string | null {
     return this.staged;
+  }
+
+  /** Position of the last checkpoint this view wrote, or null. */
+  get committedThrough(): string | null {
+    return this.committed;
   }
 
   /** How many events were staged through `stage(ops, position)`. */
@@ -83,6 +89,7 @@ export class BatchingView implements ReadModelView {
     for (const op of this.pending) await this.ensurePrepared(op.collection);
     await this.store.write(this.pending.map((op) => ({ ...op, collection: this.target(op.collection) })), checkpoint);
     this.pending = [];
+    if (checkpoint !== undefined) this.committed = checkpoint.position;
     if (this.filtered.size > 0 || this.cache.size > MAX_CACHED_DOCS) this.cache.clear();
     this.filtered.clear();
     this.uncertain.clear();

@@ -68,8 +68,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     const subscription = this.subscriptions.get(name);
     this.subscriptions.delete(name);
     await subscription?.stop();
-    // Staged writes were never reported as reached; the next subscription starts before them.
-    this.batches.delete(name);
+    this.dropBatch(name);
     const timer = this.idleTimers.get(name);
     if (timer) clearTimeout(timer);
     await this.flushIdleCheckpoint(name);
@@ -93,7 +92,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     const subscriptions = [...this.subscriptions.values()];
     this.subscriptions.clear();
     await Promise.all(subscriptions.map((s) => s.stop()));
-    this.batches.clear();
+    for (const projection of this.projections) this.dropBatch(projection.name);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
     await Promise.all(this.projections.map((p) => this.flushIdleCheckpoint(p.name)));
@@ -160,6 +159,18 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
       this.scheduleIdleCheckpoint(projection.name);
     }
     this.advance(projection.name, event.position);
+  }
+
+  /**
+   * Staged writes were never reported as reached: the next subscription starts before them. A part
+   * a read forced out earlier was committed with its checkpoint, so progress moves up to it rather
+   * than the stored checkpoint being moved back later.
+   */
+  private dropBatch(name: string): void {
+    const committed = this.batches.get(name)?.committedThrough ?? null;
+    this.batches.delete(name);
+    const reached = this.reached.get(name) ?? null;
+    if (committed !== null && (reached === null || comparePositions(committed, reached) > 0)) this.reached.set(name, committed);
   }
 
   private advance(name: string, position: string): void {

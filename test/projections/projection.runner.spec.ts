@@ -39,8 +39,10 @@ function counter(name: string, options: { failFirst?: number } = {}): Projection
 class ObservedReadStore extends SqliteReadStore {
   writes = 0;
   failing = false;
+  /** Refuses only the commit whose checkpoint is at this position. */
+  failingAt: string | null = null;
   override async write(...args: Parameters<SqliteReadStore['write']>): Promise<void> {
-    if (this.failing) throw new Error('commit refused');
+    if (this.failing || (this.failingAt !== null && args[1]?.position === this.failingAt)) throw new Error('commit refused');
     this.writes += 1;
     return super.write(...args);
   }
@@ -204,6 +206,38 @@ describe('projection runner', () => {
 
       expect(await runner.waitFor(last, 5_000)).toBe(true);
       expect(await reads.get('ticks', 's-1')).toEqual({ id: 's-1', count: 4 });
+      await runner.stop();
+    });
+
+    it('keeps what a read forced out of a dropped batch as reached, never moving the stored checkpoint back', async () => {
+      // Counts like `counter`, but first looks its collection up with find(), which makes the
+      // batch write what it staged so far (with a checkpoint) before answering.
+      const finder = counter('finder');
+      const apply = finder.apply.bind(finder);
+      finder.apply = async (event, view) => {
+        await view.find('finder', {});
+        return apply(event, view);
+      };
+      const committed = await tick('s-1');
+      const runner = new ProjectionRunner(events, observed, [finder], logger());
+      await runner.start();
+      expect(await runner.waitFor(committed, 5_000)).toBe(true);
+      await runner.pause('finder');
+
+      await tick('s-1', 2);
+      const forcedOut = (await events.readAll({ after: committed })).at(-1)!.position;
+      const last = await tick('s-1');
+      observed.failingAt = last;
+      await runner.resume('finder', committed);
+      for (let i = 0; i < 100 && (await reads.getCheckpoint('finder')) !== forcedOut; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await reads.getCheckpoint('finder')).toBe(forcedOut);
+
+      expect(await runner.pause('finder')).toBe(forcedOut);
+      expect(await reads.getCheckpoint('finder')).toBe(forcedOut);
+      observed.failingAt = null;
+      await runner.resume('finder', forcedOut);
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(await reads.get('finder', 's-1')).toEqual({ id: 's-1', count: 4 });
       await runner.stop();
     });
   });

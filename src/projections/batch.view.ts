@@ -3,6 +3,18 @@ import type { ReadModelView } from './projection.js';
 
 const MAX_CACHED_DOCS = 50_000;
 
+export interface BatchingViewOptions {
+  /** Maps a collection to the one actually used (a rebuild writes to fresh twins). */
+  readonly target?: (collection: string) => string;
+  /** Runs once per collection before the store is first asked or written about it (a rebuild empties leftovers there). */
+  readonly prepare?: (collection: string) => Promise<void>;
+  /**
+   * The projection's checkpoint name: a flush forced by a read then also stores the checkpoint at
+   * the last event staged in full, so a projection's writes and its checkpoint still commit together.
+   */
+  readonly checkpoint?: string;
+}
+
 /**
  * Lets a projection apply many events before one write. Projections read the documents they are
  * about to change, so reads must see the writes staged so far: documents written by id are kept
@@ -23,18 +35,18 @@ export class BatchingView implements ReadModelView {
   private stagedCount = 0;
   private committed: string | null = null;
 
-  /**
-   * `target` maps a collection to the one actually used; `prepare` runs once per collection
-   * before the store is first asked or written about it (a rebuild empties leftovers there).
-   * With `checkpoint`, a flush forced by a read also stores that checkpoint at the last event
-   * staged in full, so the writes and the checkpoint of a projection still commit together.
-   */
+  private readonly target: (collection: string) => string;
+  private readonly prepare: (collection: string) => Promise<void>;
+  private readonly checkpoint: string | undefined;
+
   constructor(
     private readonly store: ReadStore,
-    private readonly target: (collection: string) => string = (collection) => collection,
-    private readonly prepare: (collection: string) => Promise<void> = async () => undefined,
-    private readonly checkpoint?: string,
-  ) {}
+    options: BatchingViewOptions = {},
+  ) {
+    this.target = options.target ?? ((collection) => collection);
+    this.prepare = options.prepare ?? (async () => undefined);
+    this.checkpoint = options.checkpoint;
+  }
 
   get pendingCount(): number {
     return this.pending.length;

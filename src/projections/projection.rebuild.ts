@@ -128,7 +128,7 @@ export class ProjectionRebuild {
       await this.readStore.drop(`${collection}${REBUILD_SUFFIX}`);
       await this.readStore.ensureIndexes(`${collection}${REBUILD_SUFFIX}`, projection.indexes[collection] ?? []);
     };
-    const view = new BatchingView(this.readStore, (collection) => `${collection}${REBUILD_SUFFIX}`, fresh);
+    const view = new BatchingView(this.readStore, { target: (collection) => `${collection}${REBUILD_SUFFIX}`, prepare: fresh });
     for (const collection of Object.keys(projection.indexes)) await fresh(collection);
     return { projection, view, collections };
   }

@@ -139,7 +139,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     // A saga's apply has side effects: it must neither be batched nor applied twice.
     if (projection.rebuildable === false) return this.handleAlone(projection, event);
     let batch = this.batches.get(projection.name);
-    if (!batch) this.batches.set(projection.name, (batch = new BatchingView(this.readStore, undefined, undefined, projection.name)));
+    if (!batch) this.batches.set(projection.name, (batch = new BatchingView(this.readStore, { checkpoint: projection.name })));
     // A redelivery after a failed commit: the event is already staged, only the commit is retried.
     if (batch.stagedThrough === null || comparePositions(event.position, batch.stagedThrough) > 0) {
       batch.stage(projection.handles.includes(event.type) ? await projection.apply(event, batch) : [], event.position);

@@ -5,6 +5,7 @@ import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
+  type Delivery,
   type EventHandler,
   type EventStore,
   type ExpectedRevision,
@@ -72,6 +73,8 @@ const SCHEMA = `
 
 const COLUMNS = 'position, stream, revision, event_id, type, data, metadata';
 const NO_LIMIT = -1;
+const NEXT_IN_PAGE: Delivery = { more: true };
+const LAST_IN_PAGE: Delivery = { more: false };
 
 interface PendingAppend {
   readonly stream: string;
@@ -375,7 +378,7 @@ class SqliteSubscription implements Subscription {
         continue;
       }
       for (const [index, event] of page.entries()) {
-        const delivery = { more: index < page.length - 1 };
+        const delivery = index < page.length - 1 ? NEXT_IN_PAGE : LAST_IN_PAGE;
         const handled = await deliverUntilHandled(
           (item: RecordedEvent) => this.handler(item, delivery),
           event,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event-store.js';
-import { toNewEvents } from '../src/kernel/command-handling.js';
+import { toNewEvents } from '../src/application/command-handling.js';
 import { benchContext, tempDir } from './bench-support.js';
 
 const DATA = { orgId: 'org-1', userId: 'user-1', role: 'member', note: 'x'.repeat(120) };

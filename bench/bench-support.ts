@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { toNewEvents, type CommandContext } from '../src/kernel/command-handling.js';
-import type { EventStore } from '../src/infrastructure/event-store/event-store.port.js';
+import { toNewEvents, type CommandContext } from '../src/application/command-handling.js';
+import type { EventStore } from '../src/ports/event-store.port.js';
 import { newId } from '../src/kernel/ids.js';
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';

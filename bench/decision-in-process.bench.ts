@@ -3,7 +3,7 @@ import { EnforcementDecisionHandler, EnforcementDecisionQuery } from '../src/enf
 import { ENFORCEMENT, membershipKey } from '../src/enforcement/enforcement.projection.js';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
-import type { WriteOp } from '../src/infrastructure/read-store/read-store.port.js';
+import type { WriteOp } from '../src/ports/read-store.port.js';
 import type { ReadModelProgress } from '../src/projections/read-model-progress.js';
 import { percentile, tempDir } from './bench-support.js';
 import { join } from 'node:path';

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { buildRuntime, DATABASE_FILE } from '../src/infrastructure/runtime.factory.js';
+import { DATABASE_FILE } from '../src/runtime/embedded.stores.js';
+import { buildRuntime } from '../src/runtime/runtime.factory.js';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event-store.js';
-import { toNewEvents } from '../src/kernel/command-handling.js';
+import { toNewEvents } from '../src/application/command-handling.js';
 import { ProjectionRebuild } from '../src/projections/projection.rebuild.js';
-import { projections } from '../src/service.js';
+import { projections } from '../src/runtime/service.js';
 import { BENCH_SECRET, benchContext, SEALED, tempDir } from './bench-support.js';
 
 export interface RebuildResult {

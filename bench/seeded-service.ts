@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config/config.js';
-import { buildRuntime } from '../src/infrastructure/runtime.factory.js';
-import type { Runtime } from '../src/infrastructure/runtime.js';
-import { projections } from '../src/service.js';
+import { buildRuntime } from '../src/runtime/runtime.factory.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import { projections } from '../src/runtime/service.js';
 import { BENCH_SECRET } from './bench-support.js';
 
 /**

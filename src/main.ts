@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startService } from './service.js';
+import { startService } from './runtime/service.js';
 
 async function main(): Promise<void> {
   let config;

@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { Problem } from '../http/problem.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import { EVENT_STORE } from '../infrastructure/runtime.tokens.js';
+import { DomainError } from '../kernel/domain-error.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import { EVENT_STORE } from '../ports/injection.tokens.js';
 import { auditEventView, type AuditEventView } from './audit-event.view.js';
 import { findEvents, type EventFilter } from './audit.history.js';
 import { ForgottenUsers } from './forgotten-users.lookup.js';
@@ -58,7 +58,7 @@ export class StreamHistoryHandler implements IQueryHandler<StreamHistoryQuery> {
       ...(query.fromRevision === undefined ? {} : { fromRevision: query.fromRevision }),
     });
     if (events.length === 0 && (await this.store.readStream(query.stream, { limit: 1 })).length === 0) {
-      throw new Problem(404, 'stream_not_found', 'No event was ever recorded in this stream.');
+      throw new DomainError('not_found', 'stream_not_found', 'No event was ever recorded in this stream.');
     }
     const last = events.at(-1);
     const next = last === undefined || events.length < query.limit ? null : last.revision + (query.direction === 'forwards' ? 1 : -1);

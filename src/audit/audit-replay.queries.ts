@@ -2,9 +2,9 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Clock } from '../kernel/clock.js';
 import type { JsonValue, RecordedEvent } from '../kernel/event-envelope.js';
-import { Problem } from '../http/problem.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import { CLOCK, EVENT_STORE } from '../infrastructure/runtime.tokens.js';
+import { DomainError } from '../kernel/domain-error.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import { CLOCK, EVENT_STORE } from '../ports/injection.tokens.js';
 import { organisationDecider, organisationStream } from '../organisations/organisation.decider.js';
 import { userDecider, userStream } from '../two-factor/user.decider.js';
 import { redact } from './audit.redaction.js';
@@ -60,7 +60,7 @@ export class StateAsOfHandler implements IQueryHandler<StateAsOfQuery> {
         ? [organisationStream(query.id), organisationDecider as Replayable<unknown>]
         : [userStream(query.id), userDecider as Replayable<unknown>];
     const found = await stateAsOf(this.store, decider, stream, query.at);
-    if (!found) throw new Problem(404, 'no_state_at_instant', `Nothing had been recorded for this ${query.subject} at that instant.`);
+    if (!found) throw new DomainError('not_found', 'no_state_at_instant', `Nothing had been recorded for this ${query.subject} at that instant.`);
     const shredded = await new ForgottenUsers(this.store).isShredded(stream);
     return {
       stream,
@@ -80,7 +80,7 @@ export class StreamIntegrityHandler implements IQueryHandler<StreamIntegrityQuer
 
   async execute(query: StreamIntegrityQuery): Promise<IntegrityResult & { stream: string }> {
     const result = await verifyStream(this.store, query.stream);
-    if (!result) throw new Problem(404, 'stream_not_found', 'No event was ever recorded in this stream.');
+    if (!result) throw new DomainError('not_found', 'stream_not_found', 'No event was ever recorded in this stream.');
     return { stream: query.stream, ...result };
   }
 }
@@ -94,7 +94,7 @@ export class ComplianceHandler implements IQueryHandler<ComplianceQuery> {
 
   async execute(query: ComplianceQuery): Promise<ComplianceReport> {
     const orgHistory = await this.store.readStream(organisationStream(query.orgId));
-    if (orgHistory.length === 0) throw new Problem(404, 'organisation_not_found', 'No organisation with this id is registered.');
+    if (orgHistory.length === 0) throw new DomainError('not_found', 'organisation_not_found', 'No organisation with this id is registered.');
     const userHistories = new Map<string, RecordedEvent[]>();
     for (const event of orgHistory) {
       if (event.type !== 'MemberJoinedOrg') continue;

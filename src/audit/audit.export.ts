@@ -1,4 +1,4 @@
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../ports/event-store.port.js';
 import { auditEventView, csvHeader, csvLine, jsonLine } from './audit-event.view.js';
 import { matchesFilter, storePages, type EventFilter } from './audit.history.js';
 import { ForgottenUsers } from './forgotten-users.lookup.js';

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../kernel/event-envelope.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../ports/event-store.port.js';
 
 /** Filters of the global history; the store filters type and stream prefix, the rest is checked here. */
 export interface EventFilter {

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../kernel/event-envelope.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../ports/event-store.port.js';
 
 const STREAM_PAGE = 1000;
 

@@ -1,4 +1,4 @@
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../ports/event-store.port.js';
 
 const USER_STREAM_PREFIX = 'user-';
 

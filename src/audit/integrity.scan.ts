@@ -1,4 +1,4 @@
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../ports/event-store.port.js';
 import { storePages } from './audit.history.js';
 import { ChainVerifier, type BrokenEvent, type IntegrityResult } from './integrity.js';
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CurrentPrincipal } from '../http/current-principal.decorator.js';
 import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
-import type { Principal } from '../http/principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
 import type { EnforcementDecision } from './enforcement.decision.js';
 import { EnforcementDecisionQuery } from './enforcement.query.js';

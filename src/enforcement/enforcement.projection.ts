@@ -1,7 +1,7 @@
 import { assertNever } from '../kernel/assert-never.js';
 import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
-import type { Doc, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc, WriteOp } from '../ports/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
 import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
 import type { OrganisationEvent } from '../organisations/organisation.events.js';

@@ -2,9 +2,9 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PublicRoute } from '../http/auth.guard.js';
 import { Problem } from '../http/problem.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { EVENT_STORE, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import { EVENT_STORE, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import { MetricsRegistry } from './metrics.registry.js';
 

@@ -2,7 +2,7 @@ import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Problem } from './problem.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../kernel/principal.js';
 import { InvalidTokenError, TokenVerifier } from './token-verifier.js';
 
 const PUBLIC_ROUTE = 'tfe:public';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { CommandContext } from '../kernel/command-handling.js';
+import type { CommandContext } from '../application/command-handling.js';
 import type { Clock } from '../kernel/clock.js';
 import { isValidId, newId } from '../kernel/ids.js';
-import type { CommandOutcome } from '../kernel/command-handling.js';
-import { actorOf, type Principal } from './principal.js';
+import type { CommandOutcome } from '../application/command-handling.js';
+import { actorOf, type Principal } from '../kernel/principal.js';
 import { Problem } from './problem.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Logger } from '../ports/logger.port.js';
 
 /** Routes Nest's own framework logs into the structured JSON log. */
 export class NestLoggerBridge implements LoggerService {

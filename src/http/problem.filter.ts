@@ -1,10 +1,10 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DomainError, type DomainErrorKind } from '../kernel/domain-error.js';
-import { CommandRetriesExhaustedError } from '../kernel/command-handling.js';
-import { InvalidCursorError } from '../infrastructure/read-store/read-store.port.js';
+import { CommandRetriesExhaustedError } from '../application/command-handling.js';
+import { InvalidCursorError } from '../ports/read-store.port.js';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.js';
-import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Logger } from '../ports/logger.port.js';
 
 const STATUS_OF: Readonly<Record<DomainErrorKind, number>> = {
   invalid: 400,
@@ -12,7 +12,9 @@ const STATUS_OF: Readonly<Record<DomainErrorKind, number>> = {
   not_found: 404,
   conflict: 409,
   gone: 410,
+  unprocessable: 422,
   locked: 429,
+  unavailable: 503,
 };
 
 /** Turns anything thrown into problem+json. Unknown errors are logged by name only and answered 500. */

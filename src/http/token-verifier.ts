@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { STAFF_ROLES, type Principal, type StaffRole } from './principal.js';
+import { STAFF_ROLES, type Principal, type StaffRole } from '../kernel/principal.js';
 import { isValidId } from '../kernel/ids.js';
 
 const MAX_CACHED_TOKENS = 10_000;

@@ -2,14 +2,14 @@
  * A refusal decided by the domain. `kind` maps to an HTTP status at the edge; `code` is a stable
  * machine-readable reason. Messages must never contain secrets, codes or personal data.
  */
-export type DomainErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'locked' | 'gone';
+export type DomainErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'gone' | 'unprocessable' | 'locked' | 'unavailable';
 
 export class DomainError {
   constructor(
     readonly kind: DomainErrorKind,
     readonly code: string,
     readonly message: string,
-    readonly details: Readonly<Record<string, string | number>> = {},
+    readonly details: Readonly<Record<string, string | number | null>> = {},
   ) {}
 }
 

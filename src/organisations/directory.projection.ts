@@ -2,7 +2,7 @@ import { assertNever } from '../kernel/assert-never.js';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import { comparePositions } from '../kernel/position.js';
-import type { Doc, DocValue, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc, DocValue, WriteOp } from '../ports/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
 import { orgMemberId } from '../projections/org-member.index.js';
 import { ORGANISATION_EVENT_TYPES, type OrganisationEvent } from './organisation.events.js';

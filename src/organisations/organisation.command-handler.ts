@@ -1,10 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { handleCommand, type CommandOutcome } from '../kernel/command-handling.js';
-import { StreamStateCache } from '../kernel/stream-state.cache.js';
+import { handleCommand, type CommandOutcome } from '../application/command-handling.js';
+import { StreamStateCache } from '../application/stream-state.cache.js';
 import { DomainError, isDomainError } from '../kernel/domain-error.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import { EVENT_STORE } from '../infrastructure/runtime.tokens.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import { EVENT_STORE } from '../ports/injection.tokens.js';
 import { userStream } from '../two-factor/user.decider.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
 import type { OrganisationCommand } from './organisation.commands.js';

@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext, CommandOutcome } from '../kernel/command-handling.js';
+import type { CommandContext, CommandOutcome } from '../application/command-handling.js';
 import type { OrganisationCommand } from './organisation.commands.js';
 import type { OrganisationEvent } from './organisation.events.js';
 

@@ -1,12 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
-import { hasRole, type Principal } from '../http/principal.js';
-import { awaitReadModels } from '../http/min-position.js';
-import { Problem } from '../http/problem.js';
-import type { Filter, ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
-import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import { hasRole, type Principal } from '../kernel/principal.js';
+import { DomainError } from '../kernel/domain-error.js';
+import type { Filter, ReadStore } from '../ports/read-store.port.js';
+import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
+import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { orgMemberId } from '../projections/org-member.index.js';
 import { ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
 
@@ -58,10 +57,10 @@ async function loadVisibleOrganisation(store: ReadStore, principal: Principal, o
   const staff = hasRole(principal, 'support', 'platform');
   if (!staff) {
     const membership = await store.get<MemberDoc>(ORG_MEMBERS, orgMemberId(orgId, principal.id));
-    if (membership?.role !== 'admin') throw new Problem(403, 'forbidden', 'Only support staff, the platform and this organisation\'s admins may view it.');
+    if (membership?.role !== 'admin') throw new DomainError('forbidden', 'forbidden', 'Only support staff, the platform and this organisation\'s admins may view it.');
   }
   const org = await store.get<OrganisationDoc>(ORGANISATIONS, orgId);
-  if (!org) throw new Problem(404, 'organisation_not_found', 'No organisation with this id is registered.');
+  if (!org) throw new DomainError('not_found', 'organisation_not_found', 'No organisation with this id is registered.');
   return org;
 }
 

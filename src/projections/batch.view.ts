@@ -1,4 +1,4 @@
-import type { Doc, DocValue, FindOptions, Filter, Page, ReadStore, WriteOp, Checkpoint } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc, DocValue, FindOptions, Filter, Page, ReadStore, WriteOp, Checkpoint } from '../ports/read-store.port.js';
 import type { ReadModelView } from './projection.js';
 
 const MAX_CACHED_DOCS = 50_000;

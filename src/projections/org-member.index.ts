@@ -1,4 +1,4 @@
-import type { Doc } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc } from '../ports/read-store.port.js';
 import type { ReadModelView } from './projection.js';
 
 /** A projection's own index of who belongs to which organisation, for fan-out at projection time. */

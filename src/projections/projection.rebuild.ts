@@ -1,6 +1,6 @@
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import type { Checkpoint, ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import type { Logger } from '../infrastructure/logging/logger.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { Checkpoint, ReadStore } from '../ports/read-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import { BatchingView } from './batch.view.js';
 import type { Projection } from './projection.js';
 

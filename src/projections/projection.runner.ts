@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
 import { comparePositions } from '../kernel/position.js';
-import type { Delivery, EventStore, Subscription } from '../infrastructure/event-store/event-store.port.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Delivery, EventStore, Subscription } from '../ports/event-store.port.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import type { Projection } from './projection.js';
 import type { ReadModelProgress } from './read-model-progress.js';
 import { ProjectionRebuild, type LiveProjector } from './projection.rebuild.js';

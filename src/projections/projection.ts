@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../kernel/event-envelope.js';
-import type { Doc, Filter, FindOptions, IndexSpec, Page, WriteOp } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc, Filter, FindOptions, IndexSpec, Page, WriteOp } from '../ports/read-store.port.js';
 
 /** What a projection may read while deciding its writes: committed read models only. */
 export interface ReadModelView {

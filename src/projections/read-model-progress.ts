@@ -1,5 +1,6 @@
+import { DomainError } from '../kernel/domain-error.js';
 import { comparePositions } from '../kernel/position.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
+import type { ReadStore } from '../ports/read-store.port.js';
 
 /** How far read models have caught up with the event store; answers read-your-writes waits. */
 export interface ReadModelProgress {
@@ -39,4 +40,16 @@ export class CheckpointProgress implements ReadModelProgress {
     }
     return true;
   }
+}
+
+/**
+ * Read-your-writes: a query carrying a command's position waits, boundedly, for read models to
+ * reach it; past the bound it answers 503 rather than a stale view the caller would trust.
+ */
+export async function awaitReadModels(progress: ReadModelProgress, minPosition: string | undefined, timeoutMs: number): Promise<void> {
+  if (minPosition === undefined) return;
+  if (await progress.waitFor(minPosition, timeoutMs)) return;
+  throw new DomainError('unavailable', 'read_models_behind', `Read models have not reached position ${minPosition} yet; retry shortly.`, {
+    retryAfterSeconds: 1,
+  });
 }

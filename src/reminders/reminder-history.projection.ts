@@ -1,4 +1,4 @@
-import type { Doc } from '../infrastructure/read-store/read-store.port.js';
+import type { Doc } from '../ports/read-store.port.js';
 import type { Projection } from '../projections/projection.js';
 import type { ReminderSent } from '../two-factor/user.events.js';
 

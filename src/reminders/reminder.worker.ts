@@ -1,5 +1,5 @@
 import { exponential, type Agenda } from 'agenda';
-import type { Logger } from '../infrastructure/logging/logger.js';
+import type { Logger } from '../ports/logger.port.js';
 import { SEND_REMINDER_JOB, type ReminderJobData } from './agenda.reminder-jobs.js';
 import type { ReminderSender } from './reminder.sender.js';
 

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { CurrentPrincipal } from '../http/current-principal.decorator.js';
 import { idField } from '../http/id-param.js';
-import { awaitReadModels, minPositionField } from '../http/min-position.js';
+import { minPositionField } from '../http/min-position.js';
 import { Problem } from '../http/problem.js';
-import { hasRole, type Principal } from '../http/principal.js';
+import { hasRole, type Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
-import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
+import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { USERS } from '../organisations/directory.projection.js';
 import { REMINDER_HISTORY, type ReminderHistoryDoc } from './reminder-history.projection.js';
 

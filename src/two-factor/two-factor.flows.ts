@@ -2,16 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import QRCode from 'qrcode';
 import type { Config } from '../config/config.js';
-import type { CommandContext, CommandOutcome, CommandSource } from '../kernel/command-handling.js';
+import type { CommandContext, CommandOutcome, CommandSource } from '../application/command-handling.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
-import { awaitReadModels } from '../http/min-position.js';
-import { Problem } from '../http/problem.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
-import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import { CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
+import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { ORGANISATIONS, USERS, type OrganisationDoc, type UserDoc } from '../organisations/directory.projection.js';
 import { generateBackupCodes, hashBackupCode, matchBackupCode } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
@@ -198,14 +196,14 @@ function rejectFailedCheck(outcome: Outcome, now: Date): Outcome {
   if (!failure) return outcome;
   if (failure.lockedUntil) {
     const retryAfter = Math.max(1, Math.ceil((Date.parse(failure.lockedUntil) - now.getTime()) / 1000));
-    throw new Problem(429, 'verification_locked', 'Too many failed checks; verification is locked for a while.', { headers: { 'retry-after': String(retryAfter) }, lockedUntil: failure.lockedUntil, retryAfterSeconds: retryAfter });
+    throw new DomainError('locked', 'verification_locked', 'Too many failed checks; verification is locked for a while.', { lockedUntil: failure.lockedUntil, retryAfterSeconds: retryAfter });
   }
   throw codeRefused(failure.reason, { revision: outcome.revision, position: outcome.position });
 }
 
-function codeRefused(reason: VerificationFailureReason, extensions: Record<string, unknown> = {}): Problem {
+function codeRefused(reason: VerificationFailureReason, details: DomainError['details'] = {}): DomainError {
   const detail = reason === 'code_already_used' ? 'This code has already been used; wait for the next one.' : 'The code is not valid.';
-  return new Problem(422, reason, detail, extensions);
+  return new DomainError('unprocessable', reason, detail, details);
 }
 
 /**
@@ -226,5 +224,5 @@ function issuedCodes(outcome: Outcome, codes: readonly string[], hashes: readonl
   rejectFailedCheck(outcome, now);
   const generated = outcome.events.find((e) => e.type === 'BackupCodesGenerated');
   if (generated?.type === 'BackupCodesGenerated' && generated.data.hashes.every((hash, i) => hash === hashes[i])) return codes;
-  throw new Problem(409, 'backup_codes_already_issued', 'These backup codes were shown in the answer to the first attempt of this request; regenerate them to get a new set.');
+  throw new DomainError('conflict', 'backup_codes_already_issued', 'These backup codes were shown in the answer to the first attempt of this request; regenerate them to get a new set.');
 }

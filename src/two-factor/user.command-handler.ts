@@ -1,13 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { fold } from '../kernel/decider.js';
-import { handleCommand, type CommandOutcome } from '../kernel/command-handling.js';
-import { StreamStateCache } from '../kernel/stream-state.cache.js';
+import { handleCommand, type CommandOutcome } from '../application/command-handling.js';
+import { StreamStateCache } from '../application/stream-state.cache.js';
 import type { UserState } from './user.state.js';
 import { isDomainError } from '../kernel/domain-error.js';
-import type { EventStore } from '../infrastructure/event-store/event-store.port.js';
-import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
-import { EVENT_STORE, PERSONAL_DATA_CIPHER } from '../infrastructure/runtime.tokens.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import { EVENT_STORE, PERSONAL_DATA_CIPHER } from '../ports/injection.tokens.js';
 import { UserCommandMessage } from './user.command-message.js';
 import { userDecider, userStream } from './user.decider.js';
 import type { UserEvent } from './user.events.js';

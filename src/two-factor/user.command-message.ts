@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext, CommandOutcome, CommandSource } from '../kernel/command-handling.js';
+import type { CommandContext, CommandOutcome, CommandSource } from '../application/command-handling.js';
 import type { UserCommand } from './user.commands.js';
 import type { UserEvent } from './user.events.js';
 import type { UserState } from './user.state.js';

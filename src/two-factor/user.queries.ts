@@ -2,13 +2,12 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
-import { hasRole, type Principal } from '../http/principal.js';
-import { awaitReadModels } from '../http/min-position.js';
-import { Problem } from '../http/problem.js';
-import type { PersonalDataCipher } from '../infrastructure/crypto/personal-data.cipher.js';
-import type { ReadStore } from '../infrastructure/read-store/read-store.port.js';
-import { CLOCK, CONFIG, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../infrastructure/runtime.tokens.js';
-import type { ReadModelProgress } from '../projections/read-model-progress.js';
+import { hasRole, type Principal } from '../kernel/principal.js';
+import { DomainError } from '../kernel/domain-error.js';
+import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import { CLOCK, CONFIG, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
+import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { USERS, type UserDoc } from '../organisations/directory.projection.js';
 import { EMAIL_PURPOSE } from './two-factor.flows.js';
 
@@ -31,7 +30,7 @@ export class UserViewQuery extends Query<UserView> {
 /** Support staff, the platform and the user themself; nobody else learns a user exists. */
 export function assertMayViewUser(principal: Principal, userId: string): void {
   if (principal.id === userId || hasRole(principal, 'support', 'platform')) return;
-  throw new Problem(403, 'forbidden', 'Only support staff, the platform and the user may view this user.');
+  throw new DomainError('forbidden', 'forbidden', 'Only support staff, the platform and the user may view this user.');
 }
 
 @QueryHandler(UserViewQuery)
@@ -48,7 +47,7 @@ export class UserViewHandler implements IQueryHandler<UserViewQuery> {
     assertMayViewUser(query.principal, query.userId);
     await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     const user = await this.store.get<UserDoc>(USERS, query.userId);
-    if (!user) throw new Problem(404, 'user_not_found', 'No user with this id is registered.');
+    if (!user) throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
     const lockedUntil = user.twoFactor.lockedUntil;
     return {
       id: user.id,

@@ -1,4 +1,4 @@
-import type { Doc } from '../../src/infrastructure/read-store/read-store.port.js';
+import type { Doc } from '../../src/ports/read-store.port.js';
 import { RebuildInProgressError } from '../../src/projections/projection.rebuild.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { enableTwoFactor, expectCommandAnswer, expectProblem, registerOrg, registerUser, setMember } from '../http/http-steps.js';

@@ -7,7 +7,7 @@ import {
   type EventStore,
   type Subscription,
   type SubscriptionOptions,
-} from '../../src/infrastructure/event-store/event-store.port.js';
+} from '../../src/ports/event-store.port.js';
 
 export interface EventStoreFixture {
   readonly store: EventStore;

@@ -16,7 +16,7 @@ import {
   toWrongExpectedRevisionError,
 } from '../../src/infrastructure/event-store/esdb.event-store.js';
 import { chainedMetadata } from '../../src/infrastructure/event-store/append-rules.js';
-import { WrongExpectedRevisionError, type EventStore } from '../../src/infrastructure/event-store/event-store.port.js';
+import { WrongExpectedRevisionError, type EventStore } from '../../src/ports/event-store.port.js';
 import { eventHash } from '../../src/kernel/hash-chain.js';
 import { comparePositions } from '../../src/kernel/position.js';
 import { eventStoreContract, newEvent } from './event-store.contract.js';

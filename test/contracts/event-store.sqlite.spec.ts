@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EventIdConflictError, SqliteEventStore } from '../../src/infrastructure/event-store/sqlite.event-store.js';
-import type { EventStore } from '../../src/infrastructure/event-store/event-store.port.js';
+import type { EventStore } from '../../src/ports/event-store.port.js';
 import { openSqlite } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { eventStoreContract, expectValidChain, newEvent, type EventStoreFixture } from './event-store.contract.js';

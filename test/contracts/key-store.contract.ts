@@ -4,7 +4,7 @@ import {
   DataKeyShreddedError,
   type KeyStore,
   type WrappedKey,
-} from '../../src/infrastructure/crypto/key-store.port.js';
+} from '../../src/ports/key-store.port.js';
 
 export interface KeyStoreHarness {
   readonly store: KeyStore;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/infrastructure/read-store/read-store.port.js';
+import { InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/ports/read-store.port.js';
 
 /**
  * The behaviour every ReadStore adapter must show. Collection and checkpoint names are unique per

@@ -11,7 +11,7 @@ import {
   toMongoWriteModel,
 } from '../../src/infrastructure/read-store/mongo.query.js';
 import { normalizeSort } from '../../src/infrastructure/read-store/read-store.pagination.js';
-import type { Filter, WriteOp } from '../../src/infrastructure/read-store/read-store.port.js';
+import type { Filter, WriteOp } from '../../src/ports/read-store.port.js';
 import { readStoreContract } from './read-store.contract.js';
 
 const uri = process.env.MONGODB_URI;

@@ -3,7 +3,7 @@ import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite
 import { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite.read-store.js';
 import { buildFindQuery } from '../../src/infrastructure/read-store/sqlite.query.js';
 import { normalizeSort } from '../../src/infrastructure/read-store/read-store.pagination.js';
-import { DuplicateKeyError, type Filter, type FindOptions } from '../../src/infrastructure/read-store/read-store.port.js';
+import { DuplicateKeyError, type Filter, type FindOptions } from '../../src/ports/read-store.port.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { readStoreContract } from './read-store.contract.js';
 

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/kernel/clock.js';
 import type { EncryptedValue } from '../../src/kernel/encrypted-value.js';
-import { DataKeyShreddedError, type WrappedKey } from '../../src/infrastructure/crypto/key-store.port.js';
+import { DataKeyShreddedError, type WrappedKey } from '../../src/ports/key-store.port.js';
 import {
   DataKeyUnwrapError,
   PersonalDataCipher,
   PersonalDataDecryptionError,
-} from '../../src/infrastructure/crypto/personal-data.cipher.js';
+} from '../../src/personal-data/personal-data.cipher.js';
 import { SqliteKeyStore } from '../../src/infrastructure/crypto/sqlite.key-store.js';
 import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { makeTempDir } from '../support/temp-dir.js';

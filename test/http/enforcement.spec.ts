@@ -1,5 +1,5 @@
 import { newId } from '../../src/kernel/ids.js';
-import { toNewEvents } from '../../src/kernel/command-handling.js';
+import { toNewEvents } from '../../src/application/command-handling.js';
 import { ENFORCEMENT, membershipKey } from '../../src/enforcement/enforcement.projection.js';
 import { generateTotpCode } from '../../src/two-factor/totp.js';
 import { startHarness, type Harness } from '../support/http-harness.js';

@@ -1,4 +1,4 @@
-import { toNewEvents } from '../../src/kernel/command-handling.js';
+import { toNewEvents } from '../../src/application/command-handling.js';
 import type { MemberJoinedOrg } from '../../src/organisations/organisation.events.js';
 import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { enableTwoFactor, expectCommandAnswer, expectProblem, registerOrg, registerUser, setMember, streamLength, uniqueId, userView } from './http-steps.js';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MailDeliveryError, NodemailerMailer, messageIdFor } from '../../src/infrastructure/mail/nodemailer.mailer.js';
-import { backoffDelay, sendWithRetry } from '../../src/infrastructure/mail/send-with-retry.js';
-import type { OutgoingMail } from '../../src/infrastructure/mail/mailer.port.js';
+import { backoffDelay, sendWithRetry } from '../../src/reminders/send-with-retry.js';
+import type { OutgoingMail } from '../../src/ports/mailer.port.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { parseMessage } from './raw-message.js';
 import { SmtpTestServer, closedLoopbackPort } from './smtp-test-server.js';

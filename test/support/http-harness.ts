@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { FakeClock } from '../../src/kernel/clock.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService } from '../../src/runtime/service.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-http-specs-only-0123456789abcdef';

@@ -1,5 +1,5 @@
 import { Binary, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
-import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from './key-store.port.js';
+import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from '../../ports/key-store.port.js';
 
 interface KeyDocument {
   _id: string;

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
-import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from './key-store.port.js';
+import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from '../../ports/key-store.port.js';
 
 interface KeyRow {
   user_id: string;

@@ -1,6 +1,6 @@
 import type { EventContext, EventMetadata, NewEvent } from '../../kernel/event-envelope.js';
 import { eventHash } from '../../kernel/hash-chain.js';
-import type { ExpectedRevision } from './event-store.port.js';
+import type { ExpectedRevision } from '../../ports/event-store.port.js';
 
 /** Rules every adapter applies identically, so the contract suite sees one behaviour. */
 

@@ -36,7 +36,7 @@ import {
   type ReadStreamOptions,
   type Subscription,
   type SubscriptionOptions,
-} from './event-store.port.js';
+} from '../../ports/event-store.port.js';
 import { actualRevision, assertAppendable, chainedMetadata } from './append-rules.js';
 import {
   DEFAULT_BACKOFF,

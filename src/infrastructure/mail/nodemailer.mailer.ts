@@ -3,7 +3,7 @@ import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
-import type { Mailer, OutgoingMail, SentMail } from './mailer.port.js';
+import type { Mailer, OutgoingMail, SentMail } from '../../ports/mailer.port.js';
 
 export interface NodemailerMailerOptions {
   /** SMTP is used whenever this is set; otherwise messages go to `outboxDir` as .eml files. */

@@ -1,5 +1,5 @@
 import type { Document, IndexDescription } from 'mongodb';
-import type { Doc, DocValue, Filter, IndexSpec, Scalar, WriteOp } from './read-store.port.js';
+import type { Doc, DocValue, Filter, IndexSpec, Scalar, WriteOp } from '../../ports/read-store.port.js';
 import { assertFieldPath, ID_FIELD } from './read-store.names.js';
 import { parseFilter, type Condition } from './read-store.filter.js';
 import type { SortKey } from './read-store.pagination.js';

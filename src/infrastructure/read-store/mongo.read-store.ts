@@ -1,5 +1,5 @@
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter as MongoFilter, type IndexDescription } from 'mongodb';
-import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type WriteOp } from './read-store.port.js';
+import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type WriteOp } from '../../ports/read-store.port.js';
 import { assertCollectionName } from './read-store.names.js';
 import { assertLimit, decodeCursor, encodeCursor, normalizeSort } from './read-store.pagination.js';
 import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';

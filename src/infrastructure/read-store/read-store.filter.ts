@@ -1,4 +1,4 @@
-import type { Filter, FieldCondition, Scalar } from './read-store.port.js';
+import type { Filter, FieldCondition, Scalar } from '../../ports/read-store.port.js';
 import { assertFieldPath } from './read-store.names.js';
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidCursorError, type FindOptions, type Scalar, type SortSpec } from './read-store.port.js';
+import { InvalidCursorError, type FindOptions, type Scalar, type SortSpec } from '../../ports/read-store.port.js';
 import { assertFieldPath, ID_FIELD } from './read-store.names.js';
 import { isScalar } from './read-store.filter.js';
 

@@ -1,4 +1,4 @@
-import type { Checkpoint, Doc, WriteOp } from './read-store.port.js';
+import type { Checkpoint, Doc, WriteOp } from '../../ports/read-store.port.js';
 import { assertCollectionName, assertFieldPath, ID_FIELD } from './read-store.names.js';
 import { parseFilter } from './read-store.filter.js';
 

@@ -1,4 +1,4 @@
-import type { Filter, FindOptions, IndexSpec, Scalar } from './read-store.port.js';
+import type { Filter, FindOptions, IndexSpec, Scalar } from '../../ports/read-store.port.js';
 import { assertCollectionName, assertFieldPath, ID_FIELD } from './read-store.names.js';
 import { parseFilter, type Condition, type FieldPredicate } from './read-store.filter.js';
 import { decodeCursor, type SortKey } from './read-store.pagination.js';

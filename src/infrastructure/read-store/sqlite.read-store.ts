@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
-import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type Scalar, type WriteOp } from './read-store.port.js';
+import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type Scalar, type WriteOp } from '../../ports/read-store.port.js';
 import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
 import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
 import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilter, tableName } from './sqlite.query.js';

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { SystemClock, type Clock } from '../../kernel/clock.js';
-import type { EncryptedValue } from '../../kernel/encrypted-value.js';
+import { SystemClock, type Clock } from '../kernel/clock.js';
+import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import { DataKeyCache, type DataKey } from './data-key.cache.js';
-import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from './key-store.port.js';
+import { DataKeyExistsError, DataKeyShreddedError, type KeyStore, type WrappedKey } from '../ports/key-store.port.js';
 
 export type DecryptResult = { readonly status: 'ok'; readonly plaintext: string } | { readonly status: 'shredded' };
 

@@ -1,12 +1,12 @@
-import type { Decider } from './decider.js';
-import { isDomainError, type DomainError } from './domain-error.js';
-import type { Actor, DomainEvent, NewEvent, RecordedEvent } from './event-envelope.js';
-import { derivedEventId } from './ids.js';
+import type { Decider } from '../kernel/decider.js';
+import { isDomainError, type DomainError } from '../kernel/domain-error.js';
+import type { Actor, DomainEvent, NewEvent, RecordedEvent } from '../kernel/event-envelope.js';
+import { derivedEventId } from '../kernel/ids.js';
 import type { StreamSnapshot, StreamStateCache } from './stream-state.cache.js';
 import {
   WrongExpectedRevisionError,
   type EventStore,
-} from '../infrastructure/event-store/event-store.port.js';
+} from '../ports/event-store.port.js';
 
 export const SCHEMA_VERSION = 1;
 

@@ -1,4 +1,4 @@
-import type { Mailer, OutgoingMail, SentMail } from './mailer.port.js';
+import type { Mailer, OutgoingMail, SentMail } from '../ports/mailer.port.js';
 
 export interface RetryPolicy {
   /** Total tries, the first one included; at least 1. */

@@ -1,6 +1,5 @@
-import { pino, type Logger as PinoLogger } from 'pino';
-
-export type Logger = PinoLogger;
+import { pino } from 'pino';
+import type { Logger } from '../../ports/logger.port.js';
 
 /**
  * Structured JSON logs. Redaction is a second line of defence: code paths never log request

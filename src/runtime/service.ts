@@ -1,19 +1,19 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Config } from './config/config.js';
-import { createHttpApp, listen } from './http/http-app.js';
-import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './infrastructure/runtime.factory.js';
-import { reminderSaga } from './reminders/reminder.saga.js';
-import { reminderHistoryProjection } from './reminders/reminder-history.projection.js';
-import { RemindersModule } from './reminders/reminders.module.js';
-import type { Runtime } from './infrastructure/runtime.js';
-import { directoryProjection } from './organisations/directory.projection.js';
-import { OrganisationsModule } from './organisations/organisations.module.js';
-import type { Projection } from './projections/projection.js';
-import { EnforcementModule } from './enforcement/enforcement.module.js';
-import { enforcementProjection } from './enforcement/enforcement.projection.js';
-import { UsersModule } from './two-factor/users.module.js';
-import { AuditModule } from './audit/audit.module.js';
+import type { Config } from '../config/config.js';
+import { createHttpApp, listen } from './http-app.js';
+import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './runtime.factory.js';
+import { reminderSaga } from '../reminders/reminder.saga.js';
+import { reminderHistoryProjection } from '../reminders/reminder-history.projection.js';
+import { RemindersModule } from '../reminders/reminders.module.js';
+import type { Runtime } from './runtime.js';
+import { directoryProjection } from '../organisations/directory.projection.js';
+import { OrganisationsModule } from '../organisations/organisations.module.js';
+import type { Projection } from '../projections/projection.js';
+import { EnforcementModule } from '../enforcement/enforcement.module.js';
+import { enforcementProjection } from '../enforcement/enforcement.projection.js';
+import { UsersModule } from '../two-factor/users.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
   return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];

@@ -1,4 +1,4 @@
-import type { Actor } from '../kernel/event-envelope.js';
+import type { Actor } from './event-envelope.js';
 
 export const STAFF_ROLES = ['platform', 'support', 'auditor', 'operator'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];

@@ -3,11 +3,11 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DynamicModule } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { AppModule } from '../app.module.js';
+import { AppModule } from './app.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
-import type { Runtime } from '../infrastructure/runtime.js';
-import { NestLoggerBridge } from './nest-logger.bridge.js';
-import { mountSwaggerUi } from './api-docs.js';
+import type { Runtime } from './runtime.js';
+import { NestLoggerBridge } from '../http/nest-logger.bridge.js';
+import { mountSwaggerUi } from '../http/api-docs.js';
 
 export interface HttpApp {
   readonly app: NestFastifyApplication;

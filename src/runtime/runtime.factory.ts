@@ -1,20 +1,19 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Agenda, type AgendaBackend } from 'agenda';
+import { Agenda } from 'agenda';
 import type { Config } from '../config/config.js';
 import { SystemClock, type Clock } from '../kernel/clock.js';
 import type { TokenKey } from '../http/token-verifier.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection.runner.js';
 import { CheckpointProgress, type ReadModelProgress } from '../projections/read-model-progress.js';
-import { loadOrCreateSecretFile, resolveMasterKey } from './crypto/master-key.js';
-import { PersonalDataCipher } from './crypto/personal-data.cipher.js';
-import type { KeyStore } from './crypto/key-store.port.js';
-import type { EventStore } from './event-store/event-store.port.js';
-import type { ReadStore } from './read-store/read-store.port.js';
-import { createLogger } from './logging/logger.js';
+import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
+import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import { embeddedProfileStores } from './embedded.stores.js';
+import type { ProfileStores } from './profile.stores.js';
+import { createLogger } from '../infrastructure/logging/pino.logger.js';
 import type { Runtime } from './runtime.js';
-import { NodemailerMailer } from './mail/nodemailer.mailer.js';
+import { NodemailerMailer } from '../infrastructure/mail/nodemailer.mailer.js';
 import { AgendaReminderJobs } from '../reminders/agenda.reminder-jobs.js';
 import type { ReminderJobs } from '../reminders/reminder-jobs.port.js';
 import type { ReminderIntervals } from '../reminders/reminder.policy.js';
@@ -33,23 +32,13 @@ export interface RuntimeOptions {
   readonly logDestination?: NodeJS.WritableStream;
 }
 
-/** The stores a profile provides; everything above them is the same code on every profile. */
-export interface ProfileStores {
-  readonly eventStore: EventStore;
-  readonly readStore: ReadStore;
-  readonly keyStore: KeyStore;
-  readonly agendaBackend: AgendaBackend;
-  close(): Promise<void>;
-}
-
 export const JWT_SECRET_FILE = 'jwt.secret';
 export const MASTER_KEY_FILE = 'master.key';
-export const DATABASE_FILE = 'two-factor.sqlite';
 
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);
   const clock = options.clock ?? new SystemClock();
-  const stores = config.PROFILE === 'embedded' ? await embeddedStores(config) : await productionStores(config);
+  const stores = config.PROFILE === 'embedded' ? await embeddedProfileStores(config) : await productionStores(config);
   const masterKey = resolveMasterKey(config.MASTER_KEY, join(config.DATA_DIR, MASTER_KEY_FILE));
   const cipher = new PersonalDataCipher(stores.keyStore, masterKey, { clock });
   const intervals = { soft: config.REMINDER_SOFT_EVERY, hard: config.REMINDER_HARD_EVERY };
@@ -103,35 +92,8 @@ function tokenKey(config: Config): TokenKey {
   return { kind: 'secret', secret: loadOrCreateSecretFile(join(config.DATA_DIR, JWT_SECRET_FILE), 32) };
 }
 
-async function embeddedStores(config: Config): Promise<ProfileStores> {
-  const { openSqlite } = await import('./sqlite/sqlite.database.js');
-  const { SqliteEventStore } = await import('./event-store/sqlite.event-store.js');
-  const { SqliteReadStore } = await import('./read-store/sqlite.read-store.js');
-  const { SqliteKeyStore } = await import('./crypto/sqlite.key-store.js');
-  const file = join(config.DATA_DIR, DATABASE_FILE);
-  const db = openSqlite(file);
-  const derivedDb = openSqlite(file, { synchronous: 'NORMAL' });
-  const eventStore = new SqliteEventStore(db);
-  const readStore = new SqliteReadStore(derivedDb);
-  const keyStore = new SqliteKeyStore(db);
-  const { SqliteAgendaBackend } = await import('./scheduler/sqlite.agenda-backend.js');
-  return {
-    eventStore,
-    readStore,
-    keyStore,
-    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId']),
-    async close() {
-      await eventStore.close();
-      await readStore.close();
-      await keyStore.close();
-      derivedDb.close();
-      db.close();
-    },
-  };
-}
-
+/** The production drivers load only when that profile runs, so the embedded profile never needs them. */
 async function productionStores(config: Config): Promise<ProfileStores> {
   const { productionProfileStores } = await import('./production.stores.js');
   return productionProfileStores(config);
 }
-

@@ -1,11 +1,11 @@
 import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
-import type { EventStore } from './event-store/event-store.port.js';
-import type { ReadStore } from './read-store/read-store.port.js';
-import type { Logger } from './logging/logger.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { ReadStore } from '../ports/read-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import type { TokenKey } from '../http/token-verifier.js';
-import type { PersonalDataCipher } from './crypto/personal-data.cipher.js';
+import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import type { ReminderSender } from '../reminders/reminder.sender.js';
 import type { Projection } from '../projections/projection.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';

@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
+import type { NewEvent, RecordedEvent } from '../kernel/event-envelope.js';
 
 /** Expected revision semantics of EventStoreDB, enforced identically by every adapter. */
 export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;

@@ -1,10 +1,10 @@
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../config/config.js';
-import { MongoKeyStore } from './crypto/mongo.key-store.js';
-import { EsdbEventStore } from './event-store/esdb.event-store.js';
-import { MongoReadStore } from './read-store/mongo.read-store.js';
-import type { ProfileStores } from './runtime.factory.js';
+import { MongoKeyStore } from '../infrastructure/crypto/mongo.key-store.js';
+import { EsdbEventStore } from '../infrastructure/event-store/esdb.event-store.js';
+import { MongoReadStore } from '../infrastructure/read-store/mongo.read-store.js';
+import type { ProfileStores } from './profile.stores.js';
 
 /** Production profile: EventStoreDB for history, one MongoDB client for read models and data keys. */
 export async function productionProfileStores(config: Config): Promise<ProfileStores> {

@@ -1,12 +1,12 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { AuthGuard } from './http/auth.guard.js';
-import { ProblemFilter } from './http/problem.filter.js';
-import { TokenVerifier } from './http/token-verifier.js';
-import { HealthController } from './health/health.controller.js';
-import { MetricsRegistry } from './health/metrics.registry.js';
-import type { Runtime } from './infrastructure/runtime.js';
+import { AuthGuard } from '../http/auth.guard.js';
+import { ProblemFilter } from '../http/problem.filter.js';
+import { TokenVerifier } from '../http/token-verifier.js';
+import { HealthController } from '../health/health.controller.js';
+import { MetricsRegistry } from '../health/metrics.registry.js';
+import type { Runtime } from './runtime.js';
 import {
   CLOCK,
   CONFIG,
@@ -15,7 +15,7 @@ import {
   PERSONAL_DATA_CIPHER,
   READ_MODEL_PROGRESS,
   READ_STORE,
-} from './infrastructure/runtime.tokens.js';
+} from '../ports/injection.tokens.js';
 
 @Module({})
 export class AppModule {

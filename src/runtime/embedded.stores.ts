@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { SqliteKeyStore } from '../infrastructure/crypto/sqlite.key-store.js';
+import { SqliteEventStore } from '../infrastructure/event-store/sqlite.event-store.js';
+import { SqliteReadStore } from '../infrastructure/read-store/sqlite.read-store.js';
+import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-backend.js';
+import { openSqlite } from '../infrastructure/sqlite/sqlite.database.js';
+import type { ProfileStores } from './profile.stores.js';
+
+export const DATABASE_FILE = 'two-factor.sqlite';
+
+/**
+ * Embedded profile: one SQLite file. History and data keys share a connection with
+ * `synchronous=FULL`; derived data (read models, jobs) uses a second one with NORMAL, since it
+ * can always be rebuilt from history.
+ */
+export async function embeddedProfileStores(config: Config): Promise<ProfileStores> {
+  const file = join(config.DATA_DIR, DATABASE_FILE);
+  const db = openSqlite(file);
+  const derivedDb = openSqlite(file, { synchronous: 'NORMAL' });
+  const eventStore = new SqliteEventStore(db);
+  const readStore = new SqliteReadStore(derivedDb);
+  const keyStore = new SqliteKeyStore(db);
+  return {
+    eventStore,
+    readStore,
+    keyStore,
+    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId']),
+    async close() {
+      await eventStore.close();
+      await readStore.close();
+      await keyStore.close();
+      derivedDb.close();
+      db.close();
+    },
+  };
+}

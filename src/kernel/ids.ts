@@ -10,7 +10,19 @@ export function newId(): string {
  * Formatted as an RFC 9562 version-8 UUID (custom, name-based) because EventStoreDB requires UUIDs.
  */
 export function derivedEventId(commandId: string, index: number): string {
-  const bytes = createHash('sha256').update(`${commandId}\u0000${index}`).digest().subarray(0, 16);
+  return nameBasedUuid(`${commandId}\u0000${index}`);
+}
+
+/**
+ * The id of a resource a command creates when the caller named none, derived from the command id
+ * like its events: a keyed retry names the same resource even once its stored answer has expired.
+ */
+export function derivedResourceId(commandId: string): string {
+  return nameBasedUuid(`${commandId}\u0000resource`);
+}
+
+function nameBasedUuid(name: string): string {
+  const bytes = createHash('sha256').update(name).digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

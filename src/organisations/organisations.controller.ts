@@ -4,10 +4,9 @@ import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
-import { newId } from '../kernel/ids.js';
 import { CLOCK } from '../ports/injection.tokens.js';
 import { CurrentPrincipal } from '../http/current-principal.decorator.js';
-import { commandAnswer, commandContext, type CommandAnswer } from '../http/command-context.js';
+import { commandAnswer, commandContext, generatedId, type CommandAnswer } from '../http/command-context.js';
 import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import type { Principal } from '../kernel/principal.js';
@@ -48,9 +47,10 @@ export class OrganisationsController {
   @ApiBody({ schema: z.toJSONSchema(registerBody) as object })
   async register(@Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { id: string }> {
     const input = parseInput(registerBody, body, 'body');
-    const orgId = input.id ?? newId();
-    const answer = await this.send(request, principal, orgId, (actor) => ({ type: 'RegisterOrganisation', orgId, name: input.name, actor }));
-    return { id: orgId, ...answer };
+    const context = commandContext(request, principal, this.clock);
+    const orgId = input.id ?? generatedId(context);
+    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, { type: 'RegisterOrganisation', orgId, name: input.name, actor: context.actor }, context));
+    return { id: orgId, ...commandAnswer(outcome) };
   }
 
   @Put(':orgId/xero-connection')

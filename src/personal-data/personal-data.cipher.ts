@@ -69,7 +69,22 @@ export class PersonalDataCipher {
   /** Creates the user's data key on first use; throws DataKeyShreddedError for a forgotten user. */
   async encrypt(userId: string, purpose: string, plaintext: string): Promise<EncryptedValue> {
     assertPurpose(purpose);
-    const dataKey = await this.loadOrCreateKey(userId);
+    return this.encryptWith(await this.loadOrCreateKey(userId), userId, purpose, plaintext);
+  }
+
+  /**
+   * Encrypts only under a key the user already has: for data about a request rather than about
+   * the user (a stored answer), which must not create a key for an id nobody registered.
+   */
+  async encryptWithExistingKey(userId: string, purpose: string, plaintext: string): Promise<EncryptedValue | 'no_key' | 'shredded'> {
+    assertPurpose(purpose);
+    const dataKey = await this.loadKey(userId);
+    if (dataKey === null) return 'no_key';
+    if (dataKey === 'shredded') return 'shredded';
+    return this.encryptWith(dataKey, userId, purpose, plaintext);
+  }
+
+  private encryptWith(dataKey: DataKey, userId: string, purpose: string, plaintext: string): EncryptedValue {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, dataKey.key, iv, { authTagLength: TAG_BYTES });
     dataKey.key.fill(0);

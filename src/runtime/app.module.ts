@@ -1,8 +1,9 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthGuard } from '../http/auth.guard.js';
 import { ProblemFilter } from '../http/problem.filter.js';
+import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { TokenVerifier } from '../http/token-verifier.js';
 import { HealthController } from '../health/health.controller.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
@@ -40,6 +41,7 @@ export class AppModule {
         ...portProviders,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useFactory: () => new ProblemFilter(runtime.logger) },
+        { provide: APP_INTERCEPTOR, useFactory: () => new IdempotencyInterceptor({ ...runtime.idempotency, clock: runtime.clock, logger: runtime.logger }) },
       ],
       exports: portProviders.map((p) => (p as { provide: symbol | Function }).provide),
     };

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { SqliteKeyStore } from '../infrastructure/crypto/sqlite.key-store.js';
 import { SqliteEventStore } from '../infrastructure/event-store/sqlite.event-store.js';
+import { SqliteIdempotencyStore } from '../infrastructure/idempotency/sqlite.idempotency-store.js';
 import { SqliteReadStore } from '../infrastructure/read-store/sqlite.read-store.js';
 import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-backend.js';
 import { openSqlite } from '../infrastructure/sqlite/sqlite.database.js';
@@ -10,7 +11,7 @@ import type { ProfileStores } from './profile.stores.js';
 export const DATABASE_FILE = 'two-factor.sqlite';
 
 /**
- * Embedded profile: one SQLite file. History and data keys share a connection with
+ * Embedded profile: one SQLite file. History, data keys and idempotency records share a connection with
  * `synchronous=FULL`; derived data (read models, jobs) uses a second one with NORMAL, since it
  * can always be rebuilt from history.
  */
@@ -21,15 +22,18 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
   const eventStore = new SqliteEventStore(db);
   const readStore = new SqliteReadStore(derivedDb);
   const keyStore = new SqliteKeyStore(db);
+  const idempotencyStore = new SqliteIdempotencyStore(db);
   return {
     eventStore,
     readStore,
     keyStore,
+    idempotencyStore,
     agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId']),
     async close() {
       await eventStore.close();
       await readStore.close();
       await keyStore.close();
+      await idempotencyStore.close();
       derivedDb.close();
       db.close();
     },

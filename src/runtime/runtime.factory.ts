@@ -9,6 +9,7 @@ import { ProjectionRunner } from '../projections/projection.runner.js';
 import { CheckpointProgress, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import { IdempotentAnswerSealer } from '../personal-data/idempotent-answer.sealer.js';
 import { embeddedProfileStores } from './embedded.stores.js';
 import type { ProfileStores } from './profile.stores.js';
 import { createLogger } from '../infrastructure/logging/pino.logger.js';
@@ -65,6 +66,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     eventStore: stores.eventStore,
     readStore: stores.readStore,
     cipher,
+    idempotency: { store: stores.idempotencyStore, sealer: new IdempotentAnswerSealer(cipher, masterKey) },
     progress,
     tokenKey: tokenKey(config),
     reminders: sender,

@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
 import type { EventStore } from '../ports/event-store.port.js';
+import type { AnswerSealer } from '../ports/answer-sealer.port.js';
+import type { IdempotencyStore } from '../ports/idempotency-store.port.js';
 import type { ReadStore } from '../ports/read-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
@@ -18,6 +20,8 @@ export interface Runtime {
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
   readonly cipher: PersonalDataCipher;
+  /** Idempotency-Key records and the keys that fingerprint requests and seal stored answers. */
+  readonly idempotency: { readonly store: IdempotencyStore; readonly sealer: AnswerSealer };
   readonly progress: ReadModelProgress;
   readonly tokenKey: TokenKey;
   /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */

@@ -4,10 +4,9 @@ import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
-import { newId } from '../kernel/ids.js';
 import { CLOCK } from '../ports/injection.tokens.js';
 import { CurrentPrincipal } from '../http/current-principal.decorator.js';
-import { commandAnswer, commandContext, type CommandAnswer } from '../http/command-context.js';
+import { commandAnswer, commandContext, generatedId, type CommandAnswer } from '../http/command-context.js';
 import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import type { Principal } from '../kernel/principal.js';
@@ -38,8 +37,9 @@ export class UsersController {
   @ApiBody({ schema: z.toJSONSchema(registerBody) as object })
   async register(@Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { id: string }> {
     const input = parseInput(registerBody, body, 'body');
-    const userId = input.id ?? newId();
-    const outcome = await this.flows.register(userId, input.email, commandContext(request, principal, this.clock));
+    const context = commandContext(request, principal, this.clock);
+    const userId = input.id ?? generatedId(context);
+    const outcome = await this.flows.register(userId, input.email, context);
     return { id: userId, ...commandAnswer(outcome) };
   }
 

@@ -216,9 +216,10 @@ function asFailedCheck(error: unknown): never {
 }
 
 /**
- * The plaintext codes exist only in this request. A retry under the same Idempotency-Key is
- * answered with the first attempt's events, whose hashes are not of these codes: showing them would
- * hand out codes that never work, so the retry is refused and the user regenerates instead.
+ * The plaintext codes exist only in this request. Within 24 hours a retry under the same
+ * Idempotency-Key gets the first answer (the same codes) from the idempotency layer and never gets
+ * here; after that it is answered with the first attempt's events, whose hashes are not of these
+ * codes: showing them would hand out codes that never work, so the retry is refused instead.
  */
 function issuedCodes(outcome: Outcome, codes: readonly string[], hashes: readonly string[], now: Date): readonly string[] {
   rejectFailedCheck(outcome, now);

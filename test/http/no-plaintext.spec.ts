@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
 import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { STEP_MS, codeAt, expectCommandAnswer, registerOrg, secretOf, setMember, uniqueId, wrongCode } from './http-steps.js';
@@ -34,19 +35,30 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
   });
   afterAll(() => h.dispose());
 
-  async function send(userId: string, action: string, token: string, body?: Record<string, string>): Promise<JsonResponse> {
+  async function send(userId: string, action: string, token: string, body?: Record<string, string>, idempotencyKey?: string): Promise<JsonResponse> {
     if (body?.['code']) totpCodes.push(body['code']);
     if (body?.['backupCode']) backupCodes.push(body['backupCode']);
-    return h.call('POST', `/v1/users/${userId}/two-factor/${action}`, { token, ...(body ? { body } : {}) });
+    const headers = idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined;
+    return h.call('POST', `/v1/users/${userId}/two-factor/${action}`, { token, ...(body ? { body } : {}), ...(headers ? { headers } : {}) });
   }
 
-  async function setupAndConfirm(userId: string, token: string): Promise<string> {
-    const setup = await send(userId, 'setup', token);
+  /**
+   * With keys, setup and confirm answers (the otpauth URI with the secret, the backup codes) are
+   * kept for replay: sent twice each, so the stored answer is the one answered the second time.
+   */
+  async function setupAndConfirm(userId: string, token: string, keyed = false): Promise<string> {
+    const key = (action: string): string | undefined => (keyed ? `${action}-${userId}-${randomUUID()}` : undefined);
+    const setupKey = key('setup');
+    const setup = await send(userId, 'setup', token, undefined, setupKey);
     expect(setup.status).toBe(201);
+    if (setupKey) expect((await send(userId, 'setup', token, undefined, setupKey)).headers.get('idempotent-replayed')).toBe('true');
     const secret = secretOf(setup.body.otpauthUri);
     secrets.push(secret);
-    const confirm = await send(userId, 'confirm', token, { code: codeAt(h, secret) });
+    const code = codeAt(h, secret);
+    const confirmKey = key('confirm');
+    const confirm = await send(userId, 'confirm', token, { code }, confirmKey);
     expectCommandAnswer(confirm);
+    if (confirmKey) expect((await send(userId, 'confirm', token, { code }, confirmKey)).body.backupCodes).toEqual(confirm.body.backupCodes);
     backupCodes.push(...confirm.body.backupCodes);
     h.clock.advance(STEP_MS);
     return secret;
@@ -66,12 +78,12 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     await setMember(h, platform, orgId, userId, 'admin');
     // An abandoned setup: its secret must not survive either.
     secrets.push(secretOf((await send(userId, 'setup', token)).body.otpauthUri));
-    const secret = await setupAndConfirm(userId, token);
-    expectCommandAnswer(await send(userId, 'verify', token, { code: codeAt(h, secret) }));
+    const secret = await setupAndConfirm(userId, token, true);
+    expectCommandAnswer(await send(userId, 'verify', token, { code: codeAt(h, secret) }, `verify-${randomUUID()}`));
     expect((await send(userId, 'verify', token, { code: wrongCode(h, secret) })).status).toBe(422);
     expectCommandAnswer(await send(userId, 'verify', token, { backupCode: backupCodes[0]! }));
     h.clock.advance(STEP_MS);
-    const regenerated = await send(userId, 'backup-codes', token, { code: codeAt(h, secret) });
+    const regenerated = await send(userId, 'backup-codes', token, { code: codeAt(h, secret) }, `regenerate-${randomUUID()}`);
     expectCommandAnswer(regenerated);
     backupCodes.push(...regenerated.body.backupCodes);
     expectCommandAnswer(await send(userId, 'verify', token, { backupCode: regenerated.body.backupCodes[5] }));
@@ -85,15 +97,24 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expectCommandAnswer(await send(userId, 'reset', await h.token('support-1', 'support'), { reason: 'Lost phone' }));
 
     const forgottenId = uniqueId('bob');
-    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: forgottenId, email: forgottenEmail } }), 201);
+    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: forgottenId, email: forgottenEmail }, headers: { 'idempotency-key': `register-${randomUUID()}` } }), 201);
     await setMember(h, platform, orgId, forgottenId, 'member');
     const bobToken = await h.token(forgottenId);
-    const bobSecret = await setupAndConfirm(forgottenId, bobToken);
+    const bobSecret = await setupAndConfirm(forgottenId, bobToken, true);
     expectCommandAnswer(await send(forgottenId, 'verify', bobToken, { code: codeAt(h, bobSecret) }));
     expectCommandAnswer(await h.call('POST', `/v1/users/${forgottenId}/forget`, { token: await h.token('operator-1', 'operator') }));
     const head = await h.service.runtime.eventStore.headPosition();
     const view = await h.call('GET', `/v1/users/${forgottenId}?minPosition=${head}`, { token: platform });
     expect(view.body).toMatchObject({ forgotten: true, email: null });
+  }
+
+  function keptAnswers(): number {
+    const db = new Database(join(h.dataDir, DATABASE_FILE), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM idempotency_records WHERE status IS NOT NULL').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
   }
 
   function expectNoPlaintext(where: string, text: string): void {
@@ -118,6 +139,9 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect(running.db.length + running.wal.length).toBeGreaterThan(0);
     expect((running.db + running.wal).includes(orgMarker)).toBe(true);
     expect(containsToken(running.db + running.wal, digitMarker)).toBe(true);
+    // Keyed requests left answers to replay (secrets, backup codes): the scan covers their table.
+    expect((running.db + running.wal).includes('idempotency_records')).toBe(true);
+    expect(keptAnswers()).toBeGreaterThanOrEqual(6);
     expectNoPlaintext('database file', running.db);
     expectNoPlaintext('WAL file', running.wal);
 

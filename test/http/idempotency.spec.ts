@@ -108,7 +108,7 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
   });
 
   describe('setup and confirm', () => {
-    it('answers a retried setup with the same secret and a retried confirm with the same backup codes, which work', async () => {
+    it('answers a retried setup with the same secret, and a retried confirm or regeneration with the same backup codes, which work', async () => {
       const userId = await registerUser(h, platform);
       const token = await h.token(userId);
       const setupKey = uniqueId('setup');
@@ -124,6 +124,13 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
       expectReplayOf(await twoFactor(userId, 'confirm', token, body, confirmKey), confirm);
       expect(await streamLength(h, `user-${userId}`)).toBe(length);
       expectCommandAnswer(await twoFactor(userId, 'verify', token, { backupCode: confirm.body.backupCodes[0] }));
+      h.clock.advance(STEP_MS);
+      const regenerateKey = uniqueId('regenerate');
+      const regenerateBody = { code: codeAt(h, secret) };
+      const regenerated = await twoFactor(userId, 'backup-codes', token, regenerateBody, regenerateKey);
+      expectCommandAnswer(regenerated);
+      expectReplayOf(await twoFactor(userId, 'backup-codes', token, regenerateBody, regenerateKey), regenerated);
+      expectCommandAnswer(await twoFactor(userId, 'verify', token, { backupCode: regenerated.body.backupCodes[9] }));
     });
 
     it('keeps the answer of a user route sealed under that user\'s data key: once the user is forgotten it cannot be replayed', async () => {

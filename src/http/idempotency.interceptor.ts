@@ -66,6 +66,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       expiresAt: new Date(now + IDEMPOTENCY_RECORD_LIFETIME_MS),
     });
     if (!claim.claimed) return this.answerFromRecord(scope, claim.record, reply);
+    const headersBefore = { ...reply.getHeaders() };
     let value: unknown;
     try {
       value = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -73,7 +74,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw await this.settleRefusal(scope, token, toProblem(error, this.deps.logger));
     }
     const body = value === undefined ? null : JSON.stringify(value);
-    await this.keep(scope, token, { status: reply.statusCode, contentType: body === null ? null : JSON_CONTENT_TYPE, headers: {}, body });
+    const headers = headersSetSince(headersBefore, reply);
+    await this.keep(scope, token, { status: reply.statusCode, contentType: body === null ? null : JSON_CONTENT_TYPE, headers, body });
     return value;
   }
 
@@ -121,4 +123,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private logStoreFailure(operation: string, error: unknown): void {
     this.deps.logger.error({ operation, err: { name: (error as Error | null)?.name ?? typeof error } }, 'idempotency record not updated');
   }
+}
+
+/** Headers the handler set on its answer (a Location, say), which belong to the answer as much as its body. */
+function headersSetSince(before: Readonly<Record<string, unknown>>, reply: FastifyReply): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (name === 'content-type' || name === 'content-length' || value === before[name]) continue;
+    if (typeof value === 'string' || typeof value === 'number') set[name] = String(value);
+  }
+  return set;
 }

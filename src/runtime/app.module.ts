@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AuthGuard } from '../http/auth.guard.js';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { TokenVerifier } from '../http/token-verifier.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { HealthController } from '../health/health.controller.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import type { Runtime } from './runtime.js';
@@ -29,7 +30,7 @@ export class AppModule {
       { provide: PERSONAL_DATA_CIPHER, useValue: runtime.cipher },
       { provide: READ_MODEL_PROGRESS, useValue: runtime.progress },
       { provide: MetricsRegistry, useValue: metrics },
-      { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE }) },
+      { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE, maxLifetimeMs: runtime.config.AUTH_MAX_TOKEN_LIFETIME }) },
     ];
     return {
       module: AppModule,
@@ -39,6 +40,8 @@ export class AppModule {
       providers: [
         ...portProviders,
         { provide: APP_GUARD, useClass: AuthGuard },
+        // After AuthGuard (global guards run in this order): the limiter keys on the caller.
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useFactory: () => new ProblemFilter(runtime.logger) },
       ],
       exports: portProviders.map((p) => (p as { provide: symbol | Function }).provide),

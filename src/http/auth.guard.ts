@@ -10,7 +10,7 @@ export const PublicRoute = (): MethodDecorator & ClassDecorator => SetMetadata(P
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
-/** Every route needs a bearer token unless it is marked public (health, metrics, docs). */
+/** Every route needs a bearer token unless it is marked public (health probes, docs). */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(

@@ -6,6 +6,7 @@ import { ProblemFilter } from '../http/problem.filter.js';
 import { TokenVerifier } from '../http/token-verifier.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { HealthController } from '../health/health.controller.js';
+import { MetricsController } from '../health/metrics.controller.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import type { Runtime } from './runtime.js';
 import {
@@ -36,7 +37,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [CqrsModule.forRoot(), ...features],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         ...portProviders,
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,4 +1,4 @@
-import { startServiceProcess, tempDir } from './bench-support.js';
+import { startServiceProcess, tempDir, token } from './bench-support.js';
 
 export interface StartupResult {
   startupMs: number;
@@ -13,7 +13,8 @@ export async function startupBench(): Promise<StartupResult> {
     const service = await startServiceProcess({ DATA_DIR: dir.path });
     const startupMs = Math.round(performance.now() - started);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const operator = await token('bench-operator', ['operator']);
+    const metrics = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${operator}` } })).text();
     const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? NaN);
     await service.stop();
     return { startupMs, idleRssMb: Math.round(rss / 1024 / 1024) };

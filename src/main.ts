@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const service = await startService(config);
-  service.runtime.logger.info({ url: service.url, profile: config.PROFILE, roles: config.ROLES }, 'service started');
+  service.runtime.logger.info({ url: service.url, metricsUrl: service.metricsUrl, profile: config.PROFILE, roles: config.ROLES }, 'service started');
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -40,6 +40,7 @@ const schema = z
     AUTH_JWKS_URL: url.optional(),
     AUTH_ISSUER: z.string().min(1).optional(),
     AUTH_AUDIENCE: z.string().min(1).optional(),
+    AUTH_MAX_TOKEN_LIFETIME: humanInterval.prefault('24 hours'),
     MASTER_KEY: z.string().optional(),
     TOTP_ISSUER: z.string().min(1).max(64).default('Approvals'),
     ROLES: z
@@ -50,8 +51,17 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+    RATE_LIMIT_WINDOW: humanInterval.prefault('1 minute'),
+    RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
+    RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(60),
+    RATE_LIMIT_MAX_KEYS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, ctx) => {
+    if (env.AUTH_JWKS_URL && !isTrustedKeySource(env.AUTH_JWKS_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'an https:// URL (http:// only for a loopback host)' });
+    }
     if (env.PROFILE !== 'production') return;
     for (const name of ['EVENTSTORE_CONNECTION_STRING', 'MONGODB_URI', 'SMTP_URL', 'MASTER_KEY'] as const) {
       if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required on the production profile' });
@@ -59,7 +69,18 @@ const schema = z
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'AUTH_JWKS_URL or AUTH_JWT_SECRET is required on the production profile' });
     }
+    // Without both, any token the identity provider signed for another application would pass.
+    for (const name of ['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+      if (env.AUTH_JWKS_URL && !env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with AUTH_JWKS_URL on the production profile' });
+    }
   });
+
+/** Keys fetched over plain HTTP could be swapped on the way; loopback stays allowed for tests. */
+function isTrustedKeySource(text: string): boolean {
+  const { protocol, hostname } = new URL(text);
+  if (protocol === 'https:') return true;
+  return protocol === 'http:' && (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname));
+}
 
 export type Config = z.infer<typeof schema>;
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PublicRoute } from '../http/auth.guard.js';
 import { Problem } from '../http/problem.js';
@@ -6,7 +6,6 @@ import type { EventStore } from '../ports/event-store.port.js';
 import type { ReadStore } from '../ports/read-store.port.js';
 import { EVENT_STORE, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
-import { MetricsRegistry } from './metrics.registry.js';
 
 @PublicRoute()
 @ApiExcludeController()
@@ -16,7 +15,6 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
-    private readonly metrics: MetricsRegistry,
   ) {}
 
   @Get('health/live')
@@ -34,11 +32,5 @@ export class HealthController {
     };
     if (Object.values(checks).every(Boolean)) return { status: 'ok', checks };
     throw new Problem(503, 'not_ready', 'The service is not ready.', { checks });
-  }
-
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): string {
-    return this.metrics.render();
   }
 }

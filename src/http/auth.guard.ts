@@ -10,7 +10,7 @@ export const PublicRoute = (): MethodDecorator & ClassDecorator => SetMetadata(P
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
-/** Every route needs a bearer token unless it is marked public (health, metrics, docs). */
+/** Every route needs a bearer token unless it is marked public (health probes, docs). */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -23,7 +23,8 @@ export class AuthGuard implements CanActivate {
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    // RFC 9110 section 11.1: the scheme is case-insensitive, and one or more spaces may follow it.
+    const match = typeof header === 'string' ? /^bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
     if (!match) throw unauthorized('A bearer token is required.');
     try {
       request.principal = await this.verifier.verify(match[1]!);

@@ -25,7 +25,7 @@ export function toProblem(error: unknown, logger: Logger): Problem {
   if (error instanceof CommandRetriesExhaustedError) return new Problem(409, 'concurrent_modification', 'The resource kept changing; retry the request.');
   if (error instanceof HttpException) return fromHttpException(error);
   const fastifyStatus = fastifyClientErrorStatus(error);
-  if (fastifyStatus) return new Problem(fastifyStatus, 'invalid_request', clientErrorDetail(fastifyStatus));
+  if (fastifyStatus) return clientError(fastifyStatus);
   logger.error({ err: describeError(error) }, 'unhandled error');
   return new Problem(500, 'internal_error', 'An unexpected error occurred.');
 }
@@ -40,7 +40,8 @@ function fromDomainError(error: DomainError): Problem {
 function fromHttpException(error: HttpException): Problem {
   const status = error.getStatus();
   if (status === 404) return new Problem(404, 'route_not_found', 'No route matches this method and path.');
-  return new Problem(status, status >= 500 ? 'internal_error' : 'invalid_request', status >= 500 ? 'An unexpected error occurred.' : error.message);
+  if (status >= 500) return new Problem(status, 'internal_error', 'An unexpected error occurred.');
+  return clientError(status);
 }
 
 /** Fastify's own client errors (bad JSON, body too large, wrong content type) carry a 4xx statusCode. */
@@ -49,10 +50,11 @@ function fastifyClientErrorStatus(error: unknown): number | null {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : null;
 }
 
-function clientErrorDetail(status: number): string {
-  if (status === 413) return 'The request body is too large.';
-  if (status === 415) return 'The request body must be application/json.';
-  return 'The request could not be read (malformed JSON or headers).';
+/** Framework messages may quote the input (a JSON parser's does), so the detail is fixed per status. */
+function clientError(status: number): Problem {
+  if (status === 413) return new Problem(413, 'invalid_request', 'The request body is too large.');
+  if (status === 415) return new Problem(415, 'unsupported_media_type', 'The request body must be JSON, sent with content-type: application/json.');
+  return new Problem(status, 'invalid_request', 'The request could not be read (malformed JSON or headers).');
 }
 
 /** Logs never get messages of unknown errors verbatim: they may quote input (codes, emails). */

@@ -4,6 +4,8 @@ import { isValidId } from '../kernel/ids.js';
 
 const MAX_CACHED_TOKENS = 10_000;
 const CACHE_MS = 60_000;
+/** Clocks of issuers and of this service may disagree a little; more than this is a forged or broken `iat`. */
+const IAT_SKEW_SECONDS = 60;
 
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
@@ -15,6 +17,8 @@ export interface TokenVerifierOptions {
   readonly key: TokenKey;
   readonly issuer?: string;
   readonly audience?: string;
+  /** The longest lifetime (exp − iat) a token may claim; a stolen long-lived token is a standing key. */
+  readonly maxLifetimeMs: number;
 }
 
 /**
@@ -24,12 +28,14 @@ export interface TokenVerifierOptions {
 export class TokenVerifier {
   private readonly getKey: Uint8Array | JWTVerifyGetKey;
   private readonly options: JWTVerifyOptions;
+  private readonly maxLifetimeSeconds: number;
 
   constructor(options: TokenVerifierOptions) {
+    this.maxLifetimeSeconds = Math.floor(options.maxLifetimeMs / 1000);
     this.getKey = options.key.kind === 'secret' ? options.key.secret : createRemoteJWKSet(new URL(options.key.url));
     this.options = {
       algorithms: options.key.kind === 'secret' ? ['HS256'] : ['RS256', 'PS256', 'ES256', 'EdDSA'],
-      requiredClaims: ['sub', 'exp'],
+      requiredClaims: ['sub', 'exp', 'iat'],
       ...(options.issuer ? { issuer: options.issuer } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
     };
@@ -62,10 +68,13 @@ export class TokenVerifier {
     } catch {
       throw new InvalidTokenError('token is not valid');
     }
+    const { iat, exp } = payload as { iat: number; exp: number };
+    if (iat > Date.now() / 1000 + IAT_SKEW_SECONDS) throw new InvalidTokenError('token is issued in the future');
+    if (exp - iat > this.maxLifetimeSeconds) throw new InvalidTokenError('token lives longer than allowed');
     const sub = payload.sub;
     if (typeof sub !== 'string' || !isValidId(sub)) throw new InvalidTokenError('token subject is not valid');
     const claimed = Array.isArray(payload['roles']) ? payload['roles'] : [];
     const roles = STAFF_ROLES.filter((role: StaffRole) => claimed.includes(role));
-    return { principal: { id: sub, roles }, expiresAt: (payload.exp ?? 0) * 1000 };
+    return { principal: { id: sub, roles }, expiresAt: exp * 1000 };
   }
 }

@@ -5,7 +5,9 @@ import { AuthGuard } from '../http/auth.guard.js';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { TokenVerifier } from '../http/token-verifier.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { HealthController } from '../health/health.controller.js';
+import { MetricsController } from '../health/metrics.controller.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import type { Runtime } from './runtime.js';
 import {
@@ -30,16 +32,18 @@ export class AppModule {
       { provide: PERSONAL_DATA_CIPHER, useValue: runtime.cipher },
       { provide: READ_MODEL_PROGRESS, useValue: runtime.progress },
       { provide: MetricsRegistry, useValue: metrics },
-      { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE }) },
+      { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE, maxLifetimeMs: runtime.config.AUTH_MAX_TOKEN_LIFETIME }) },
     ];
     return {
       module: AppModule,
       global: true,
       imports: [CqrsModule.forRoot(), ...features],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         ...portProviders,
         { provide: APP_GUARD, useClass: AuthGuard },
+        // After AuthGuard (global guards run in this order): the limiter keys on the caller.
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useFactory: () => new ProblemFilter(runtime.logger) },
         { provide: APP_INTERCEPTOR, useFactory: () => new IdempotencyInterceptor({ ...runtime.idempotency, clock: runtime.clock, logger: runtime.logger }) },
       ],

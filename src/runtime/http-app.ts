@@ -8,6 +8,7 @@ import { MetricsRegistry } from '../health/metrics.registry.js';
 import type { Runtime } from './runtime.js';
 import { NestLoggerBridge } from '../http/nest-logger.bridge.js';
 import { mountSwaggerUi } from '../http/api-docs.js';
+import { acceptJsonBodiesOnly, onClientError, onFrameworkError } from '../http/framework-errors.js';
 
 export interface HttpApp {
   readonly app: NestFastifyApplication;
@@ -25,10 +26,14 @@ export async function createHttpApp(runtime: Runtime, features: readonly Dynamic
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    frameworkErrors: onFrameworkError,
+    clientErrorHandler: onClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime, metrics, features), adapter, {
     logger: new NestLoggerBridge(runtime.logger),
     abortOnError: false,
+    // Fastify's own JSON parser only; Nest's would add form bodies (see acceptJsonBodiesOnly).
+    bodyParser: false,
   });
   configureFastify(app.getHttpAdapter().getInstance(), runtime, metrics);
   mountOpenApi(app);
@@ -45,6 +50,7 @@ export async function listen(app: NestFastifyApplication, host: string, port: nu
 }
 
 function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
+  acceptJsonBodiesOnly(fastify);
   const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status');
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

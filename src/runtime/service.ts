@@ -14,6 +14,8 @@ import { EnforcementModule } from '../enforcement/enforcement.module.js';
 import { enforcementProjection } from '../enforcement/enforcement.projection.js';
 import { UsersModule } from '../two-factor/users.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { MetricsRegistry } from '../health/metrics.registry.js';
+import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
   return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
@@ -25,6 +27,8 @@ export interface RunningService {
   readonly app: NestFastifyApplication | null;
   /** Base URL when this process serves HTTP (role `api`), else null. */
   readonly url: string | null;
+  /** Base URL of the token-less metrics listener when METRICS_PORT is set, else null. */
+  readonly metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -34,12 +38,16 @@ export async function startService(config: Config, options: Omit<RuntimeOptions,
   await runtime.start();
   let app: NestFastifyApplication | null = null;
   let url: string | null = null;
+  let metrics: MetricsServer | null = null;
   try {
     if (config.ROLES.includes('api')) {
       app = await createHttpApp(runtime, FEATURES.map((module): DynamicModule => ({ module })));
       url = await listen(app, config.HOST, config.PORT);
+      const registry = app.get(MetricsRegistry);
+      if (config.METRICS_PORT !== undefined) metrics = await startMetricsServer(() => registry.render(), config.METRICS_HOST, config.METRICS_PORT);
     }
   } catch (error) {
+    await app?.close();
     await runtime.close();
     throw error;
   }
@@ -47,7 +55,9 @@ export async function startService(config: Config, options: Omit<RuntimeOptions,
     runtime,
     app,
     url,
+    metricsUrl: metrics?.url ?? null,
     async stop() {
+      await metrics?.close();
       await app?.close();
       await runtime.close();
     },

@@ -23,9 +23,45 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['SMTP_URL', 'http://mail'],
     ['EVENTSTORE_CONNECTION_STRING', 'postgres://x'],
+    ['AUTH_MAX_TOKEN_LIFETIME', 'forever'],
+    ['AUTH_JWKS_URL', 'http://idp.example.com/jwks.json'],
+    ['AUTH_JWKS_URL', 'http://127.0.0.1.example.com/jwks.json'],
+    ['RATE_LIMIT_PER_USER', '0'],
+    ['RATE_LIMIT_PER_CLIENT', 'many'],
+    ['RATE_LIMIT_WINDOW', 'soon'],
+    ['RATE_LIMIT_MAX_KEYS', '10'],
+    ['METRICS_PORT', '70000'],
   ])('stops on an invalid %s and names it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration\\n\\s+${name}(\\.\\d+)?:`));
+  });
+
+  it('has safe defaults for tokens, rate limits and metrics', () => {
+    expect(loadConfig({})).toMatchObject({
+      AUTH_MAX_TOKEN_LIFETIME: 24 * 3600 * 1000,
+      RATE_LIMIT_WINDOW: 60_000,
+      RATE_LIMIT_PER_USER: 10,
+      RATE_LIMIT_PER_CLIENT: 60,
+      RATE_LIMIT_MAX_KEYS: 100_000,
+      METRICS_HOST: '127.0.0.1',
+    });
+    expect(loadConfig({}).METRICS_PORT).toBeUndefined();
+    expect(loadConfig({ AUTH_MAX_TOKEN_LIFETIME: '15 minutes' }).AUTH_MAX_TOKEN_LIFETIME).toBe(15 * 60_000);
+  });
+
+  it('accepts an https JWKS URL, and plain http only on a loopback host', () => {
+    for (const url of ['https://idp.example.com/.well-known/jwks.json', 'http://127.0.0.1:8080/jwks', 'http://localhost/jwks', 'http://[::1]:9000/jwks']) {
+      expect(loadConfig({ AUTH_JWKS_URL: url }).AUTH_JWKS_URL).toBe(url);
+    }
+  });
+
+  it('requires the issuer and the audience with a JWKS on the production profile', () => {
+    const production = { PROFILE: 'production', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113', MONGODB_URI: 'mongodb://localhost', SMTP_URL: 'smtp://localhost', MASTER_KEY: 'k' };
+    const jwks = { AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' };
+    expect(() => loadConfig({ ...production, ...jwks })).toThrow(/AUTH_ISSUER: required with AUTH_JWKS_URL[\s\S]*AUTH_AUDIENCE: required with AUTH_JWKS_URL/);
+    expect(() => loadConfig({ ...production, ...jwks, AUTH_ISSUER: 'https://idp.example.com/' })).toThrow(/AUTH_AUDIENCE/);
+    expect(() => loadConfig({ ...production, ...jwks, AUTH_AUDIENCE: 'two-factor' })).toThrow(/AUTH_ISSUER/);
+    expect(loadConfig({ ...production, ...jwks, AUTH_ISSUER: 'https://idp.example.com/', AUTH_AUDIENCE: 'two-factor' }).AUTH_AUDIENCE).toBe('two-factor');
   });
 
   it('never repeats a rejected value, which may be a secret', () => {

@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { startHarness, type Harness } from '../support/http-harness.js';
+import { expectProblem, registerUser, secretOf, wrongCode } from './http-steps.js';
 
 describe('HTTP edge', () => {
   let h: Harness;
@@ -26,11 +27,14 @@ describe('HTTP edge', () => {
     expect(Object.keys(doc.body.paths)).toContain('/v1/organisations');
   });
 
-  it('serves Prometheus metrics', async () => {
-    const metrics = await h.call('GET', '/metrics');
+  it('serves Prometheus metrics on the public port to operators only', async () => {
+    expectProblem(await h.call('GET', '/metrics'), 401, 'unauthorized');
+    for (const token of [platform, await h.token('support-1', 'support'), await h.token('someone')]) expectProblem(await h.call('GET', '/metrics', { token }), 403, 'forbidden');
+    const metrics = await h.call('GET', '/metrics', { token: await h.token('operator-1', 'operator') });
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(metrics.body).toContain('http_requests_total');
+    expect(h.service.metricsUrl).toBeNull();
   });
 
   it('answers 401 problem+json without a token, with a bad token, with an expired one', async () => {
@@ -75,10 +79,70 @@ describe('HTTP edge', () => {
     expect(response.body.status).toBe(413);
   });
 
-  it('answers 404 problem+json for unknown routes', async () => {
-    const response = await h.call('GET', '/v1/nothing-here', { token: platform });
-    expect(response.status).toBe(404);
+  it('answers 404 problem+json for unknown routes, without quoting the path', async () => {
+    for (const token of [platform, undefined]) {
+      const response = await h.call('GET', '/v1/nothing-here/pasted-secret', { token });
+      expectProblem(response, 404, 'route_not_found');
+      expect(JSON.stringify(response.body)).not.toContain('pasted-secret');
+    }
+  });
+
+  it("answers Fastify's own URL errors as problem+json without quoting the URL", async () => {
+    const badEncoding = await h.call('GET', '/v1/users/%E0%A4%A-pasted-secret', { token: platform });
+    expectProblem(badEncoding, 400, 'invalid_url');
+    const tooLong = await h.call('GET', `/v1/users/pasted-secret-${'a'.repeat(300)}`, { token: platform });
+    expectProblem(tooLong, 414, 'uri_too_long');
+    expect(tooLong.body.title).toBe('URI Too Long');
+    const tooLarge = await h.call('GET', `/v1/users/pasted-secret-${'a'.repeat(90_000)}`);
+    expectProblem(tooLarge, 431, 'invalid_request');
+    for (const response of [badEncoding, tooLong, tooLarge]) expect(JSON.stringify(response.body)).not.toContain('pasted-secret');
+  });
+
+  it('answers malformed JSON with a fixed detail that quotes nothing of the body', async () => {
+    const response = await fetch(`${h.url}/v1/organisations`, { method: 'POST', headers: { authorization: `Bearer ${platform}`, 'content-type': 'application/json' }, body: '{"name": pasted-secret}' });
+    expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.text()).not.toContain('pasted-secret');
+  });
+
+  it('answers 415 problem+json to a body that is not sent as application/json, on every route with a body', async () => {
+    const body = JSON.stringify({ name: 'pasted-secret' });
+    const userId = await registerUser(h, platform);
+    const routes: Array<[string, string]> = [
+      ['POST', '/v1/organisations'],
+      ['PUT', '/v1/organisations/o1/enforcement'],
+      ['POST', `/v1/users/${userId}/two-factor/confirm`],
+      ['DELETE', `/v1/users/${userId}/two-factor`],
+    ];
+    for (const [method, path] of routes) {
+      for (const contentType of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/xml', undefined]) {
+        const headers: Record<string, string> = { authorization: `Bearer ${platform}`, ...(contentType ? { 'content-type': contentType } : {}) };
+        const response = await fetch(`${h.url}${path}`, { method, headers, body: contentType ? body : Buffer.from(body) });
+        expect({ method, path, contentType, status: response.status }).toEqual({ method, path, contentType, status: 415 });
+        const text = await response.text();
+        expect(response.headers.get('content-type')).toContain('application/problem+json');
+        expect(JSON.parse(text)).toMatchObject({ status: 415, title: 'Unsupported Media Type', code: 'unsupported_media_type' });
+        expect(text).not.toContain('pasted-secret');
+      }
+    }
+  });
+
+  it('titles every problem with its status phrase: 422 is Unprocessable Content', async () => {
+    const userId = await registerUser(h, platform);
+    const setup = await h.call('POST', `/v1/users/${userId}/two-factor/setup`, { token: platform });
+    const refused = await h.call('POST', `/v1/users/${userId}/two-factor/confirm`, { token: platform, body: { code: wrongCode(h, secretOf(setup.body.otpauthUri)) } });
+    expectProblem(refused, 422, 'invalid_code');
+    expect(refused.body.title).toBe('Unprocessable Content');
+  });
+
+  it('refuses an unknown query or body key, naming the keys that are allowed', async () => {
+    const query = await h.call('GET', '/v1/enforcement/u1?limt=3', { token: platform });
+    expectProblem(query, 400, 'invalid_request');
+    expect(query.body.errors).toEqual([{ field: 'query', message: 'unknown key "limt"; allowed: orgId, minPosition' }]);
+    const body = await h.call('POST', '/v1/organisations', { token: platform, body: { name: 'Acme', colour: 'red' } });
+    expect(body.body.errors).toEqual([{ field: 'body', message: 'unknown key "colour"; allowed: id, name' }]);
+    const odd = await h.call('POST', '/v1/organisations', { token: platform, body: { name: 'Acme', 'pasted secret!': 1 } });
+    expect(odd.body.errors).toEqual([{ field: 'body', message: 'unknown key; allowed: id, name' }]);
   });
 
   it('answers 503 when read models cannot reach a far-away minPosition in time', async () => {
@@ -91,5 +155,31 @@ describe('HTTP edge', () => {
     await h.call('GET', '/v1/organisations/x', { token: platform });
     expect(h.logs()).not.toContain(platform);
     expect(h.logs()).toContain('"route":"/v1/organisations/:orgId"');
+  });
+});
+
+describe('metrics port (METRICS_PORT)', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ env: { METRICS_PORT: '0' } });
+  });
+  afterAll(() => h.dispose());
+
+  it('serves /metrics without a token on loopback, and nothing else', async () => {
+    const url = h.service.metricsUrl!;
+    expect(new URL(url).hostname).toBe('127.0.0.1');
+    expect(new URL(url).port).not.toBe(new URL(h.url).port);
+    await h.call('GET', '/health/live');
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toContain('http_requests_total{method="GET",route="/health/live",status="200"}');
+    for (const path of ['/', '/health/live', '/v1/organisations', '/metrics/../v1/users']) {
+      const other = await fetch(`${url}${path}`);
+      expect(other.status).toBe(404);
+      expect(other.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect((await h.call('GET', '/metrics')).status).toBe(401);
   });
 });

@@ -16,7 +16,7 @@ import { ENFORCEMENT_MODES, MEMBER_ROLES, type OrganisationEvent } from './organ
 import { MAX_SYNCED_MEMBERS } from './organisation.decider.js';
 import type { OrganisationCommand } from './organisation.commands.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
-import { OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
+import { MEMBER_TWO_FACTOR_FILTERS, OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const registerBody = z.object({ id: idField.optional(), name: text(200) }).strict();
@@ -41,7 +41,7 @@ const memberPath = z.object({ orgId: idField, userId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
 const membersQuery = z
   .object({
-    twoFactor: z.enum(['enabled', 'disabled']).optional(),
+    twoFactor: z.enum(MEMBER_TWO_FACTOR_FILTERS).optional(),
     cursor: z.string().max(1000).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     minPosition: minPositionField,

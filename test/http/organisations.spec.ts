@@ -233,7 +233,8 @@ describe('HTTP organisations', () => {
       const { orgId } = await orgWithAdmin();
       const stream = `organisation-${orgId}`;
       expectProblem(await expectNothingAppended(stream, () => setMember(h, platform, orgId, uniqueId('ghost'), 'member')), 404, 'user_not_found');
-      expectProblem(await expectNothingAppended(stream, async () => setMember(h, platform, orgId, await forgottenUser(), 'member')), 410, 'user_forgotten');
+      const forgotten = await forgottenUser();
+      expectProblem(await expectNothingAppended(stream, () => setMember(h, platform, orgId, forgotten, 'member')), 410, 'user_forgotten');
     });
 
     it('appends nothing when a member is given the role they already have', async () => {

@@ -3,6 +3,7 @@ import { isDomainError, type DomainError } from '../kernel/domain-error.js';
 import type { Actor, DomainEvent, NewEvent, RecordedEvent } from '../kernel/event-envelope.js';
 import { derivedEventId } from '../kernel/ids.js';
 import type { StreamSnapshot, StreamStateCache } from './stream-state.cache.js';
+import { StreamCommandQueue } from './stream-command.queue.js';
 import {
   WrongExpectedRevisionError,
   type EventStore,
@@ -31,7 +32,32 @@ export class CommandRetriesExhaustedError extends Error {
   override readonly name = 'CommandRetriesExhaustedError';
 }
 
-const MAX_ATTEMPTS = 5;
+/**
+ * Conflicts left after the per-stream queue come from other processes appending to the same stream.
+ * They are retried after a jittered, exponentially growing pause (full jitter: a random wait up to
+ * min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2^(attempt-1))), so competing processes spread out instead of
+ * colliding again in lockstep. Bounded: at most about two seconds of waiting in all.
+ */
+const MAX_ATTEMPTS = 10;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 500;
+
+export function conflictBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt - 1, 16));
+  return Math.floor(random() * ceiling);
+}
+
+/** One queue per store: a process's commands on one stream run in order instead of racing. */
+const queues = new WeakMap<EventStore, StreamCommandQueue>();
+
+function queueFor(store: EventStore): StreamCommandQueue {
+  let queue = queues.get(store);
+  if (!queue) {
+    queue = new StreamCommandQueue();
+    queues.set(store, queue);
+  }
+  return queue;
+}
 
 /**
  * `command` may be built from the current state (e.g. a code checked against the secret in that
@@ -40,17 +66,29 @@ const MAX_ATTEMPTS = 5;
 export type CommandSource<C, S> = C | { readonly fromState: (state: S) => C | Promise<C> };
 
 /**
- * Load → fold → decide → append with the revision the decision was based on. A concurrent writer
- * makes the append fail; we then decide again on fresh state, so invariants checked by the
- * decider (replayed TOTP step, last admin) hold under concurrency.
+ * Load → fold → decide → append with the revision the decision was based on. Commands on one stream
+ * in this process run one at a time, in arrival order; a writer in another process can still make
+ * the append fail, and we then decide again on fresh state after a backoff, so invariants checked
+ * by the decider (replayed TOTP step, last admin) hold under concurrency.
  */
-export async function handleCommand<C, S, E extends DomainEvent>(
+export function handleCommand<C, S, E extends DomainEvent>(
   store: EventStore,
   decider: Decider<C, S, E>,
   stream: string,
   source: CommandSource<C, S>,
   context: CommandContext,
   cache?: StreamStateCache<S>,
+): Promise<CommandOutcome<E>> {
+  return queueFor(store).run(stream, () => decideAndAppend(store, decider, stream, source, context, cache));
+}
+
+async function decideAndAppend<C, S, E extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<C, S, E>,
+  stream: string,
+  source: CommandSource<C, S>,
+  context: CommandContext,
+  cache: StreamStateCache<S> | undefined,
 ): Promise<CommandOutcome<E>> {
   const firstId = derivedEventId(context.commandId, 0);
   for (let attempt = 1; ; attempt++) {
@@ -72,8 +110,13 @@ export async function handleCommand<C, S, E extends DomainEvent>(
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= MAX_ATTEMPTS) throw new CommandRetriesExhaustedError(`stream ${stream} kept changing`);
+      await sleep(conflictBackoffMs(attempt));
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The stream's state now: from the cached snapshot plus whatever was appended since, or from scratch. */

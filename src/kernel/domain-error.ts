@@ -9,7 +9,7 @@ export class DomainError {
     readonly kind: DomainErrorKind,
     readonly code: string,
     readonly message: string,
-    readonly details: Readonly<Record<string, string | number | null>> = {},
+    readonly details: Readonly<Record<string, string | number | null | readonly string[]>> = {},
   ) {}
 }
 

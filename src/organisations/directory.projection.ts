@@ -23,9 +23,12 @@ export interface OrganisationDoc extends Doc {
   modeChangeReason: string | null;
 }
 
+/** One vocabulary for a member's 2FA: these statuses are also the members list's filter values. */
+export const TWO_FACTOR_STATUSES = ['none', 'pending', 'enabled'] as const;
+
 export interface TwoFactorSummary {
   [key: string]: DocValue;
-  status: 'none' | 'pending' | 'enabled';
+  status: (typeof TWO_FACTOR_STATUSES)[number];
   enabledSince: string | null;
   backupCodesLeft: number;
   lockedUntil: string | null;
@@ -64,7 +67,7 @@ export const directoryProjection: Projection = {
   name: 'directory',
   handles: [...ORGANISATION_EVENT_TYPES, ...USER_EVENT_TYPES],
   indexes: {
-    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
+    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['orgId', 'twoFactor.status'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
   },
   async apply(event, view) {
     if (event.stream.startsWith('organisation-')) return applyOrganisationEvent(event as RecordedEvent & OrganisationEvent, view);

@@ -7,9 +7,14 @@ import type { EventStore } from '../ports/event-store.port.js';
 import { EVENT_STORE } from '../ports/injection.tokens.js';
 import { userStream } from '../two-factor/user.decider.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
-import type { OrganisationCommand } from './organisation.commands.js';
-import { organisationDecider, organisationStream, type OrganisationState } from './organisation.decider.js';
+import type { OrganisationCommand, SyncMembers } from './organisation.commands.js';
+import { MAX_SYNCED_MEMBERS, mayAddMembers, organisationDecider, organisationStream, type OrganisationState } from './organisation.decider.js';
 import type { OrganisationEvent } from './organisation.events.js';
+
+type UserStanding = 'registered' | 'unregistered' | 'forgotten';
+
+/** User streams read at once while checking a membership list. */
+const LOOKUP_CONCURRENCY = 16;
 
 @CommandHandler(OrganisationCommandMessage)
 export class OrganisationCommandHandler implements ICommandHandler<OrganisationCommandMessage> {
@@ -18,7 +23,9 @@ export class OrganisationCommandHandler implements ICommandHandler<OrganisationC
   constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
 
   async execute(message: OrganisationCommandMessage): Promise<CommandOutcome<OrganisationEvent>> {
-    const { command } = message;
+    // A list's users are looked up before the command queues behind others on the stream, so a
+    // large sync does not hold them up while it reads user streams.
+    const command = message.command.type === 'SyncMembers' ? await this.withListedUsers(message.command) : message.command;
     return handleCommand(
       this.events,
       organisationDecider,
@@ -31,21 +38,45 @@ export class OrganisationCommandHandler implements ICommandHandler<OrganisationC
 
   /**
    * Membership names a live user of this service; the user's own stream is the authority. The user is
-   * looked up only once the organisation's decider would let the member join, so a caller who may
-   * not manage this organisation (or names an unknown one) learns nothing about which users exist.
+   * looked up only once the organisation's decider would let the member join, which only the platform
+   * may do, so nobody else learns which users exist.
    */
   private async withKnownJoiner(command: OrganisationCommand, state: OrganisationState): Promise<OrganisationCommand> {
     if (command.type !== 'SetMember') return command;
     const decision = organisationDecider.decide(command, state);
     if (isDomainError(decision) || !decision.some((event) => event.type === 'MemberJoinedOrg')) return command;
-    const history = await this.events.readStream(userStream(command.userId));
-    if (history[0]?.type !== 'UserRegistered') {
-      throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
-    }
+    const standing = await this.standingOf(command.userId);
+    if (standing === 'unregistered') throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
     // A forgotten user can no longer be reached or reminded; joining would only fake compliance data.
-    if (history.some((event) => event.type === 'UserForgotten')) {
-      throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten.');
-    }
+    if (standing === 'forgotten') throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten.');
     return command;
+  }
+
+  /** Every listed user's standing, for the platform only: anyone else is refused before users are looked at. */
+  private async withListedUsers(command: SyncMembers): Promise<SyncMembers> {
+    if (!mayAddMembers(command.actor) || !Array.isArray(command.members) || command.members.length > MAX_SYNCED_MEMBERS) return command;
+    const userIds = command.members.map((member) => member.userId);
+    const standings = await this.standingsOf(userIds);
+    return {
+      ...command,
+      unregisteredUserIds: userIds.filter((_, i) => standings[i] === 'unregistered'),
+      forgottenUserIds: userIds.filter((_, i) => standings[i] === 'forgotten'),
+    };
+  }
+
+  private async standingsOf(userIds: readonly string[]): Promise<UserStanding[]> {
+    const standings: UserStanding[] = new Array(userIds.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < userIds.length; i = next++) standings[i] = await this.standingOf(userIds[i]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, userIds.length) }, worker));
+    return standings;
+  }
+
+  private async standingOf(userId: string): Promise<UserStanding> {
+    const history = await this.events.readStream(userStream(userId));
+    if (history[0]?.type !== 'UserRegistered') return 'unregistered';
+    return history.some((event) => event.type === 'UserForgotten') ? 'forgotten' : 'registered';
   }
 }

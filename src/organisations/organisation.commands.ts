@@ -39,10 +39,30 @@ export interface RemoveMember extends ActorCommand {
   readonly userId: string;
 }
 
+export interface DesiredMember {
+  readonly userId: string;
+  readonly role: MemberRole;
+}
+
+/**
+ * Brings the membership to the listed one in one decision: joins, role changes and (with
+ * removeOthers) departures, only where the list differs from the history.
+ */
+export interface SyncMembers extends ActorCommand {
+  readonly type: 'SyncMembers';
+  readonly members: readonly DesiredMember[];
+  readonly removeOthers: boolean;
+  /** Listed users that are not registered, as the handler found them (looked up for the platform only). */
+  readonly unregisteredUserIds: readonly string[];
+  /** Listed users that have been forgotten, likewise. */
+  readonly forgottenUserIds: readonly string[];
+}
+
 export type OrganisationCommand =
   | RegisterOrganisation
   | ConnectToXero
   | DisconnectFromXero
   | ChangeEnforcementMode
   | SetMember
-  | RemoveMember;
+  | RemoveMember
+  | SyncMembers;

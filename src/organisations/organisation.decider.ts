@@ -8,8 +8,10 @@ import type {
   DisconnectFromXero,
   OrganisationCommand,
   RegisterOrganisation,
+  DesiredMember,
   RemoveMember,
   SetMember,
+  SyncMembers,
 } from './organisation.commands.js';
 import {
   isEnforcementMode,
@@ -24,6 +26,9 @@ export const PLATFORM_ROLE = 'platform';
 
 /** Recorded as the reason when a Xero connection forces an organisation out of 'off'. */
 export const XERO_ENFORCEMENT_REASON = 'Connected to Xero: Xero requires two-factor authentication for every user';
+
+/** The most members one SyncMembers may list: one decision, one append, bounded work. */
+export const MAX_SYNCED_MEMBERS = 1000;
 
 const MAX_NAME_LENGTH = 200;
 const MAX_REASON_LENGTH = 500;
@@ -67,6 +72,11 @@ export function adminIds(state: OrganisationState): string[] {
 
 function isPlatform(actor: Actor): boolean {
   return actor.roles.includes(PLATFORM_ROLE);
+}
+
+/** Whether this caller may add users to organisations: a claim check, so it needs no history. */
+export function mayAddMembers(actor: Actor): boolean {
+  return isPlatform(actor);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,16 +206,32 @@ function lastAdmin(): DomainError {
   );
 }
 
+function invalidRole(): DomainError {
+  return new DomainError('invalid', 'invalid_role', "Role must be 'admin' or 'member'");
+}
+
+/**
+ * Only the platform knows who accepted an invitation, so only it adds users. An admin naming a
+ * non-member gets the same answer whoever the user is, decided from this organisation's history
+ * alone, so it cannot probe which users exist elsewhere on the platform.
+ */
+function addedByPlatformOnly(): DomainError {
+  return new DomainError('forbidden', 'members_added_by_platform', 'Only the host platform adds users to an organisation; an admin may change the role of an existing member');
+}
+
 function setMember(command: SetMember, state: OrganisationState): Decision {
   const denied = requireAdminOrPlatform(command.actor, state);
   if (denied) return denied;
   if (state.status === 'unregistered') return notFound();
   const invalid = validateId(command.userId, 'invalid_user_id', 'User id');
   if (invalid) return invalid;
-  if (!isMemberRole(command.role)) return new DomainError('invalid', 'invalid_role', "Role must be 'admin' or 'member'");
+  if (!isMemberRole(command.role)) return invalidRole();
   const current = state.members.get(command.userId);
+  if (current === undefined) {
+    if (!isPlatform(command.actor)) return addedByPlatformOnly();
+    return [{ type: 'MemberJoinedOrg', data: { userId: command.userId, role: command.role } }];
+  }
   if (current === command.role) return [];
-  if (current === undefined) return [{ type: 'MemberJoinedOrg', data: { userId: command.userId, role: command.role } }];
   if (wouldLoseLastAdmin(state, command.userId, command.role)) return lastAdmin();
   return [{ type: 'MemberRoleChanged', data: { userId: command.userId, from: current, to: command.role } }];
 }
@@ -217,10 +243,65 @@ function removeMember(command: RemoveMember, state: OrganisationState): Decision
   const invalid = validateId(command.userId, 'invalid_user_id', 'User id');
   if (invalid) return invalid;
   if (!state.members.has(command.userId)) {
-    return new DomainError('not_found', 'member_not_found', 'This user is not a member of the organisation');
+    return new DomainError('not_found', 'membership_not_found', 'This user is not a member of the organisation');
   }
   if (wouldLoseLastAdmin(state, command.userId, null)) return lastAdmin();
   return [{ type: 'MemberLeftOrg', data: { userId: command.userId } }];
+}
+
+function validateDesiredMembers(members: readonly DesiredMember[]): DomainError | null {
+  if (!Array.isArray(members) || members.length > MAX_SYNCED_MEMBERS) {
+    return new DomainError('invalid', 'too_many_members', `At most ${MAX_SYNCED_MEMBERS} members may be listed at once`);
+  }
+  const seen = new Set<string>();
+  for (const member of members) {
+    const invalid = validateId(member.userId, 'invalid_user_id', 'User id');
+    if (invalid) return invalid;
+    if (!isMemberRole(member.role)) return invalidRole();
+    if (seen.has(member.userId)) return new DomainError('invalid', 'duplicate_user_id', 'Each user may be listed once');
+    seen.add(member.userId);
+  }
+  return null;
+}
+
+function unavailableUsers(command: SyncMembers): DomainError | null {
+  if (command.unregisteredUserIds.length === 0 && command.forgottenUserIds.length === 0) return null;
+  return new DomainError('unprocessable', 'unknown_users', 'Every listed user must be registered and not forgotten', {
+    unknownUserIds: [...command.unregisteredUserIds],
+    forgottenUserIds: [...command.forgottenUserIds],
+  });
+}
+
+/** Only the differences; gains before losses, so no revision in between shows the organisation without its admins. */
+function membershipDifferences(state: RegisteredOrganisation, members: readonly DesiredMember[], removeOthers: boolean): OrganisationEvent[] {
+  const joins: OrganisationEvent[] = [];
+  const promotions: OrganisationEvent[] = [];
+  const demotions: OrganisationEvent[] = [];
+  for (const { userId, role } of members) {
+    const current = state.members.get(userId);
+    if (current === undefined) joins.push({ type: 'MemberJoinedOrg', data: { userId, role } });
+    else if (current !== role) (role === 'admin' ? promotions : demotions).push({ type: 'MemberRoleChanged', data: { userId, from: current, to: role } });
+  }
+  const listed = new Set(members.map((member) => member.userId));
+  const leaves: OrganisationEvent[] = removeOthers
+    ? [...state.members.keys()].filter((userId) => !listed.has(userId)).map((userId) => ({ type: 'MemberLeftOrg', data: { userId } }))
+    : [];
+  return [...joins, ...promotions, ...demotions, ...leaves];
+}
+
+function syncMembers(command: SyncMembers, state: OrganisationState): Decision {
+  const denied = requirePlatform(command.actor);
+  if (denied) return denied;
+  if (state.status === 'unregistered') return notFound();
+  const error = firstError(
+    () => validateDesiredMembers(command.members),
+    () => unavailableUsers(command),
+  );
+  if (error) return error;
+  const events = membershipDifferences(state, command.members, command.removeOthers === true);
+  const after = events.reduce<OrganisationState>(evolve, state);
+  if (adminIds(state).length > 0 && adminIds(after).length === 0) return lastAdmin();
+  return events;
 }
 
 function decide(command: OrganisationCommand, state: OrganisationState): Decision {
@@ -237,6 +318,8 @@ function decide(command: OrganisationCommand, state: OrganisationState): Decisio
       return setMember(command, state);
     case 'RemoveMember':
       return removeMember(command, state);
+    case 'SyncMembers':
+      return syncMembers(command, state);
     default: {
       const unknown: never = command;
       return new DomainError('invalid', 'unknown_command', `Unknown organisation command ${String((unknown as { type?: unknown }).type)}`);

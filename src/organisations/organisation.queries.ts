@@ -7,7 +7,7 @@ import type { Filter, ReadStore } from '../ports/read-store.port.js';
 import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { orgMemberId } from '../projections/org-member.index.js';
-import { ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
+import { ORG_MEMBERS, ORGANISATIONS, TWO_FACTOR_STATUSES, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
 
 export interface OrganisationView {
   readonly id: string;
@@ -28,6 +28,13 @@ export interface MemberView {
   readonly twoFactor: MemberDoc['twoFactor'];
 }
 
+/**
+ * Filter values are the member's two-factor status (`none`, `pending`, `enabled`); `disabled` is the
+ * deprecated spelling of earlier versions and keeps its meaning: every member without 2FA enabled.
+ */
+export const MEMBER_TWO_FACTOR_FILTERS = [...TWO_FACTOR_STATUSES, 'disabled'] as const;
+export type MemberTwoFactorFilter = (typeof MEMBER_TWO_FACTOR_FILTERS)[number];
+
 export interface MembersPage {
   readonly items: MemberView[];
   readonly nextCursor: string | null;
@@ -44,7 +51,7 @@ export class OrganisationMembersQuery extends Query<MembersPage> {
     readonly principal: Principal,
     readonly orgId: string,
     readonly minPosition: string | undefined,
-    readonly twoFactor: 'enabled' | 'disabled' | null,
+    readonly twoFactor: MemberTwoFactorFilter | null,
     readonly cursor: string | null,
     readonly limit: number,
   ) {
@@ -92,6 +99,19 @@ export class OrganisationViewHandler implements IQueryHandler<OrganisationViewQu
   }
 }
 
+function membersFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null): Filter {
+  switch (twoFactor) {
+    case null:
+      return { orgId };
+    case 'enabled':
+      return { orgId, twoFactorEnabled: true };
+    case 'disabled':
+      return { orgId, twoFactorEnabled: false };
+    default:
+      return { orgId, 'twoFactor.status': twoFactor };
+  }
+}
+
 @QueryHandler(OrganisationMembersQuery)
 export class OrganisationMembersHandler implements IQueryHandler<OrganisationMembersQuery> {
   constructor(
@@ -103,8 +123,7 @@ export class OrganisationMembersHandler implements IQueryHandler<OrganisationMem
   async execute(query: OrganisationMembersQuery): Promise<MembersPage> {
     await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     await loadVisibleOrganisation(this.store, query.principal, query.orgId);
-    const filter: Filter = query.twoFactor === null ? { orgId: query.orgId } : { orgId: query.orgId, twoFactorEnabled: query.twoFactor === 'enabled' };
-    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, filter, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, membersFilter(query.orgId, query.twoFactor), { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
     return {
       items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor })),
       nextCursor: page.nextCursor,

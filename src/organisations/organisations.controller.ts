@@ -11,27 +11,50 @@ import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import type { Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
-import { ENFORCEMENT_MODES, MEMBER_ROLES } from './organisation.events.js';
+import { ENFORCEMENT_MODES, MEMBER_ROLES, type OrganisationEvent } from './organisation.events.js';
+import { MAX_SYNCED_MEMBERS } from './organisation.decider.js';
 import type { OrganisationCommand } from './organisation.commands.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
-import { OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
+import { MEMBER_TWO_FACTOR_FILTERS, OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const registerBody = z.object({ id: idField.optional(), name: text(200) }).strict();
 const xeroBody = z.object({ tenantId: text(100) }).strict();
 const enforcementBody = z.object({ mode: z.enum(ENFORCEMENT_MODES), reason: text(500).optional() }).strict();
 const memberBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict();
+const membersBody = z
+  .object({
+    members: z.array(z.object({ userId: idField, role: z.enum(MEMBER_ROLES) }).strict()).max(MAX_SYNCED_MEMBERS),
+    removeOthers: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine(({ members }, context) => {
+    const seen = new Set<string>();
+    members.forEach(({ userId }, index) => {
+      if (seen.has(userId)) context.addIssue({ code: 'custom', path: ['members', index, 'userId'], message: 'listed more than once' });
+      seen.add(userId);
+    });
+  });
 const orgPath = z.object({ orgId: idField });
 const memberPath = z.object({ orgId: idField, userId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
 const membersQuery = z
   .object({
-    twoFactor: z.enum(['enabled', 'disabled']).optional(),
+    twoFactor: z.enum(MEMBER_TWO_FACTOR_FILTERS).optional(),
     cursor: z.string().max(1000).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     minPosition: minPositionField,
   })
   .strict();
+
+export interface MembersSyncAnswer extends CommandAnswer {
+  readonly changes: { readonly joined: number; readonly roleChanged: number; readonly left: number };
+}
+
+function countChanges(events: readonly OrganisationEvent[]): MembersSyncAnswer['changes'] {
+  const count = (type: OrganisationEvent['type']): number => events.filter((event) => event.type === type).length;
+  return { joined: count('MemberJoinedOrg'), roleChanged: count('MemberRoleChanged'), left: count('MemberLeftOrg') };
+}
 
 @ApiTags('organisations')
 @Controller('v1/organisations')
@@ -81,6 +104,18 @@ export class OrganisationsController {
     const { orgId, userId } = parseInput(memberPath, params, 'path');
     const { role } = parseInput(memberBody, body, 'body');
     return this.send(request, principal, orgId, (actor) => ({ type: 'SetMember', userId, role, actor }));
+  }
+
+  /** The platform's bulk sync: the full desired list, applied as one decision with only the differences. */
+  @Put(':orgId/members')
+  @ApiBody({ schema: z.toJSONSchema(membersBody) as object })
+  async syncMembers(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<MembersSyncAnswer> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const { members, removeOthers } = parseInput(membersBody, body, 'body');
+    const context = commandContext(request, principal, this.clock);
+    const command: OrganisationCommand = { type: 'SyncMembers', members, removeOthers: removeOthers ?? false, unregisteredUserIds: [], forgottenUserIds: [], actor: context.actor };
+    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, command, context));
+    return { ...commandAnswer(outcome), changes: countChanges(outcome.events) };
   }
 
   @Delete(':orgId/members/:userId')

@@ -5,6 +5,7 @@ import type { OrganisationCommand } from '../../src/organisations/organisation.c
 import {
   adminIds,
   isAdmin,
+  MAX_SYNCED_MEMBERS,
   organisationDecider,
   organisationStream,
   roleOf,
@@ -238,8 +239,31 @@ describe('SetMember', () => {
     expect(isAdmin(then.stateAfter(), 'alice')).toBe(true);
   });
 
-  it('lets an admin add a member', () => {
-    org(acme()).when({ type: 'SetMember', actor: alice, userId: 'carol', role: 'member' }).thenEvents([joined('carol', 'member')]);
+  it('lets the platform add a member to an organisation that has admins', () => {
+    org(acme()).when({ type: 'SetMember', actor: platform, userId: 'carol', role: 'member' }).thenEvents([joined('carol', 'member')]);
+  });
+
+  it('refuses an admin adding a non-member with members_added_by_platform, whoever the user is', () => {
+    // carol, a user who never existed and a former member all get the same answer: the decider
+    // sees only this organisation's history, so the answer cannot depend on who the user is.
+    const history = [...acme(), joined('dave', 'member'), left('dave')];
+    for (const userId of ['carol', 'never-registered', 'dave']) {
+      for (const role of ['member', 'admin'] as const) {
+        const error = org(history).when({ type: 'SetMember', actor: alice, userId, role }).thenError({ kind: 'forbidden', code: 'members_added_by_platform' });
+        expect(error.message).not.toContain(userId);
+        expect(error.details).toEqual({});
+      }
+    }
+  });
+
+  it('refuses a plain member or an outsider adding a user as not_organisation_admin', () => {
+    for (const actor of [bob, carol, user('sam', ['support'])]) {
+      org(acme()).when({ type: 'SetMember', actor, userId: 'dave', role: 'member' }).thenError({ kind: 'forbidden', code: 'not_organisation_admin' });
+    }
+  });
+
+  it('lets an admin demote another admin', () => {
+    org([...acme(), joined('carol', 'admin')]).when({ type: 'SetMember', actor: alice, userId: 'carol', role: 'member' }).thenEvents([roleChanged('carol', 'admin', 'member')]);
   });
 
   it('lets an admin promote a member', () => {
@@ -280,8 +304,9 @@ describe('SetMember', () => {
     const state = org(acme()).state;
     expect(roleOf(state, 'constructor')).toBeNull();
     expect(isAdmin(state, 'toString')).toBe(false);
-    org(acme()).when({ type: 'SetMember', actor: alice, userId: 'constructor', role: 'member' }).thenEvents([joined('constructor', 'member')]);
-    org(acme()).when({ type: 'RemoveMember', actor: alice, userId: 'hasOwnProperty' }).thenError({ kind: 'not_found', code: 'member_not_found' });
+    org(acme()).when({ type: 'SetMember', actor: platform, userId: 'constructor', role: 'member' }).thenEvents([joined('constructor', 'member')]);
+    org(acme()).when({ type: 'SetMember', actor: alice, userId: 'constructor', role: 'member' }).thenError({ kind: 'forbidden', code: 'members_added_by_platform' });
+    org(acme()).when({ type: 'RemoveMember', actor: alice, userId: 'hasOwnProperty' }).thenError({ kind: 'not_found', code: 'membership_not_found' });
   });
 });
 
@@ -296,8 +321,13 @@ describe('RemoveMember', () => {
     org([registered(), joined('bob', 'member')]).when({ type: 'RemoveMember', actor: platform, userId: 'bob' }).thenEvents([left('bob')]);
   });
 
-  it('reports a non-member as member_not_found', () => {
-    org(acme()).when({ type: 'RemoveMember', actor: alice, userId: 'carol' }).thenError({ kind: 'not_found', code: 'member_not_found' });
+  it('reports a non-member as membership_not_found, to the admin and the platform alike', () => {
+    for (const actor of [alice, platform]) {
+      for (const userId of ['carol', 'never-registered']) {
+        const error = org(acme()).when({ type: 'RemoveMember', actor, userId }).thenError({ kind: 'not_found', code: 'membership_not_found' });
+        expect(error.message).not.toContain(userId);
+      }
+    }
   });
 
   it('refuses to remove the only admin, whoever asks', () => {
@@ -312,6 +342,77 @@ describe('RemoveMember', () => {
 
   it('refuses a plain member, even removing themselves', () => {
     org(acme()).when({ type: 'RemoveMember', actor: bob, userId: 'bob' }).thenError({ kind: 'forbidden', code: 'not_organisation_admin' });
+  });
+});
+
+describe('SyncMembers', () => {
+  type Listed = ReadonlyArray<readonly [string, MemberRole]>;
+  const sync = (actor: Actor, members: Listed, removeOthers = false, lookups: { unregistered?: string[]; forgotten?: string[] } = {}): OrganisationCommand => ({
+    type: 'SyncMembers',
+    actor,
+    members: members.map(([userId, role]) => ({ userId, role })),
+    removeOthers,
+    unregisteredUserIds: lookups.unregistered ?? [],
+    forgottenUserIds: lookups.forgotten ?? [],
+  });
+
+  it('lets only the platform sync, refusing admins and staff before anything else', () => {
+    for (const actor of [alice, user('alice', ['admin']), user('sam', ['support', 'operator', 'auditor'])]) {
+      org(acme()).when(sync(actor, [['carol', 'member']])).thenError({ kind: 'forbidden', code: 'platform_only' });
+      org().when(sync(actor, [['carol', 'member']])).thenError({ kind: 'forbidden', code: 'platform_only' });
+    }
+    org().when(sync(platform, [['carol', 'member']])).thenError({ kind: 'not_found', code: 'organisation_not_found' });
+  });
+
+  it('appends only the differences: joins, then promotions, then demotions, then departures', () => {
+    const history = [...acme(), joined('carol', 'member'), joined('dave', 'admin')];
+    const then = org(history).when(sync(platform, [['alice', 'member'], ['bob', 'admin'], ['erin', 'member'], ['frank', 'admin'], ['dave', 'admin']], true));
+    then.thenEvents([joined('erin', 'member'), joined('frank', 'admin'), roleChanged('bob', 'member', 'admin'), roleChanged('alice', 'admin', 'member'), left('carol')]);
+    const after = then.stateAfter();
+    expect(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((id) => roleOf(after, id))).toEqual(['member', 'admin', null, 'admin', 'member', 'admin']);
+  });
+
+  it('keeps unlisted members unless removeOthers is set', () => {
+    org(acme()).when(sync(platform, [['carol', 'member']])).thenEvents([joined('carol', 'member')]);
+    org(acme()).when(sync(platform, [['alice', 'admin']], true)).thenEvents([left('bob')]);
+  });
+
+  it('does nothing when the membership already is the list, in any order', () => {
+    org(acme()).when(sync(platform, [['bob', 'member'], ['alice', 'admin']], true)).thenNothingHappens();
+    org(acme()).when(sync(platform, [], false)).thenNothingHappens();
+  });
+
+  it('refuses a list that would leave an organisation with admins without one, whichever way', () => {
+    org(acme()).when(sync(platform, [['bob', 'member']], true)).thenError({ kind: 'conflict', code: 'last_admin' });
+    org(acme()).when(sync(platform, [['alice', 'member']])).thenError({ kind: 'conflict', code: 'last_admin' });
+    org(acme()).when(sync(platform, [], true)).thenError({ kind: 'conflict', code: 'last_admin' });
+  });
+
+  it('hands the admin role over in one sync, the new admin appointed before the old one steps down', () => {
+    org(acme())
+      .when(sync(platform, [['alice', 'member'], ['bob', 'admin']], true))
+      .thenEvents([roleChanged('bob', 'member', 'admin'), roleChanged('alice', 'admin', 'member')]);
+  });
+
+  it('lets an organisation that never had an admin stay without one', () => {
+    org([registered(), joined('bob', 'member')]).when(sync(platform, [['carol', 'member']], true)).thenEvents([joined('carol', 'member'), left('bob')]);
+  });
+
+  it('refuses unknown and forgotten users with 422, listing them, and appends nothing', () => {
+    const error = org(acme())
+      .when(sync(platform, [['carol', 'member'], ['ghost', 'member'], ['gone', 'admin']], true, { unregistered: ['ghost'], forgotten: ['gone'] }))
+      .thenError({ kind: 'unprocessable', code: 'unknown_users' });
+    expect(error.details).toEqual({ unknownUserIds: ['ghost'], forgottenUserIds: ['gone'] });
+  });
+
+  it('refuses duplicate users, invalid ids and roles, and more than the maximum', () => {
+    org(acme()).when(sync(platform, [['carol', 'member'], ['carol', 'admin']])).thenError({ kind: 'invalid', code: 'duplicate_user_id' });
+    org(acme()).when(sync(platform, [['../x', 'member']])).thenError({ kind: 'invalid', code: 'invalid_user_id' });
+    org(acme()).when(sync(platform, [['carol', 'owner' as MemberRole]])).thenError({ kind: 'invalid', code: 'invalid_role' });
+    const tooMany = Array.from({ length: MAX_SYNCED_MEMBERS + 1 }, (_, i) => [`user-${i}`, 'member'] as const);
+    org(acme()).when(sync(platform, tooMany)).thenError({ kind: 'invalid', code: 'too_many_members' });
+    const most = Array.from({ length: MAX_SYNCED_MEMBERS }, (_, i) => [`user-${i}`, 'member'] as const);
+    expect(org(acme()).when(sync(platform, most)).result).toHaveLength(MAX_SYNCED_MEMBERS);
   });
 });
 
@@ -339,8 +440,8 @@ describe('selectors and evolution', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property: whatever sequence of commands arrives, a Xero-connected organisation never has mode
-// 'off', a once-administered organisation never loses its last admin, and only the platform or
-// a current admin ever changes anything.
+// 'off', a once-administered organisation never loses its last admin, only the platform or a
+// current admin ever changes anything, and only the platform ever brings a user in.
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -357,7 +458,7 @@ function randomCommand(next: () => number): OrganisationCommand {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const actor = pick([platform, platform, alice, bob, carol, user('dave'), user('eve', ['admin'])]);
   const userId = pick(['alice', 'bob', 'carol', 'dave']);
-  switch (pick(['register', 'connect', 'disconnect', 'mode', 'mode', 'set', 'set', 'remove'] as const)) {
+  switch (pick(['register', 'connect', 'disconnect', 'mode', 'mode', 'set', 'set', 'remove', 'sync'] as const)) {
     case 'register':
       return { type: 'RegisterOrganisation', actor, orgId: 'acme', name: 'Acme' };
     case 'connect':
@@ -370,18 +471,27 @@ function randomCommand(next: () => number): OrganisationCommand {
       return { type: 'SetMember', actor, userId, role: pick(['admin', 'member'] as const) };
     case 'remove':
       return { type: 'RemoveMember', actor, userId };
+    case 'sync': {
+      const members = ['alice', 'bob', 'carol', 'dave'].filter(() => next() < 0.5).map((id) => ({ userId: id, role: pick(['admin', 'member'] as const) }));
+      return { type: 'SyncMembers', actor, members, removeOthers: next() < 0.5, unregisteredUserIds: [], forgottenUserIds: [] };
+    }
   }
 }
 
 function mayChange(command: OrganisationCommand, state: OrganisationState): boolean {
   if (command.actor.roles.includes('platform')) return true;
-  const platformOnly = ['RegisterOrganisation', 'ConnectToXero', 'DisconnectFromXero'].includes(command.type);
+  const platformOnly = ['RegisterOrganisation', 'ConnectToXero', 'DisconnectFromXero', 'SyncMembers'].includes(command.type);
   return !platformOnly && isAdmin(state, command.actor.id);
+}
+
+/** Only the platform brings a user into an organisation. */
+function joinsOnlyByPlatform(command: OrganisationCommand, events: readonly OrganisationEvent[]): boolean {
+  return command.actor.roles.includes('platform') || !events.some((e) => e.type === 'MemberJoinedOrg');
 }
 
 describe('organisation invariants under random command sequences', () => {
   it('hold for 300 seeded sequences of 60 commands', () => {
-    const seen = { connectedFromOff: 0, offRefusedOnXero: 0, lastAdminRefused: 0, adminChanges: 0 };
+    const seen = { connectedFromOff: 0, offRefusedOnXero: 0, lastAdminRefused: 0, adminChanges: 0, adminAddRefused: 0, syncs: 0 };
     for (let seed = 1; seed <= 300; seed++) {
       const next = mulberry32(seed);
       let state: OrganisationState = organisationDecider.initialState;
@@ -392,11 +502,13 @@ describe('organisation invariants under random command sequences', () => {
         if (isDomainError(decision)) {
           if (decision.code === 'xero_requires_enforcement') seen.offRefusedOnXero++;
           if (decision.code === 'last_admin') seen.lastAdminRefused++;
+          if (decision.code === 'members_added_by_platform') seen.adminAddRefused++;
           continue;
         }
         if (decision.length > 0) {
-          expect({ seed, step, command: command.type, allowed: mayChange(command, state) }).toMatchObject({ allowed: true });
+          expect({ seed, step, command: command.type, allowed: mayChange(command, state), joinsOnlyByPlatform: joinsOnlyByPlatform(command, decision) }).toMatchObject({ allowed: true, joinsOnlyByPlatform: true });
           if (!command.actor.roles.includes('platform')) seen.adminChanges++;
+          if (command.type === 'SyncMembers') seen.syncs++;
         }
         if (decision.some((e) => e.type === 'EnforcementModeChanged' && e.data.reason === XERO_ENFORCEMENT_REASON)) seen.connectedFromOff++;
         state = decision.reduce(organisationDecider.evolve, state);

@@ -168,7 +168,7 @@ describe('fuzzing every route', () => {
     await enableTwoFactor(h, tokens.member, member);
     fixtures = { orgId, userId: member };
     routes = registeredRoutes(fastifyOf(h));
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     closeRawAgent();
@@ -261,7 +261,7 @@ describe('fuzzing every route', () => {
       }
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('answers malformed path parameters with a 4xx problem and stores nothing', async () => {
     const logged = h.logs().length;
@@ -280,7 +280,7 @@ describe('fuzzing every route', () => {
       }
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('answers malformed query strings with a 4xx problem and stores nothing', async () => {
     const logged = h.logs().length;
@@ -294,5 +294,5 @@ describe('fuzzing every route', () => {
       problems.push(...(await run(cases, (fuzzCase) => http(fuzzCase))));
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

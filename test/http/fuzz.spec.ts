@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { closeRawAgent, rawRequest, rawSocketRequest, type RawResponse } from '../support/raw-http.js';
-import { fastifyOf, registeredRoutes, type RegisteredRoute } from '../support/route-table.js';
+import { fastifyOf, registeredRoutes, routeKey, type RegisteredRoute } from '../support/route-table.js';
 import { enableTwoFactor, registerOrg, registerUser, setMember } from './http-steps.js';
 
 /**
@@ -34,7 +34,7 @@ interface FuzzCase {
   readonly method: string;
   readonly path: string;
   readonly caller: Caller;
-  readonly headers?: Record<string, string>;
+  readonly contentType?: string;
   readonly body?: string | Buffer;
 }
 
@@ -140,6 +140,13 @@ function problemOf(response: RawResponse): Record<string, unknown> | string {
   return missing.length === 0 ? problem : `a problem without a valid ${missing.join(', ')}: ${response.text.slice(0, 120)}`;
 }
 
+/** A route's inputs depend on its own key only, so adding a route leaves the others' cases as they were. */
+function seedOf(route: RegisteredRoute, part: string): number {
+  let hash = SEED;
+  for (const char of `${part} ${routeKey(route)}`) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) | 0;
+  return hash;
+}
+
 function templateParams(path: string): string[] {
   return [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1]!);
 }
@@ -195,8 +202,8 @@ describe('fuzzing every route', () => {
     return route.path.replace(/:([A-Za-z]+)/g, (_match, name: string) => fuzzed[name] ?? validParam(name));
   }
 
-  function headersOf(fuzzCase: FuzzCase, contentType?: string): Record<string, string> {
-    return { authorization: `Bearer ${tokens[fuzzCase.caller]}`, ...(contentType === undefined ? {} : { 'content-type': contentType }), ...fuzzCase.headers };
+  function headersOf(fuzzCase: FuzzCase): Record<string, string> {
+    return { authorization: `Bearer ${tokens[fuzzCase.caller]}`, ...(fuzzCase.contentType === undefined ? {} : { 'content-type': fuzzCase.contentType }) };
   }
 
   /** Sends one case and returns what is wrong with the answer, if anything. */
@@ -237,7 +244,11 @@ describe('fuzzing every route', () => {
       .map((entry) => `logged at level ${entry.level}: ${entry.msg ?? ''} ${entry.err?.name ?? ''}`.trim());
   }
 
-  async function run(cases: readonly FuzzCase[], send: (fuzzCase: FuzzCase) => Promise<RawResponse>): Promise<string[]> {
+  const overHttp = (fuzzCase: FuzzCase): Promise<RawResponse> =>
+    rawRequest(h.url, { method: fuzzCase.method, path: fuzzCase.path, headers: headersOf(fuzzCase), ...(fuzzCase.body === undefined ? {} : { body: fuzzCase.body }) });
+
+  /** One at a time: the store head read around a request must be moved by nothing else. */
+  async function run(cases: readonly FuzzCase[], send: (fuzzCase: FuzzCase) => Promise<RawResponse> = overHttp): Promise<string[]> {
     const problems: string[] = [];
     for (const fuzzCase of cases) {
       const problem = await check(fuzzCase, () => send(fuzzCase));
@@ -246,19 +257,13 @@ describe('fuzzing every route', () => {
     return problems;
   }
 
-  const http = (fuzzCase: FuzzCase, contentType?: string): Promise<RawResponse> =>
-    rawRequest(h.url, { method: fuzzCase.method, path: fuzzCase.path, headers: headersOf(fuzzCase, contentType), ...(fuzzCase.body === undefined ? {} : { body: fuzzCase.body }) });
-
   it('answers malformed bodies with a 4xx problem and stores nothing', async () => {
     const logged = h.logs().length;
     const problems: string[] = [];
-    for (const [index, route] of routes.entries()) {
-      const samples = fc.sample(fc.tuple(bodyCase, caller), { seed: SEED + index, numRuns: BODIES_PER_ROUTE });
-      const cases = samples.map(([body, who]) => ({ fuzz: { label: body.label, method: route.method, path: pathOf(route), caller: who, body: body.body }, contentType: body.contentType }));
-      for (const { fuzz, contentType } of cases) {
-        const problem = await check(fuzz, () => http(fuzz, contentType));
-        if (problem) problems.push(problem);
-      }
+    for (const route of routes) {
+      const samples = fc.sample(fc.tuple(bodyCase, caller), { seed: seedOf(route, 'body'), numRuns: BODIES_PER_ROUTE });
+      const cases = samples.map(([body, who]): FuzzCase => ({ label: body.label, method: route.method, path: pathOf(route), caller: who, body: body.body, ...(body.contentType === undefined ? {} : { contentType: body.contentType }) }));
+      problems.push(...(await run(cases)));
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
   }, 120_000);
@@ -266,18 +271,15 @@ describe('fuzzing every route', () => {
   it('answers malformed path parameters with a 4xx problem and stores nothing', async () => {
     const logged = h.logs().length;
     const problems: string[] = [];
-    for (const [index, route] of routes.entries()) {
+    for (const route of routes) {
       const params = templateParams(route.path);
       if (params.length === 0) continue;
-      const samples = fc.sample(fc.tuple(fc.constantFrom(...params), junkSegment, caller), { seed: SEED + 1_000 + index, numRuns: PATHS_PER_ROUTE });
+      const samples = fc.sample(fc.tuple(fc.constantFrom(...params), junkSegment, caller), { seed: seedOf(route, 'path'), numRuns: PATHS_PER_ROUTE });
       const cases = samples.map(([param, junk, who]): FuzzCase => ({ label: `junk :${param}`, method: route.method, path: pathOf(route, { [param]: junk }), caller: who }));
-      problems.push(...(await run(cases, (fuzzCase) => http(fuzzCase))));
+      problems.push(...(await run(cases)));
       // Control characters and bare spaces in the request line itself, which only a raw socket sends.
-      for (const junk of ['a\u0001b', 'a\u007fb', 'a\tb', 'a b', 'a\u0000b']) {
-        const fuzzCase: FuzzCase = { label: `raw control character in :${params[0]}`, method: route.method, path: pathOf(route, { [params[0]!]: junk }), caller: 'platform' };
-        const problem = await check(fuzzCase, () => rawSocketRequest(h.url, `${route.method} ${fuzzCase.path} HTTP/1.1`, headersOf(fuzzCase)));
-        if (problem) problems.push(problem);
-      }
+      const raw = ['a\u0001b', 'a\u007fb', 'a\tb', 'a b', 'a\u0000b'].map((junk): FuzzCase => ({ label: `raw control character in :${params[0]}`, method: route.method, path: pathOf(route, { [params[0]!]: junk }), caller: 'platform' }));
+      problems.push(...(await run(raw, (fuzzCase) => rawSocketRequest(h.url, `${fuzzCase.method} ${fuzzCase.path} HTTP/1.1`, headersOf(fuzzCase)))));
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
   }, 120_000);
@@ -285,13 +287,12 @@ describe('fuzzing every route', () => {
   it('answers malformed query strings with a 4xx problem and stores nothing', async () => {
     const logged = h.logs().length;
     const problems: string[] = [];
-    for (const [index, route] of routes.entries()) {
-      const samples = fc.sample(fc.tuple(queryString, caller), { seed: SEED + 2_000 + index, numRuns: QUERIES_PER_ROUTE });
+    for (const route of routes) {
+      const samples = fc.sample(fc.tuple(queryString, caller), { seed: seedOf(route, 'query'), numRuns: QUERIES_PER_ROUTE });
       const fuzzed = samples.map(([query, who]): FuzzCase => ({ label: 'junk query', method: route.method, path: `${pathOf(route)}${query}`, caller: who }));
       // Alone, so a strict schema cannot refuse them for a neighbouring key first.
       const edges = EDGE_QUERIES.map((query): FuzzCase => ({ label: 'edge query', method: route.method, path: `${pathOf(route)}${query}`, caller: 'platform' }));
-      const cases = [...fuzzed, ...edges];
-      problems.push(...(await run(cases, (fuzzCase) => http(fuzzCase))));
+      problems.push(...(await run([...fuzzed, ...edges])));
     }
     expect([...problems, ...errorsLoggedSince(logged)]).toEqual([]);
   }, 120_000);

@@ -95,6 +95,14 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
+    method: 'PUT',
+    route: '/v1/organisations/:orgId/members',
+    scenarios: one('org A, the full list plus the outsider', (w) => `/v1/organisations/${w.orgA}/members`, only({ platform: 200 }), {
+      fresh: 'all',
+      body: (w) => ({ members: [{ userId: w.adminA, role: 'admin' }, { userId: w.self, role: 'member' }, { userId: w.outsider, role: 'member' }] }),
+    }),
+  },
+  {
     method: 'DELETE',
     route: '/v1/organisations/:orgId/members/:userId',
     scenarios: [

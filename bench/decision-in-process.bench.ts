@@ -15,7 +15,7 @@ export interface DecisionResult {
   users: number;
 }
 
-const ALWAYS_CAUGHT_UP: ReadModelProgress = { isRunning: () => true, waitFor: async () => true };
+const ALWAYS_CAUGHT_UP: ReadModelProgress = { isRunning: () => true, waitFor: async () => true, headPosition: async () => null };
 
 /**
  * Fills the enforcement read model directly (as the projection would have) so that the lookup can

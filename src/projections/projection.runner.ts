@@ -115,6 +115,10 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   }
 
   /** Read-your-writes: resolves true once every projection has reached the position. */
+  headPosition(): Promise<string | null> {
+    return this.events.headPosition();
+  }
+
   async waitFor(position: string, timeoutMs: number): Promise<boolean> {
     if (this.hasReached(position)) return true;
     return new Promise((resolve) => {

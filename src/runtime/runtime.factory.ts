@@ -58,7 +58,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
-  const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.readStore, projections.map((p) => p.name));
+  const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.eventStore, stores.readStore, projections.map((p) => p.name));
   return {
     config,
     clock,

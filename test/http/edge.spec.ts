@@ -145,11 +145,27 @@ describe('HTTP edge', () => {
     expect(odd.body.errors).toEqual([{ field: 'body', message: 'unknown key; allowed: id, name' }]);
   });
 
-  it('answers 503 when read models cannot reach a far-away minPosition in time', async () => {
+  it('refuses at once a minPosition beyond anything written (no command answered it)', async () => {
     const response = await h.call('GET', '/v1/organisations/none?minPosition=999999999', { token: platform });
-    expect(response.status).toBe(503);
-    expect(response.body.code).toBe('read_models_behind');
-  }, 10_000);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('unknown_position');
+  });
+
+  it('answers 503 when read models cannot reach a written position in time', async () => {
+    // An API-only process waits on the projector's checkpoints; with no projector running they never move.
+    const apiOnly = await startHarness({ env: { ROLES: 'api', READ_YOUR_WRITES_TIMEOUT_MS: '200' } });
+    try {
+      const token = await apiOnly.token('host', 'platform');
+      const registered = await apiOnly.call('POST', '/v1/organisations', { token, body: { id: 'behind', name: 'Behind Ltd' } });
+      expect(registered.status).toBe(201);
+      const response = await apiOnly.call('GET', `/v1/organisations/behind?minPosition=${registered.body.position}`, { token });
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('read_models_behind');
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      await apiOnly.dispose();
+    }
+  }, 15_000);
 
   it('never logs the bearer token', async () => {
     await h.call('GET', '/v1/organisations/x', { token: platform });

@@ -117,7 +117,7 @@ describe('projection runner', () => {
   it('lets an API-only process wait on the projector\'s stored checkpoints', async () => {
     const runner = new ProjectionRunner(events, reads, [counter('ticks')], logger());
     await runner.start();
-    const progress = new CheckpointProgress(reads, ['ticks']);
+    const progress = new CheckpointProgress(events, reads, ['ticks']);
     const position = await tick('s-1', 2);
     expect(await progress.waitFor(position, 5_000)).toBe(true);
     expect(await progress.waitFor('999999', 60)).toBe(false);
@@ -127,7 +127,7 @@ describe('projection runner', () => {
   it('keeps storing the checkpoint of a projection that handles none of a steady stream of events', async () => {
     const runner = new ProjectionRunner(events, reads, [counter('ticks')], logger());
     await runner.start();
-    const progress = new CheckpointProgress(reads, ['ticks']);
+    const progress = new CheckpointProgress(events, reads, ['ticks']);
     const first = (await events.append('s-other', toNewEvents([{ type: 'Unrelated', data: {} }], context()), 'any')).position;
     let writing = true;
     const steady = (async () => {

@@ -219,6 +219,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'PUT', path: '/v1/organisations/:orgId/members/:userId', tag: 'organisations', summary: 'Add a member or change their role', roles: ['platform', 'org-admin'],
+    description: 'Only the platform adds a user to an organisation; an admin of it may change an existing member\'s role.',
     params: organisations.memberPath, body: organisations.memberBody,
     responses: { 200: json(commandAnswer, 'The user is a member with this role.') },
     problems: { 404: ['organisation_not_found', 'user_not_found'], 409: ['last_admin'], 410: ['user_forgotten'] },
@@ -234,7 +235,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST', path: '/v1/users', tag: 'users', summary: 'Register a user', roles: ['platform'],
     body: users.registerBody,
     responses: { 201: json(created, 'Registered; `id` is the given or a generated id.') },
-    problems: { 409: ['user_already_registered'], 410: ['user_forgotten'] },
+    problems: { 409: ['user_already_registered', 'email_in_use'], 410: ['user_forgotten'] },
   },
   {
     method: 'GET', path: '/v1/users/:userId', tag: 'users', summary: 'A user\'s status, lockout and reminders', roles: ['platform', 'support', 'self'],

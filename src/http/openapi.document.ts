@@ -219,7 +219,7 @@ export function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
   const add = (status: ProblemStatus, ...more: string[]): void => {
     codes.set(status, [...new Set([...(codes.get(status) ?? []), ...more])]);
   };
-  add(400, 'invalid_request');
+  if (takesInput(route)) add(400, 'invalid_request');
   if (!route.roles.includes('anyone')) {
     add(401, 'unauthorized');
     add(403, 'forbidden');
@@ -234,6 +234,11 @@ export function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
   if (acceptsMinPosition(route)) add(503, 'read_models_behind');
   for (const [status, more] of Object.entries(route.problems ?? {})) add(Number(status) as ProblemStatus, ...more);
   return new Map([...codes].sort(([a], [b]) => a - b));
+}
+
+/** Path, query, body or, on a command, the Idempotency-Key header: anything a caller can get wrong. */
+function takesInput(route: ApiRoute): boolean {
+  return route.params !== undefined || route.query !== undefined || route.body !== undefined || isCommandRoute(route);
 }
 
 export function acceptsMinPosition(route: ApiRoute): boolean {

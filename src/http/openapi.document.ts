@@ -34,7 +34,7 @@ export interface ApiRoute {
   readonly problems?: Partial<Readonly<Record<ProblemStatus, readonly string[]>>>;
 }
 
-export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 const COMMAND_METHODS: ReadonlySet<HttpMethod> = new Set(['POST', 'PUT', 'DELETE']);
 
 const ROLE_WORDS: Readonly<Record<ApiRole, string>> = {
@@ -112,22 +112,22 @@ const PROBLEM_SCHEMA: JsonSchema = {
 };
 
 /** JSON Schema of a zod schema (what a caller sends for requests, what the service sends for answers). */
-export function toJsonSchema(source: SchemaSource, io: 'input' | 'output'): JsonSchema {
+function toJsonSchema(source: SchemaSource, io: 'input' | 'output'): JsonSchema {
   if (!(source instanceof z.ZodType)) return source;
   const { $schema: _dialect, ...schema } = z.toJSONSchema(source, { io, unrepresentable: 'any' }) as JsonSchema;
   return schema;
 }
 
 /** `/v1/users/:userId` → `/v1/users/{userId}` */
-export function openApiPath(fastifyPath: string): string {
+function openApiPath(fastifyPath: string): string {
   return fastifyPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-export function isCommandRoute(route: Pick<ApiRoute, 'method'>): boolean {
+function isCommandRoute(route: Pick<ApiRoute, 'method'>): boolean {
   return COMMAND_METHODS.has(route.method);
 }
 
-export function rolesSentence(roles: readonly ApiRole[]): string {
+function rolesSentence(roles: readonly ApiRole[]): string {
   const words = roles.map((role) => ROLE_WORDS[role]);
   const list = words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? 'nobody');
   return `Allowed: ${list}.`;
@@ -147,7 +147,7 @@ export function completeOpenApiDocument<T extends object>(generated: T, routes: 
   for (const route of routes) {
     const path = (paths[openApiPath(route.path)] ??= {});
     const method = route.method.toLowerCase();
-    path[method] = { ...path[method], ...operation(route) };
+    path[method] = { operationId: fallbackOperationId(route), ...path[method], ...operation(route) };
   }
   const components = document.components ?? {};
   const completed: OpenApiObject = {
@@ -160,6 +160,12 @@ export function completeOpenApiDocument<T extends object>(generated: T, routes: 
     },
   };
   return completed as T;
+}
+
+/** For routes Nest does not describe (health, docs): `GET /health/live` → `getHealthLive`. */
+function fallbackOperationId(route: ApiRoute): string {
+  const words = route.path.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return route.method.toLowerCase() + words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
 }
 
 function operation(route: ApiRoute): Record<string, unknown> {
@@ -214,7 +220,7 @@ function successResponses(route: ApiRoute): Record<string, unknown> {
 }
 
 /** The statuses every route of a kind can answer, then the route's own. */
-export function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
+function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
   const codes = new Map<ProblemStatus, string[]>();
   const add = (status: ProblemStatus, ...more: string[]): void => {
     codes.set(status, [...new Set([...(codes.get(status) ?? []), ...more])]);
@@ -241,7 +247,7 @@ function takesInput(route: ApiRoute): boolean {
   return route.params !== undefined || route.query !== undefined || route.body !== undefined || isCommandRoute(route);
 }
 
-export function acceptsMinPosition(route: ApiRoute): boolean {
+function acceptsMinPosition(route: ApiRoute): boolean {
   const properties = route.query ? (toJsonSchema(route.query, 'input')['properties'] as object | undefined) : undefined;
   return properties !== undefined && 'minPosition' in properties;
 }

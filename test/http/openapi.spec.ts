@@ -99,6 +99,12 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('gives every operation a unique operationId, for client generators', () => {
+    const ids = operations.map(({ operation }) => operation['operationId']);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('documents each path parameter of a template, and only those', () => {
     for (const { method, path, operation } of operations) {
       const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();

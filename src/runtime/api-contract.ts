@@ -5,6 +5,18 @@ import * as enforcement from '../enforcement/enforcement.controller.js';
 import * as organisations from '../organisations/organisations.controller.js';
 import * as reminders from '../reminders/reminders.controller.js';
 import * as users from '../two-factor/users.controller.js';
+import type { CommandAnswer } from '../http/command-context.js';
+import type { JsonValue } from '../kernel/event-envelope.js';
+import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
+import type { UserView } from '../two-factor/user.queries.js';
+import type { BackupCodesAnswer, SetupAnswer } from '../two-factor/two-factor.flows.js';
+import type { ReminderView } from '../reminders/reminders.controller.js';
+import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
+import type { EventsView, StreamHistoryView } from '../audit/audit-history.queries.js';
+import type { StateAsOfView } from '../audit/audit-replay.queries.js';
+import type { IntegrityResult } from '../audit/integrity.js';
+import type { ComplianceReport } from '../audit/compliance.report.js';
+import type { RebuildProgress } from '../projections/projection.rebuild.js';
 
 /**
  * The HTTP API, route by route: who may call it, what it takes and what it answers. Request
@@ -15,7 +27,7 @@ import * as users from '../two-factor/users.controller.js';
 
 const instant = z.string().meta({ format: 'date-time' });
 const position = z.string().meta({ description: 'Global position (a string); pass it as `minPosition` to read your writes.' });
-const anyJson = z.unknown();
+const anyJson = z.custom<JsonValue>();
 
 const commandAnswer = z
   .object({
@@ -172,6 +184,36 @@ const rebuildProgress = z
   })
   .strict();
 const readiness = z.object({ status: z.literal('ok'), checks: z.object({ eventStore: z.boolean(), readStore: z.boolean(), projections: z.boolean() }).strict() }).strict();
+
+/**
+ * Drift at compile time: each answer's schema has exactly the fields of the type the code returns,
+ * at every depth, and promises nothing that type does not allow. A field added to a view fails the
+ * type-check here until it is documented. (Views type some enums as plain strings, so the schema
+ * may be narrower than the type; the HTTP specs check the values.)
+ */
+type Plain<T> = T extends readonly (infer U)[] ? Plain<U>[] : T extends object ? { -readonly [K in keyof T as string extends K ? never : K]: Plain<T[K]> } : T;
+type Shape<T> = ShapeOf<NonNullable<T>>;
+type ShapeOf<T> = [T] extends [readonly (infer U)[]] ? Shape<U>[] : [T] extends [object] ? { [K in keyof T as string extends K ? never : K]-?: Shape<T[K]> } : 'value';
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Documents<Schema extends z.ZodType, View> = Same<Shape<z.infer<Schema>>, Shape<View>> extends true ? ([Plain<z.infer<Schema>>] extends [Plain<View>] ? true : false) : false;
+export const ANSWERS_MATCH_VIEWS: readonly true[] = [
+  true satisfies Documents<typeof commandAnswer, CommandAnswer>,
+  true satisfies Documents<typeof created, CommandAnswer & { id: string }>,
+  true satisfies Documents<typeof setupAnswer, CommandAnswer & SetupAnswer>,
+  true satisfies Documents<typeof backupCodesAnswer, CommandAnswer & BackupCodesAnswer>,
+  true satisfies Documents<typeof verifiedAnswer, CommandAnswer & { verified: true }>,
+  true satisfies Documents<typeof organisationView, OrganisationView>,
+  true satisfies Documents<typeof membersPage, MembersPage>,
+  true satisfies Documents<typeof userView, UserView>,
+  true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
+  true satisfies Documents<typeof decision, EnforcementDecision>,
+  true satisfies Documents<typeof streamHistory, StreamHistoryView>,
+  true satisfies Documents<typeof eventsPage, EventsView>,
+  true satisfies Documents<typeof stateAsOf, StateAsOfView>,
+  true satisfies Documents<typeof integrity, IntegrityResult & { stream: string }>,
+  true satisfies Documents<typeof complianceReport, ComplianceReport>,
+  true satisfies Documents<typeof rebuildProgress, RebuildProgress>,
+];
 
 const json = (schema: SchemaSource, description: string) => ({ description, content: { 'application/json': schema } });
 const ndjson = { type: 'string', description: 'One JSON object per line.' };

@@ -70,6 +70,16 @@ const PARAMETER_WORDS: Readonly<Record<string, string>> = {
     'Read-your-writes: a `position` answered by a command. The query waits (at most READ_YOUR_WRITES_TIMEOUT_MS) until read models reach it, else answers 503.',
   cursor: 'Opaque cursor from the previous page\'s `nextCursor`.',
   limit: 'Page size.',
+  stream: 'Stream name, `organisation-<orgId>` or `user-<userId>` (on /v1/audit/events, a prefix).',
+  type: 'Event types, separated by commas.',
+  actor: 'Id of the caller who caused the events.',
+  from: 'ISO 8601 instant, inclusive.',
+  to: 'ISO 8601 instant, inclusive; not before `from`.',
+  at: 'ISO 8601 instant: the state after the last event at or before it.',
+  direction: 'Reading order.',
+  fromRevision: 'First revision to read (as answered in `nextRevision`).',
+  format: 'Answer format.',
+  twoFactor: 'Only the members with this 2FA status.',
 };
 
 const IDEMPOTENCY_KEY = {

@@ -26,3 +26,6 @@ export class EnforcementController {
     return this.queries.execute(new EnforcementDecisionQuery(principal, userId, orgId ?? null, minPosition));
   }
 }
+
+/** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
+export { userPath, decisionQuery };

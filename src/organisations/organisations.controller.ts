@@ -149,3 +149,6 @@ export class OrganisationsController {
     return commandAnswer(outcome);
   }
 }
+
+/** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
+export { registerBody, xeroBody, enforcementBody, memberBody, orgPath, memberPath, viewQuery, membersQuery };

@@ -47,3 +47,6 @@ export class RemindersController {
     return { items: page.items.map(({ sentAt, cadence, orgIds, messageId }) => ({ sentAt, cadence, orgIds, messageId })), nextCursor: page.nextCursor };
   }
 }
+
+/** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
+export { userPath, listQuery };

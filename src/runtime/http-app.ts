@@ -9,6 +9,8 @@ import type { Runtime } from './runtime.js';
 import { NestLoggerBridge } from '../http/nest-logger.bridge.js';
 import { mountSwaggerUi } from '../http/api-docs.js';
 import { acceptJsonBodiesOnly, onClientError, onFrameworkError } from '../http/framework-errors.js';
+import { completeOpenApiDocument } from '../http/openapi.document.js';
+import { API_ROUTES } from './api-contract.js';
 
 export interface HttpApp {
   readonly app: NestFastifyApplication;
@@ -72,6 +74,6 @@ function mountOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => completeOpenApiDocument(SwaggerModule.createDocument(app, config), API_ROUTES), { ui: false, raw: ['json'], jsonDocumentUrl: 'docs/openapi.json' });
   mountSwaggerUi(app.getHttpAdapter().getInstance());
 }

@@ -113,3 +113,6 @@ export class UsersController {
     return commandAnswer(await this.flows.forget(userId, commandContext(request, principal, this.clock)));
   }
 }
+
+/** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
+export { registerBody, codeBody, verifyBody, resetBody, userPath, viewQuery };

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { FakeClock } from '../../src/kernel/clock.js';
 import { startService, type RunningService } from '../../src/runtime/service.js';
 import { makeTempDir } from './temp-dir.js';
+import { assertConforms, OpenApiValidator } from './openapi-validator.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-http-specs-only-0123456789abcdef';
 
@@ -59,6 +60,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const service = await startService(config, { clock, logDestination: sink });
   const url = service.url!;
+  let validator: Promise<OpenApiValidator> | null = null;
+  // Fetched once, from the service itself: what is served is what the answers are checked against.
+  const documented = (): Promise<OpenApiValidator> =>
+    (validator ??= fetch(`${url}/docs/openapi.json`).then(async (response) => new OpenApiValidator((await response.json()) as Record<string, unknown>)));
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -85,6 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       } catch {
         // Non-JSON bodies (metrics, docs) are returned as text.
       }
+      assertConforms(await documented(), { method, path, status: response.status, headers: response.headers, body });
       return { status: response.status, headers: response.headers, body: body as never };
     },
     stop,

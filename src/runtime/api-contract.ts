@@ -1,0 +1,431 @@
+import { z } from 'zod';
+import type { ApiRoute, SchemaSource } from '../http/openapi.document.js';
+import * as audit from '../audit/audit.params.js';
+import * as enforcement from '../enforcement/enforcement.controller.js';
+import * as organisations from '../organisations/organisations.controller.js';
+import * as reminders from '../reminders/reminders.controller.js';
+import * as users from '../two-factor/users.controller.js';
+import type { CommandAnswer } from '../http/command-context.js';
+import type { JsonValue } from '../kernel/event-envelope.js';
+import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
+import type { UserView } from '../two-factor/user.queries.js';
+import type { BackupCodesAnswer, SetupAnswer } from '../two-factor/two-factor.flows.js';
+import type { ReminderView } from '../reminders/reminders.controller.js';
+import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
+import type { EventsView, StreamHistoryView } from '../audit/audit-history.queries.js';
+import type { StateAsOfView } from '../audit/audit-replay.queries.js';
+import type { IntegrityResult } from '../audit/integrity.js';
+import type { ComplianceReport } from '../audit/compliance.report.js';
+import type { RebuildProgress } from '../projections/projection.rebuild.js';
+
+/**
+ * The HTTP API, route by route: who may call it, what it takes and what it answers. Request
+ * schemas are the controllers' own zod schemas; answers are written here from the views the
+ * queries and flows return. The HTTP specs validate every answer they receive against the
+ * document built from this table (test/support/openapi-validator.ts), so it cannot drift.
+ */
+
+const instant = z.string().meta({ format: 'date-time' });
+const position = z.string().meta({ description: 'Global position (a string); pass it as `minPosition` to read your writes.' });
+const anyJson = z.custom<JsonValue>();
+
+const commandAnswer = z
+  .object({
+    revision: z.number().int().meta({ description: 'Stream revision after the command; -1 when the stream is still empty.' }),
+    position: position.nullable(),
+  })
+  .strict();
+const created = commandAnswer.extend({ id: z.string() }).strict();
+const setupAnswer = commandAnswer.extend({ otpauthUri: z.string(), qrCodeSvg: z.string(), expiresAt: instant }).strict();
+const backupCodesAnswer = commandAnswer
+  .extend({ backupCodes: z.array(z.string().regex(/^\d{8}$/)).length(10).meta({ description: 'Shown once; only their hashes are stored.' }) })
+  .strict();
+const verifiedAnswer = commandAnswer.extend({ verified: z.literal(true) }).strict();
+
+const twoFactorSummary = z
+  .object({
+    status: z.enum(['none', 'pending', 'enabled']),
+    enabledSince: instant.nullable(),
+    backupCodesLeft: z.number().int().min(0),
+    lockedUntil: instant.nullable(),
+  })
+  .strict();
+const organisationView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    mode: z.enum(['off', 'soft', 'hard']),
+    xeroConnected: z.boolean(),
+    tenantId: z.string().nullable(),
+    registeredAt: instant,
+    modeLastChanged: z.object({ at: instant, by: z.string(), reason: z.string().nullable() }).strict().nullable(),
+    members: z.object({ total: z.number().int(), withTwoFactor: z.number().int(), withoutTwoFactor: z.number().int() }).strict(),
+  })
+  .strict();
+const membersPage = z
+  .object({
+    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary }).strict()),
+    nextCursor: z.string().nullable(),
+  })
+  .strict();
+const userView = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable().meta({ description: 'null once the user is forgotten.' }),
+    forgotten: z.boolean(),
+    registeredAt: instant,
+    twoFactor: twoFactorSummary.extend({ locked: z.boolean() }).strict(),
+    memberships: z.array(z.object({ orgId: z.string(), role: z.enum(['admin', 'member']) }).strict()),
+    reminders: z.object({ count: z.number().int().min(0), lastSentAt: instant.nullable(), lastCadence: z.string().nullable() }).strict(),
+  })
+  .strict();
+const remindersPage = z
+  .object({
+    items: z.array(z.object({ sentAt: instant, cadence: z.string(), orgIds: z.array(z.string()), messageId: z.string() }).strict()),
+    nextCursor: z.string().nullable(),
+  })
+  .strict();
+const decision = z
+  .object({
+    requirement: z.enum(['none', 'soft', 'hard']),
+    action: z.enum(['allow', 'prompt', 'redirect']),
+    redirectTo: z.string().optional().meta({ description: 'Only with `redirect`: where to send the user to set up 2FA.' }),
+    twoFactorEnabled: z.boolean(),
+    enforcedBy: z.array(z.object({ orgId: z.string(), mode: z.enum(['off', 'soft', 'hard']), xeroConnected: z.boolean() }).strict()),
+  })
+  .strict();
+
+const actor = z.object({ id: z.string(), roles: z.array(z.string()) }).strict();
+const auditEvent = z
+  .object({
+    stream: z.string(),
+    revision: z.number().int().min(0),
+    position,
+    type: z.string(),
+    data: anyJson.meta({ description: 'The event data; secrets and, once forgotten, personal data redacted.' }),
+    metadata: z
+      .object({
+        eventId: z.string(),
+        occurredAt: instant,
+        actor,
+        correlationId: z.string(),
+        causationId: z.string(),
+        schemaVersion: z.number().int(),
+        prevHash: z.string(),
+        hash: z.string(),
+      })
+      .strict(),
+  })
+  .strict();
+const streamHistory = z.object({ stream: z.string(), events: z.array(auditEvent), nextRevision: z.number().int().nullable() }).strict();
+const eventsPage = z.object({ events: z.array(auditEvent), nextCursor: z.string().nullable() }).strict();
+const stateAsOf = z
+  .object({
+    stream: z.string(),
+    at: instant,
+    revision: z.number().int(),
+    position,
+    lastEventAt: instant,
+    eventsApplied: z.number().int(),
+    state: anyJson.meta({ description: 'The decider\'s state after the last event at or before `at`, redacted.' }),
+  })
+  .strict();
+const brokenEvent = z
+  .object({
+    stream: z.string(),
+    revision: z.number().int(),
+    position,
+    reason: z.enum(['revision_gap', 'prev_hash_mismatch', 'hash_mismatch']),
+    expectedRevision: z.number().int(),
+    expectedHash: z.string(),
+    foundHash: z.string(),
+  })
+  .strict();
+const integrity = z
+  .object({
+    stream: z.string(),
+    ok: z.boolean(),
+    eventsChecked: z.number().int(),
+    streamsChecked: z.number().int(),
+    brokenStreams: z.number().int(),
+    firstBroken: brokenEvent.nullable(),
+  })
+  .strict();
+const complianceReport = z
+  .object({
+    orgId: z.string(),
+    from: instant,
+    to: instant,
+    countedUntil: instant,
+    members: z.array(
+      z
+        .object({
+          userId: z.string(),
+          memberSeconds: z.number(),
+          withoutTwoFactorSeconds: z.number(),
+          twoFactorEnabledAtEnd: z.boolean(),
+          reminders: z.array(z.object({ sentAt: instant, cadence: z.string(), messageId: z.string() }).strict()),
+        })
+        .strict(),
+    ),
+    modeChanges: z.array(z.object({ at: instant, from: z.string(), to: z.string(), reason: z.string().nullable(), actor }).strict()),
+  })
+  .strict();
+const rebuildProgress = z
+  .object({
+    state: z.enum(['idle', 'running', 'swapping', 'done', 'failed']),
+    projections: z.array(z.string()),
+    processed: z.number().int(),
+    position: position.nullable(),
+    headPosition: position.nullable(),
+    startedAt: instant.nullable(),
+    finishedAt: instant.nullable(),
+    error: z.string().nullable(),
+  })
+  .strict();
+const readiness = z.object({ status: z.literal('ok'), checks: z.object({ eventStore: z.boolean(), readStore: z.boolean(), projections: z.boolean() }).strict() }).strict();
+
+/**
+ * Drift at compile time: each answer's schema has exactly the fields of the type the code returns,
+ * at every depth, and promises nothing that type does not allow. A field added to a view fails the
+ * type-check here until it is documented. (Views type some enums as plain strings, so the schema
+ * may be narrower than the type; the HTTP specs check the values.)
+ */
+type Plain<T> = T extends readonly (infer U)[] ? Plain<U>[] : T extends object ? { -readonly [K in keyof T as string extends K ? never : K]: Plain<T[K]> } : T;
+type Shape<T> = ShapeOf<NonNullable<T>>;
+type ShapeOf<T> = [T] extends [readonly (infer U)[]] ? Shape<U>[] : [T] extends [object] ? { [K in keyof T as string extends K ? never : K]-?: Shape<T[K]> } : 'value';
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Documents<Schema extends z.ZodType, View> = Same<Shape<z.infer<Schema>>, Shape<View>> extends true ? ([Plain<z.infer<Schema>>] extends [Plain<View>] ? true : false) : false;
+export const ANSWERS_MATCH_VIEWS: readonly true[] = [
+  true satisfies Documents<typeof commandAnswer, CommandAnswer>,
+  true satisfies Documents<typeof created, CommandAnswer & { id: string }>,
+  true satisfies Documents<typeof setupAnswer, CommandAnswer & SetupAnswer>,
+  true satisfies Documents<typeof backupCodesAnswer, CommandAnswer & BackupCodesAnswer>,
+  true satisfies Documents<typeof verifiedAnswer, CommandAnswer & { verified: true }>,
+  true satisfies Documents<typeof organisationView, OrganisationView>,
+  true satisfies Documents<typeof membersPage, MembersPage>,
+  true satisfies Documents<typeof userView, UserView>,
+  true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
+  true satisfies Documents<typeof decision, EnforcementDecision>,
+  true satisfies Documents<typeof streamHistory, StreamHistoryView>,
+  true satisfies Documents<typeof eventsPage, EventsView>,
+  true satisfies Documents<typeof stateAsOf, StateAsOfView>,
+  true satisfies Documents<typeof integrity, IntegrityResult & { stream: string }>,
+  true satisfies Documents<typeof complianceReport, ComplianceReport>,
+  true satisfies Documents<typeof rebuildProgress, RebuildProgress>,
+];
+
+const json = (schema: SchemaSource, description: string) => ({ description, content: { 'application/json': schema } });
+const ndjson = { type: 'string', description: 'One JSON object per line.' };
+const text = { type: 'string' };
+const asset = z.object({ file: z.string() });
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  // Organisations
+  {
+    method: 'POST', path: '/v1/organisations', tag: 'organisations', summary: 'Register an organisation', roles: ['platform'],
+    body: organisations.registerBody,
+    responses: { 201: json(created, 'Registered; `id` is the given or a generated id.') },
+    problems: { 409: ['organisation_already_registered'] },
+  },
+  {
+    method: 'GET', path: '/v1/organisations/:orgId', tag: 'organisations', summary: 'Compliance view of an organisation', roles: ['platform', 'support', 'org-admin'],
+    params: organisations.orgPath, query: organisations.viewQuery,
+    responses: { 200: json(organisationView, 'The organisation and its members\' 2FA counts.') },
+    problems: { 404: ['organisation_not_found'] },
+  },
+  {
+    method: 'PUT', path: '/v1/organisations/:orgId/xero-connection', tag: 'organisations', summary: 'Connect to a Xero tenant', roles: ['platform'],
+    description: 'Connecting an organisation whose mode is `off` switches it to `soft`.',
+    params: organisations.orgPath, body: organisations.xeroBody,
+    responses: { 200: json(commandAnswer, 'Connected (or already connected to this tenant).') },
+    problems: { 404: ['organisation_not_found'], 409: ['xero_connected_to_other_tenant'] },
+  },
+  {
+    method: 'DELETE', path: '/v1/organisations/:orgId/xero-connection', tag: 'organisations', summary: 'Disconnect from Xero', roles: ['platform'],
+    params: organisations.orgPath,
+    responses: { 200: json(commandAnswer, 'Disconnected; the enforcement mode stays.') },
+    problems: { 404: ['organisation_not_found'] },
+  },
+  {
+    method: 'PUT', path: '/v1/organisations/:orgId/enforcement', tag: 'organisations', summary: 'Choose the enforcement mode', roles: ['platform', 'org-admin'],
+    params: organisations.orgPath, body: organisations.enforcementBody,
+    responses: { 200: json(commandAnswer, 'The mode is set.') },
+    problems: { 404: ['organisation_not_found'], 409: ['xero_requires_enforcement'] },
+  },
+  {
+    method: 'GET', path: '/v1/organisations/:orgId/members', tag: 'organisations', summary: 'Members and their 2FA status', roles: ['platform', 'support', 'org-admin'],
+    params: organisations.orgPath, query: organisations.membersQuery,
+    responses: { 200: json(membersPage, 'A page of members.') },
+    problems: { 400: ['invalid_cursor'], 404: ['organisation_not_found'] },
+  },
+  {
+    method: 'PUT', path: '/v1/organisations/:orgId/members/:userId', tag: 'organisations', summary: 'Add a member or change their role', roles: ['platform', 'org-admin'],
+    description: 'Only the platform adds a user to an organisation; an admin of it may change an existing member\'s role.',
+    params: organisations.memberPath, body: organisations.memberBody,
+    responses: { 200: json(commandAnswer, 'The user is a member with this role.') },
+    problems: { 404: ['organisation_not_found', 'user_not_found'], 409: ['last_admin'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'DELETE', path: '/v1/organisations/:orgId/members/:userId', tag: 'organisations', summary: 'Remove a member', roles: ['platform', 'org-admin'],
+    params: organisations.memberPath,
+    responses: { 200: json(commandAnswer, 'The user is no longer a member.') },
+    problems: { 404: ['organisation_not_found', 'member_not_found'], 409: ['last_admin'] },
+  },
+  // Users and their factor
+  {
+    method: 'POST', path: '/v1/users', tag: 'users', summary: 'Register a user', roles: ['platform'],
+    body: users.registerBody,
+    responses: { 201: json(created, 'Registered; `id` is the given or a generated id.') },
+    problems: { 409: ['user_already_registered', 'email_in_use'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'GET', path: '/v1/users/:userId', tag: 'users', summary: 'A user\'s status, lockout and reminders', roles: ['platform', 'support', 'self'],
+    params: users.userPath, query: users.viewQuery,
+    responses: { 200: json(userView, 'The user.') },
+    problems: { 404: ['user_not_found'] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/setup', tag: 'two-factor', summary: 'Start TOTP setup', roles: ['platform', 'self'],
+    params: users.userPath,
+    responses: { 201: json(setupAnswer, 'The secret as an otpauth URI and a QR code (SVG); confirm before `expiresAt`.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_already_enabled'], 410: ['user_forgotten'], 429: [] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/confirm', tag: 'two-factor', summary: 'Confirm setup with a first code', roles: ['platform', 'self'],
+    params: users.userPath, body: users.codeBody,
+    responses: { 200: json(backupCodesAnswer, '2FA is enabled; ten one-time backup codes, shown once.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_already_enabled', 'two_factor_not_pending', 'backup_codes_already_issued'], 410: ['user_forgotten', 'setup_expired'], 422: ['invalid_code', 'code_already_used'], 429: [] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/verify', tag: 'two-factor', summary: 'Check a code or a backup code at sign-in', roles: ['platform', 'self'],
+    description: 'A replayed code is refused; five failures in a row lock verification for 30 minutes (429 with Retry-After, `lockedUntil` and `retryAfterSeconds`).',
+    params: users.userPath, body: users.verifyBody,
+    responses: { 200: json(verifiedAnswer, 'The code was right.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled'], 410: ['user_forgotten'], 422: ['invalid_code', 'code_already_used'], 429: ['verification_locked'] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/backup-codes', tag: 'two-factor', summary: 'Regenerate backup codes', roles: ['self'],
+    params: users.userPath, body: users.codeBody,
+    responses: { 200: json(backupCodesAnswer, 'A new set of ten backup codes, shown once; the old ones no longer work.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled', 'backup_codes_already_issued'], 410: ['user_forgotten'], 422: ['invalid_code', 'code_already_used'], 429: ['verification_locked'] },
+  },
+  {
+    method: 'DELETE', path: '/v1/users/:userId/two-factor', tag: 'two-factor', summary: 'Disable 2FA', roles: ['self'],
+    params: users.userPath, body: users.codeBody,
+    responses: { 200: json(commandAnswer, '2FA is disabled.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled', 'enforced_by_organisation'], 410: ['user_forgotten'], 422: ['invalid_code', 'code_already_used'], 429: ['verification_locked'], 503: ['read_models_behind'] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/reset', tag: 'two-factor', summary: 'Reset a lost factor', roles: ['support'],
+    params: users.userPath, body: users.resetBody,
+    responses: { 200: json(commandAnswer, 'The factor is removed; the user sets up again.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/forget', tag: 'users', summary: 'Forget a user (crypto-shred)', roles: ['operator'],
+    params: users.userPath,
+    responses: { 200: json(commandAnswer, 'The user\'s data key is deleted: secrets and email are unreadable everywhere.') },
+    problems: { 404: ['user_not_found'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'GET', path: '/v1/users/:userId/reminders', tag: 'users', summary: 'Reminders sent to a user, newest first', roles: ['support', 'self'],
+    params: reminders.userPath, query: reminders.listQuery,
+    responses: { 200: json(remindersPage, 'A page of reminders.') },
+    problems: { 400: ['invalid_cursor'], 404: ['user_not_found'] },
+  },
+  // Enforcement
+  {
+    method: 'GET', path: '/v1/enforcement/:userId', tag: 'enforcement', summary: 'The enforcement decision (hot path)', roles: ['platform', 'self'],
+    description: 'Without `orgId` the strictest of the user\'s organisations applies; with it, that organisation\'s mode.',
+    params: enforcement.userPath, query: enforcement.decisionQuery,
+    responses: { 200: json(decision, 'What the host should do for this user now.') },
+    problems: { 404: ['user_not_found', 'membership_not_found'] },
+  },
+  // Audit
+  {
+    method: 'GET', path: '/v1/audit/streams/:stream', tag: 'audit', summary: 'One stream\'s history with metadata', roles: ['auditor'],
+    params: audit.streamPath, query: audit.streamQuery,
+    responses: { 200: json(streamHistory, 'A page of events; `nextRevision` continues in the same direction.') },
+    problems: { 404: ['stream_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/events', tag: 'audit', summary: 'Events across streams', roles: ['auditor'],
+    query: audit.eventsQuery,
+    responses: { 200: json(eventsPage, 'A page of events in store order.') },
+    problems: { 400: ['invalid_cursor'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/organisations/:orgId/state', tag: 'audit', summary: 'An organisation\'s state as of an instant', roles: ['auditor'],
+    params: audit.orgPath, query: audit.atQuery,
+    responses: { 200: json(stateAsOf, 'The state by replay.') },
+    problems: { 404: ['no_state_at_instant'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/users/:userId/state', tag: 'audit', summary: 'A user\'s state as of an instant', roles: ['auditor'],
+    params: audit.userPath, query: audit.atQuery,
+    responses: { 200: json(stateAsOf, 'The state by replay.') },
+    problems: { 404: ['no_state_at_instant'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/organisations/:orgId/compliance', tag: 'audit', summary: 'Compliance evidence for a period', roles: ['auditor'],
+    params: audit.orgPath, query: audit.complianceQuery,
+    responses: { 200: { description: 'The report, as JSON or CSV (`format`).', content: { 'application/json': complianceReport, 'text/csv': text } } },
+    problems: { 404: ['organisation_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/integrity', tag: 'audit', summary: 'Hash-chain check', roles: ['auditor'],
+    description: 'With `stream`: one JSON answer. Without: the whole store as NDJSON (progress lines, each break found, then a summary).',
+    query: audit.integrityQuery,
+    responses: { 200: { description: 'The first broken event, if any.', content: { 'application/json': integrity, 'application/x-ndjson': ndjson } } },
+    problems: { 404: ['stream_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/audit/export', tag: 'audit', summary: 'Streamed export of the history', roles: ['auditor'],
+    query: audit.exportQuery,
+    responses: { 200: { description: 'JSON lines or CSV (`format`), as an attachment.', content: { 'application/x-ndjson': ndjson, 'text/csv': text } } },
+  },
+  // Operations
+  {
+    method: 'POST', path: '/v1/admin/projections/rebuild', tag: 'admin', summary: 'Rebuild read models from history, then swap', roles: ['operator'],
+    responses: { 202: json(rebuildProgress, 'Started in the background; follow it with GET.') },
+    problems: { 409: ['rebuild_in_progress', 'projector_not_here'] },
+  },
+  {
+    method: 'GET', path: '/v1/admin/projections/rebuild', tag: 'admin', summary: 'Progress of the rebuild', roles: ['operator'],
+    responses: { 200: json(rebuildProgress, 'The current or last rebuild.') },
+    problems: { 409: ['projector_not_here'] },
+  },
+  {
+    method: 'GET', path: '/health/live', tag: 'health', summary: 'Liveness probe', roles: ['anyone'],
+    responses: { 200: json(z.object({ status: z.literal('ok') }).strict(), 'The process is up.') },
+  },
+  {
+    method: 'GET', path: '/health/ready', tag: 'health', summary: 'Readiness probe', roles: ['anyone'],
+    responses: { 200: json(readiness, 'Both stores answer and read models are maintained.') },
+    problems: { 503: ['not_ready'] },
+  },
+  {
+    method: 'GET', path: '/metrics', tag: 'health', summary: 'Prometheus metrics', roles: ['anyone'],
+    responses: { 200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': text } } },
+  },
+  // The documentation itself
+  {
+    method: 'GET', path: '/docs', tag: 'docs', summary: 'Swagger UI', roles: ['anyone'],
+    responses: { 200: { description: 'The page.', content: { 'text/html': text } } },
+  },
+  {
+    method: 'GET', path: '/docs/openapi.json', tag: 'docs', summary: 'This document', roles: ['anyone'],
+    responses: { 200: json({ type: 'object', required: ['openapi', 'paths'] }, 'OpenAPI 3.1.') },
+  },
+  {
+    method: 'GET', path: '/docs/assets/init.js', tag: 'docs', summary: 'Swagger UI start script', roles: ['anyone'],
+    responses: { 200: { description: 'The script.', content: { 'text/javascript': text } } },
+  },
+  {
+    method: 'GET', path: '/docs/assets/:file', tag: 'docs', summary: 'Swagger UI assets', roles: ['anyone'],
+    params: asset,
+    responses: { 200: { description: 'A stylesheet or script of swagger-ui-dist.', content: { 'text/css': text, 'text/javascript': text } } },
+    problems: { 404: ['route_not_found'] },
+  },
+];

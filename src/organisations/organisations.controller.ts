@@ -151,4 +151,4 @@ export class OrganisationsController {
 }
 
 /** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
-export { registerBody, xeroBody, enforcementBody, memberBody, orgPath, memberPath, viewQuery, membersQuery };
+export { registerBody, xeroBody, enforcementBody, memberBody, membersBody, orgPath, memberPath, viewQuery, membersQuery };

@@ -8,6 +8,7 @@ import * as users from '../two-factor/users.controller.js';
 import type { CommandAnswer } from '../http/command-context.js';
 import type { JsonValue } from '../kernel/event-envelope.js';
 import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
+import type { MembersSyncAnswer } from '../organisations/organisations.controller.js';
 import type { UserView } from '../two-factor/user.queries.js';
 import type { BackupCodesAnswer, SetupAnswer } from '../two-factor/two-factor.flows.js';
 import type { ReminderView } from '../reminders/reminders.controller.js';
@@ -36,6 +37,14 @@ const commandAnswer = z
   })
   .strict();
 const created = commandAnswer.extend({ id: z.string() }).strict();
+const membersSynced = commandAnswer
+  .extend({
+    changes: z
+      .object({ joined: z.number().int().min(0), roleChanged: z.number().int().min(0), left: z.number().int().min(0) })
+      .strict()
+      .meta({ description: 'How many members joined, changed role and left; all zero when the list already matched.' }),
+  })
+  .strict();
 const setupAnswer = commandAnswer.extend({ otpauthUri: z.string(), qrCodeSvg: z.string(), expiresAt: instant }).strict();
 const backupCodesAnswer = commandAnswer
   .extend({ backupCodes: z.array(z.string().regex(/^\d{8}$/)).length(10).meta({ description: 'Shown once; only their hashes are stored.' }) })
@@ -199,6 +208,7 @@ type Documents<Schema extends z.ZodType, View> = Same<Shape<z.infer<Schema>>, Sh
 export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof commandAnswer, CommandAnswer>,
   true satisfies Documents<typeof created, CommandAnswer & { id: string }>,
+  true satisfies Documents<typeof membersSynced, MembersSyncAnswer>,
   true satisfies Documents<typeof setupAnswer, CommandAnswer & SetupAnswer>,
   true satisfies Documents<typeof backupCodesAnswer, CommandAnswer & BackupCodesAnswer>,
   true satisfies Documents<typeof verifiedAnswer, CommandAnswer & { verified: true }>,
@@ -267,10 +277,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
     problems: { 404: ['organisation_not_found', 'user_not_found'], 409: ['last_admin'], 410: ['user_forgotten'] },
   },
   {
+    method: 'PUT', path: '/v1/organisations/:orgId/members', tag: 'organisations', summary: 'Sync the full member list', roles: ['platform'],
+    description: 'The desired list of members and roles; one decision appends only the differences (nothing when the list already matches). With `removeOthers`, members not listed leave.',
+    params: organisations.orgPath, body: organisations.membersBody,
+    responses: { 200: json(membersSynced, 'The organisation now has these members.') },
+    problems: { 404: ['organisation_not_found'], 409: ['last_admin'], 422: ['unknown_users'] },
+  },
+  {
     method: 'DELETE', path: '/v1/organisations/:orgId/members/:userId', tag: 'organisations', summary: 'Remove a member', roles: ['platform', 'org-admin'],
     params: organisations.memberPath,
     responses: { 200: json(commandAnswer, 'The user is no longer a member.') },
-    problems: { 404: ['organisation_not_found', 'member_not_found'], 409: ['last_admin'] },
+    problems: { 404: ['organisation_not_found', 'membership_not_found'], 409: ['last_admin'] },
   },
   // Users and their factor
   {
@@ -406,7 +423,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     problems: { 503: ['not_ready'] },
   },
   {
-    method: 'GET', path: '/metrics', tag: 'health', summary: 'Prometheus metrics', roles: ['anyone'],
+    method: 'GET', path: '/metrics', tag: 'health', summary: 'Prometheus metrics (also open on METRICS_PORT, bound to loopback)', roles: ['operator'],
     responses: { 200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': text } } },
   },
   // The documentation itself

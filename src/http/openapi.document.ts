@@ -9,7 +9,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type JsonSchema = { readonly [keyword: string]: unknown };
 /** A zod schema (converted with z.toJSONSchema) or a JSON Schema written out. */
 export type SchemaSource = z.ZodType | JsonSchema;
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 429 | 431 | 503;
 
 export interface ApiResponse {
   readonly description: string;
@@ -59,6 +59,7 @@ const STATUS_WORDS: Readonly<Record<ProblemStatus, string>> = {
   415: 'The request body must be application/json.',
   422: 'The request is well formed but refused (a wrong code, or an Idempotency-Key reused with another body).',
   429: 'Too many attempts; wait for Retry-After seconds.',
+  431: 'The request headers (or the URL) are too large.',
   503: 'Read models have not reached `minPosition` within the bound, or the service is not ready; retry shortly.',
 };
 
@@ -240,7 +241,11 @@ function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
     add(401, 'unauthorized');
     add(403, 'forbidden');
   }
-  if (route.path.includes(':')) add(414, 'invalid_request');
+  if (route.path.includes(':')) {
+    add(400, 'invalid_url');
+    add(414, 'uri_too_long');
+  }
+  add(431, 'invalid_request');
   if (isCommandRoute(route)) {
     add(409, 'request_in_progress');
     add(413, 'invalid_request');

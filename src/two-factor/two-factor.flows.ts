@@ -11,7 +11,8 @@ import type { ReadStore } from '../ports/read-store.port.js';
 import { CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { ORGANISATIONS, USERS, type OrganisationDoc, type UserDoc } from '../organisations/directory.projection.js';
-import { generateBackupCodes, hashBackupCode, matchBackupCode } from './backup-codes.js';
+import { BackupCodeHasher } from './backup-code.hasher.js';
+import { generateBackupCodes } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
 import { UserCommandMessage } from './user.command-message.js';
 import type { UserCommand } from './user.commands.js';
@@ -41,6 +42,7 @@ export class TwoFactorFlows {
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly hasher: BackupCodeHasher,
   ) {}
 
   async register(userId: string, email: string, context: CommandContext): Promise<Outcome> {
@@ -64,7 +66,7 @@ export class TwoFactorFlows {
   }
 
   async confirm(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
-    const { codes, hashes } = await newBackupCodes();
+    const { codes, hashes } = await this.newBackupCodes();
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'ConfirmTwoFactor', userId, matchedTimeStep: await this.matchCode(userId, state, 'pending', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
     }, context).catch(asFailedCheck);
@@ -80,13 +82,13 @@ export class TwoFactorFlows {
 
   async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: await matchBackupCode(backupCode, backupSlots(state)), actor: context.actor, at: context.now.toISOString() }),
+      fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: await this.hasher.match(backupCode, backupSlots(state)), actor: context.actor, at: context.now.toISOString() }),
     }, context);
     return rejectFailedCheck(outcome, context.now);
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
-    const { codes, hashes } = await newBackupCodes();
+    const { codes, hashes } = await this.newBackupCodes();
     const outcome = await this.send(userId, {
       fromState: async (state) => ({ type: 'RegenerateBackupCodes', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
     }, context);
@@ -115,6 +117,11 @@ export class TwoFactorFlows {
     const stored = await this.cipher.decrypt(userId, SECRET_PURPOSE, started.data.secret);
     if (stored.status === 'shredded') throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten.');
     return { secret: stored.plaintext, expiresAt: started.data.expiresAt };
+  }
+
+  private async newBackupCodes(): Promise<{ codes: string[]; hashes: string[] }> {
+    const codes = generateBackupCodes();
+    return { codes, hashes: await Promise.all(codes.map((code) => this.hasher.hash(code))) };
   }
 
   private send(userId: string, source: CommandSource<UserCommand, UserState>, context: CommandContext): Promise<Outcome> {
@@ -176,10 +183,6 @@ function authorizeBeforeEncrypting(command: UserCommand): void {
   if (decision instanceof DomainError && decision.kind === 'forbidden') throw decision;
 }
 
-async function newBackupCodes(): Promise<{ codes: string[]; hashes: string[] }> {
-  const codes = generateBackupCodes();
-  return { codes, hashes: await Promise.all(codes.map(hashBackupCode)) };
-}
 
 function backupSlots(state: UserState): readonly (string | null)[] {
   if (state.status === 'registered' && state.factor.kind === 'enabled') return state.factor.backupCodeHashes;

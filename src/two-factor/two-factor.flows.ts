@@ -54,13 +54,19 @@ export class TwoFactorFlows {
   async startSetup(userId: string, context: CommandContext): Promise<{ outcome: Outcome; answer: SetupAnswer }> {
     const proposed = generateTotpSecret();
     const proposedExpiry = new Date(context.now.getTime() + SETUP_LIFETIME_MS).toISOString();
-    authorizeBeforeEncrypting({ type: 'StartTwoFactorSetup', userId, secret: PLACEHOLDER, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() });
+    refuseForbidden({ type: 'StartTwoFactorSetup', userId, secret: PLACEHOLDER, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() });
     // Built before anything is stored: what cannot be shown must not leave a setup nobody can scan.
     const proposedAnswer = await this.setupAnswer(userId, proposed, proposedExpiry);
     const encrypted = await this.encrypt(userId, SECRET_PURPOSE, proposed);
-    let decidedOn: UserState = userDecider.initialState;
     const command: UserCommand = { type: 'StartTwoFactorSetup', userId, secret: encrypted, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() };
-    const outcome = await this.send(userId, { fromState: (state) => ((decidedOn = state), command) }, context);
+    // The state the decision was made on holds the pending setup the decider kept, if it kept one.
+    let decidedOn: UserState = userDecider.initialState;
+    const outcome = await this.send(userId, {
+      fromState: (state) => {
+        decidedOn = state;
+        return command;
+      },
+    }, context);
     const shown = await this.setupShown(userId, outcome, decidedOn, encrypted);
     return { outcome, answer: shown ? await this.setupAnswer(userId, shown.secret, shown.expiresAt) : proposedAnswer };
   }
@@ -201,13 +207,15 @@ function authorizeBeforeEncrypting(command: UserCommand): void {
   if (decision instanceof DomainError && decision.kind === 'forbidden') throw decision;
 }
 
-
 /** Nothing is refused whatever the code says: then, and only then, is the code checked. */
-async function checked<C extends UserCommand>(state: UserState, unchecked: C, check: () => Promise<C>): Promise<C> {
+function checked<C extends UserCommand>(state: UserState, unchecked: C, check: () => Promise<C>): C | Promise<C> {
   return refusalBeforeCheck(unchecked, state) ? unchecked : check();
 }
 
-/** Authorisation depends on the caller and the id only; refuses before any state is read. */
+/**
+ * Authorisation depends on the caller and the id only, so an unauthorised caller is refused before
+ * any state is read, any key is created (encrypting) or any read model is waited for.
+ */
 function refuseForbidden(command: UserCommand): void {
   const refusal = refusalBeforeCheck(command, userDecider.initialState);
   if (refusal?.kind === 'forbidden') throw refusal;
@@ -227,7 +235,10 @@ class NewBackupCodes {
   constructor(private readonly hasher: BackupCodeHasher) {}
 
   hashes(): Promise<string[]> {
-    this.hashing ??= Promise.all(this.codes.map((code) => this.hasher.hash(code))).then((hashes) => ((this.done = hashes), hashes));
+    this.hashing ??= Promise.all(this.codes.map((code) => this.hasher.hash(code))).then((hashes) => {
+      this.done = hashes;
+      return hashes;
+    });
     return this.hashing;
   }
 

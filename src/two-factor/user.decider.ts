@@ -60,6 +60,7 @@ export function decideUser(command: UserCommand, state: UserState): Decision {
       return startSetup(command, user, at);
     case 'ConfirmTwoFactor':
       return confirm(command, user, at);
+    // For these three, refusalBeforeCheck has refused anything but an enabled, unlocked factor.
     case 'VerifyTwoFactor':
       return verify(command, user as Enabled, at);
     case 'RegenerateBackupCodes':

@@ -42,7 +42,8 @@ const schema = z
     AUTH_AUDIENCE: z.string().min(1).optional(),
     AUTH_MAX_TOKEN_LIFETIME: humanInterval.prefault('24 hours'),
     MASTER_KEY: z.string().optional(),
-    TOTP_ISSUER: z.string().min(1).max(64).default('Approvals'),
+    // The otpauth label is "issuer:account": a colon in the issuer would make every label ambiguous.
+    TOTP_ISSUER: z.string().min(1).max(64).regex(/^[^:\u0000-\u001f\u007f]+$/, 'must not contain ":" or control characters (the otpauth label is "issuer:account")').default('Approvals'),
     ROLES: z
       .string()
       .default('api,projector,scheduler')

@@ -4,12 +4,15 @@
  */
 export type DomainErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict' | 'gone' | 'unprocessable' | 'locked' | 'unavailable';
 
+/** A list is for ids (e.g. the organisations that enforce 2FA), never for personal data. */
+export type DomainErrorDetail = string | number | null | readonly string[];
+
 export class DomainError {
   constructor(
     readonly kind: DomainErrorKind,
     readonly code: string,
     readonly message: string,
-    readonly details: Readonly<Record<string, string | number | null | readonly string[]>> = {},
+    readonly details: Readonly<Record<string, DomainErrorDetail>> = {},
   ) {}
 }
 

@@ -19,13 +19,24 @@ export interface TotpUriInput {
  * so an app with other defaults still computes SHA-1 / 6 digits / 30 s codes.
  */
 export function totpUri({ secret, issuer, accountName }: TotpUriInput): string {
-  // The label is "issuer:account"; a colon inside either part would make it ambiguous.
-  if (issuer.includes(':') || accountName.includes(':')) throw new RangeError('issuer and account name must not contain ":"');
-  const uri = generateURI({ issuer, label: accountName, secret, algorithm: 'sha1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS });
+  // The configuration refuses such an issuer at start; this guards other callers.
+  if (issuer.includes(':')) throw new RangeError('the issuer must not contain ":"');
+  const label = labelAccountName(accountName);
+  const uri = generateURI({ issuer, label, secret, algorithm: 'sha1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS });
   const explicit = [`algorithm=SHA1`, `digits=${TOTP_DIGITS}`, `period=${TOTP_PERIOD_SECONDS}`].filter(
     (param) => !uri.includes(`${param.split('=')[0]}=`),
   );
   return explicit.length === 0 ? uri : `${uri}&${explicit.join('&')}`;
+}
+
+/**
+ * The label is "issuer:account", and the Key Uri Format allows no colon inside either part, not even
+ * percent-encoded (apps split on the first "%3A" as well). Ids may contain ":", so it is shown as
+ * "." in the app: the label only names the entry for the user, the secret is what identifies it.
+ * otplib percent-encodes what remains.
+ */
+export function labelAccountName(accountName: string): string {
+  return accountName.replaceAll(':', '.');
 }
 
 export interface MatchTimeStepInput {

@@ -11,11 +11,12 @@ import type { ReadStore } from '../ports/read-store.port.js';
 import { CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { ORGANISATIONS, USERS, type OrganisationDoc, type UserDoc } from '../organisations/directory.projection.js';
-import { generateBackupCodes, hashBackupCode, matchBackupCode } from './backup-codes.js';
+import { BackupCodeHasher } from './backup-code.hasher.js';
+import { generateBackupCodes } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
 import { UserCommandMessage } from './user.command-message.js';
-import type { UserCommand } from './user.commands.js';
-import { failedCheck, userDecider } from './user.decider.js';
+import type { UserCommand, VerifyTwoFactor } from './user.commands.js';
+import { failedCheck, isFreshTimeStep, refusalBeforeCheck, userDecider } from './user.decider.js';
 import type { UserEvent, VerificationFailureReason } from './user.events.js';
 import type { FactorState, UserState } from './user.state.js';
 
@@ -41,6 +42,7 @@ export class TwoFactorFlows {
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
     @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly hasher: BackupCodeHasher,
   ) {}
 
   async register(userId: string, email: string, context: CommandContext): Promise<Outcome> {
@@ -52,51 +54,74 @@ export class TwoFactorFlows {
   async startSetup(userId: string, context: CommandContext): Promise<{ outcome: Outcome; answer: SetupAnswer }> {
     const proposed = generateTotpSecret();
     const proposedExpiry = new Date(context.now.getTime() + SETUP_LIFETIME_MS).toISOString();
-    authorizeBeforeEncrypting({ type: 'StartTwoFactorSetup', userId, secret: PLACEHOLDER, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() });
+    refuseForbidden({ type: 'StartTwoFactorSetup', userId, secret: PLACEHOLDER, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() });
+    // Built before anything is stored: what cannot be shown must not leave a setup nobody can scan.
+    const proposedAnswer = await this.setupAnswer(userId, proposed, proposedExpiry);
     const encrypted = await this.encrypt(userId, SECRET_PURPOSE, proposed);
-    const outcome = await this.send(userId, { type: 'StartTwoFactorSetup', userId, secret: encrypted, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() }, context);
-    // A retry under the same Idempotency-Key is answered with the first attempt's events: the
-    // pending secret is the stored one, so that is the one the user must scan.
-    const { secret, expiresAt } = await this.storedSetup(userId, outcome, { secret: proposed, expiresAt: proposedExpiry, encrypted });
-    const otpauthUri = totpUri({ secret, issuer: this.config.TOTP_ISSUER, accountName: userId });
-    const qrCodeSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { outcome, answer: { otpauthUri, qrCodeSvg, expiresAt } };
+    const command: UserCommand = { type: 'StartTwoFactorSetup', userId, secret: encrypted, expiresAt: proposedExpiry, actor: context.actor, at: context.now.toISOString() };
+    // The state the decision was made on holds the pending setup the decider kept, if it kept one.
+    let decidedOn: UserState = userDecider.initialState;
+    const outcome = await this.send(userId, {
+      fromState: (state) => {
+        decidedOn = state;
+        return command;
+      },
+    }, context);
+    const shown = await this.setupShown(userId, outcome, decidedOn, encrypted);
+    return { outcome, answer: shown ? await this.setupAnswer(userId, shown.secret, shown.expiresAt) : proposedAnswer };
   }
 
   async confirm(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
-    const { codes, hashes } = await newBackupCodes();
+    const backupCodes = new NewBackupCodes(this.hasher);
+    const unchecked: UserCommand = { type: 'ConfirmTwoFactor', userId, matchedTimeStep: null, backupCodeHashes: [], actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'ConfirmTwoFactor', userId, matchedTimeStep: await this.matchCode(userId, state, 'pending', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
+      fromState: (state) => checked(state, unchecked, async () => {
+        const matchedTimeStep = await this.matchCode(userId, state, code, context.now);
+        return { ...unchecked, matchedTimeStep, backupCodeHashes: isFreshTimeStep(state, matchedTimeStep) ? await backupCodes.hashes() : [] };
+      }),
     }, context).catch(asFailedCheck);
-    return { outcome, answer: { backupCodes: issuedCodes(outcome, codes, hashes, context.now) } };
+    return { outcome, answer: { backupCodes: issuedCodes(outcome, backupCodes.codes, backupCodes.computed(), context.now) } };
   }
 
   async verifyCode(userId: string, code: string, context: CommandContext): Promise<Outcome> {
+    const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'totp', userId, matchedTimeStep: null, actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'totp', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), actor: context.actor, at: context.now.toISOString() }),
+      fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedTimeStep: await this.matchCode(userId, state, code, context.now) })),
     }, context);
     return rejectFailedCheck(outcome, context.now);
   }
 
   async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
+    const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: null, actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: await matchBackupCode(backupCode, backupSlots(state)), actor: context.actor, at: context.now.toISOString() }),
+      fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedBackupCodeIndex: await this.hasher.match(backupCode, backupSlots(state)) })),
     }, context);
     return rejectFailedCheck(outcome, context.now);
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
-    const { codes, hashes } = await newBackupCodes();
+    const backupCodes = new NewBackupCodes(this.hasher);
+    const unchecked: UserCommand = { type: 'RegenerateBackupCodes', userId, matchedTimeStep: null, backupCodeHashes: [], actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'RegenerateBackupCodes', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), backupCodeHashes: hashes, actor: context.actor, at: context.now.toISOString() }),
+      fromState: (state) => checked(state, unchecked, async () => {
+        const matchedTimeStep = await this.matchCode(userId, state, code, context.now);
+        return { ...unchecked, matchedTimeStep, backupCodeHashes: isFreshTimeStep(state, matchedTimeStep) ? await backupCodes.hashes() : [] };
+      }),
     }, context);
-    return { outcome, answer: { backupCodes: issuedCodes(outcome, codes, hashes, context.now) } };
+    return { outcome, answer: { backupCodes: issuedCodes(outcome, backupCodes.codes, backupCodes.computed(), context.now) } };
   }
 
   async disable(userId: string, code: string, context: CommandContext): Promise<Outcome> {
+    const unchecked: UserCommand = { type: 'DisableTwoFactor', userId, matchedTimeStep: null, enforcingOrgIds: [], actor: context.actor, at: context.now.toISOString() };
+    // Authorisation needs no state: a caller who may not disable is refused before the wait below.
+    refuseForbidden(unchecked);
     await this.readModelsUpToNow();
     const outcome = await this.send(userId, {
-      fromState: async (state) => ({ type: 'DisableTwoFactor', userId, matchedTimeStep: await this.matchCode(userId, state, 'enabled', code, context.now), enforcingOrgIds: await this.enforcingOrgIds(userId), actor: context.actor, at: context.now.toISOString() }),
+      fromState: (state) => checked(state, unchecked, async () => ({
+        ...unchecked,
+        matchedTimeStep: await this.matchCode(userId, state, code, context.now),
+        enforcingOrgIds: await this.enforcingOrgIds(userId),
+      })),
     }, context);
     return rejectFailedCheck(outcome, context.now);
   }
@@ -109,12 +134,23 @@ export class TwoFactorFlows {
     return this.send(userId, { type: 'ForgetUser', userId, actor: context.actor, at: context.now.toISOString() }, context);
   }
 
-  private async storedSetup(userId: string, outcome: Outcome, proposed: { secret: string; expiresAt: string; encrypted: EncryptedValue }): Promise<{ secret: string; expiresAt: string }> {
+  private async setupAnswer(userId: string, secret: string, expiresAt: string): Promise<SetupAnswer> {
+    const otpauthUri = totpUri({ secret, issuer: this.config.TOTP_ISSUER, accountName: userId });
+    const qrCodeSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { otpauthUri, qrCodeSvg, expiresAt };
+  }
+
+  /**
+   * The setup to show when it is not the one proposed by this request: the pending setup the decider
+   * kept (no event), or the one a retry under the same Idempotency-Key stored first. Null: ours.
+   */
+  private async setupShown(userId: string, outcome: Outcome, decidedOn: UserState, proposed: EncryptedValue): Promise<{ secret: string; expiresAt: string } | null> {
     const started = outcome.events.find((e) => e.type === 'TwoFactorSetupStarted');
-    if (!started || started.type !== 'TwoFactorSetupStarted' || started.data.secret.ciphertext === proposed.encrypted.ciphertext) return proposed;
-    const stored = await this.cipher.decrypt(userId, SECRET_PURPOSE, started.data.secret);
+    if (started?.type === 'TwoFactorSetupStarted' && started.data.secret.ciphertext === proposed.ciphertext) return null;
+    const setup = started?.type === 'TwoFactorSetupStarted' ? started.data : pendingSetup(decidedOn);
+    const stored = await this.cipher.decrypt(userId, SECRET_PURPOSE, setup.secret);
     if (stored.status === 'shredded') throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten.');
-    return { secret: stored.plaintext, expiresAt: started.data.expiresAt };
+    return { secret: stored.plaintext, expiresAt: setup.expiresAt };
   }
 
   private send(userId: string, source: CommandSource<UserCommand, UserState>, context: CommandContext): Promise<Outcome> {
@@ -131,16 +167,12 @@ export class TwoFactorFlows {
   }
 
   /**
-   * The step the code matches against the secret of the expected factor, or null. A wrong code is
-   * matched against a throwaway secret so that refusal takes as long as a real check.
+   * The step the code matches against the factor's secret, or null. Asked only once
+   * refusalBeforeCheck passed, so the factor is the one the command expects (pending or enabled).
    */
-  private async matchCode(userId: string, state: UserState, kind: 'pending' | 'enabled', code: string, at: Date): Promise<number | null> {
-    const factor: FactorState | null = state.status === 'registered' ? state.factor : null;
-    if (!factor || factor.kind !== kind) {
-      matchTimeStep({ secret: THROWAWAY_SECRET, code, at });
-      return null;
-    }
-    const decrypted = await this.cipher.decrypt(userId, SECRET_PURPOSE, factor.secret);
+  private async matchCode(userId: string, state: UserState, code: string, at: Date): Promise<number | null> {
+    if (state.status !== 'registered' || state.factor.kind === 'none') return null;
+    const decrypted = await this.cipher.decrypt(userId, SECRET_PURPOSE, state.factor.secret);
     if (decrypted.status === 'shredded') return null;
     return matchTimeStep({ secret: decrypted.plaintext, code, at });
   }
@@ -163,7 +195,6 @@ export class TwoFactorFlows {
   }
 }
 
-const THROWAWAY_SECRET = generateTotpSecret();
 const PLACEHOLDER: EncryptedValue = { keyId: 'placeholder', iv: 'placeholder', ciphertext: 'placeholder', tag: 'placeholder' };
 
 /**
@@ -176,9 +207,45 @@ function authorizeBeforeEncrypting(command: UserCommand): void {
   if (decision instanceof DomainError && decision.kind === 'forbidden') throw decision;
 }
 
-async function newBackupCodes(): Promise<{ codes: string[]; hashes: string[] }> {
-  const codes = generateBackupCodes();
-  return { codes, hashes: await Promise.all(codes.map(hashBackupCode)) };
+/** Nothing is refused whatever the code says: then, and only then, is the code checked. */
+function checked<C extends UserCommand>(state: UserState, unchecked: C, check: () => Promise<C>): C | Promise<C> {
+  return refusalBeforeCheck(unchecked, state) ? unchecked : check();
+}
+
+/**
+ * Authorisation depends on the caller and the id only, so an unauthorised caller is refused before
+ * any state is read, any key is created (encrypting) or any read model is waited for.
+ */
+function refuseForbidden(command: UserCommand): void {
+  const refusal = refusalBeforeCheck(command, userDecider.initialState);
+  if (refusal?.kind === 'forbidden') throw refusal;
+}
+
+function pendingSetup(state: UserState): { secret: EncryptedValue; expiresAt: string } {
+  if (state.status === 'registered' && state.factor.kind === 'pending') return state.factor;
+  throw new Error('a setup was answered without a setup pending');
+}
+
+/** A new set of backup codes, hashed (ten scrypt runs) at most once per request and only when needed. */
+class NewBackupCodes {
+  readonly codes = generateBackupCodes();
+  private hashing: Promise<string[]> | null = null;
+  private done: readonly string[] = [];
+
+  constructor(private readonly hasher: BackupCodeHasher) {}
+
+  hashes(): Promise<string[]> {
+    this.hashing ??= Promise.all(this.codes.map((code) => this.hasher.hash(code))).then((hashes) => {
+      this.done = hashes;
+      return hashes;
+    });
+    return this.hashing;
+  }
+
+  /** The hashes if they were computed, else none: then no stored set can be this one. */
+  computed(): readonly string[] {
+    return this.done;
+  }
 }
 
 function backupSlots(state: UserState): readonly (string | null)[] {

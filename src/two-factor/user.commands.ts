@@ -18,7 +18,7 @@ export interface RegisterUser extends UserCommandBase {
   readonly email: EncryptedValue;
 }
 
-/** Replaces a pending secret; refused once a factor is enabled. */
+/** Keeps a setup still pending (nothing recorded), replaces an expired one; refused once a factor is enabled. */
 export interface StartTwoFactorSetup extends UserCommandBase {
   readonly type: 'StartTwoFactorSetup';
   readonly secret: EncryptedValue;

@@ -46,30 +46,60 @@ export const userDecider: Decider<UserCommand, UserState, UserEvent> = {
 };
 
 export function decideUser(command: UserCommand, state: UserState): Decision {
-  const refusal = authorize(command) ?? validateCommon(command);
+  const refusal = refusalBeforeCheck(command, state);
   if (refusal) return refusal;
   const at = Date.parse(command.at);
+  if (command.type === 'RegisterUser') return register(command, state);
+  // Cannot fail after refusalBeforeCheck; asked again only to narrow the state to a registered user.
+  const user = existingUser(state, command);
+  if (user instanceof DomainError) return user;
   switch (command.type) {
-    case 'RegisterUser':
-      return register(command, state);
     case 'ForgetUser':
-      return withUser(state, command, () => [{ type: 'UserForgotten', data: {} }]);
+      return [{ type: 'UserForgotten', data: {} }];
     case 'StartTwoFactorSetup':
-      return withUser(state, command, (user) => startSetup(command, user, at));
+      return startSetup(command, user, at);
     case 'ConfirmTwoFactor':
-      return withUser(state, command, (user) => confirm(command, user, at));
+      return confirm(command, user, at);
+    // For these three, refusalBeforeCheck has refused anything but an enabled, unlocked factor.
     case 'VerifyTwoFactor':
-      return withUser(state, command, (user) => withEnabledUnlocked(user, at, (enabled) => verify(command, enabled, at)));
+      return verify(command, user as Enabled, at);
     case 'RegenerateBackupCodes':
-      return withUser(state, command, (user) => withEnabledUnlocked(user, at, (enabled) => regenerate(command, enabled, at)));
+      return regenerate(command, user as Enabled, at);
     case 'DisableTwoFactor':
-      return withUser(state, command, (user) => withEnabledUnlocked(user, at, (enabled) => disable(command, enabled, at)));
+      return disable(command, user as Enabled, at);
     case 'ResetTwoFactor':
-      return withUser(state, command, (user) => reset(command, user));
+      return reset(command, user);
     case 'RecordReminderSent':
-      return withUser(state, command, (user) => recordReminder(command, user));
+      return recordReminder(command, user);
     default:
       return assertNever(command);
+  }
+}
+
+/**
+ * Every refusal that does not depend on the code the caller typed: who asks, the id, whether the
+ * user exists, the factor's state and the lockout. Handlers ask this before they decrypt a secret,
+ * match a code or hash backup codes, so an unauthorised caller or a locked-out guesser never makes
+ * the server do that slow work (nor learns from its timing whether the user has a factor). decide()
+ * asks it first too, so the handler's early answer and the decision cannot disagree.
+ */
+export function refusalBeforeCheck(command: UserCommand, state: UserState): DomainError | null {
+  const refusal = authorize(command) ?? validateCommon(command);
+  if (refusal || command.type === 'RegisterUser') return refusal;
+  const user = existingUser(state, command);
+  if (user instanceof DomainError) return user;
+  const at = Date.parse(command.at);
+  switch (command.type) {
+    case 'StartTwoFactorSetup':
+      return user.factor.kind === 'enabled' ? alreadyEnabled() : null;
+    case 'ConfirmTwoFactor':
+      return pendingRefusal(user, at);
+    case 'VerifyTwoFactor':
+    case 'RegenerateBackupCodes':
+    case 'DisableTwoFactor':
+      return enabledUnlockedRefusal(user, at);
+    default:
+      return null;
   }
 }
 
@@ -128,7 +158,7 @@ function isInstant(value: unknown): value is string {
 // ---------------------------------------------------------------------------------------------
 // Existence guards.
 
-function withUser(state: UserState, command: UserCommand, decide: (user: Registered) => Decision): Decision {
+function existingUser(state: UserState, command: UserCommand): Registered | DomainError {
   switch (state.status) {
     case 'unregistered':
       return new DomainError('not_found', 'user_not_found', 'No such user');
@@ -137,7 +167,7 @@ function withUser(state: UserState, command: UserCommand, decide: (user: Registe
     case 'registered':
       // The stream name is derived from the id; a mismatch is a wiring bug, never a user's doing.
       if (state.userId !== command.userId) return new DomainError('invalid', 'user_id_mismatch', 'Command addresses another user');
-      return decide(state);
+      return state;
     default:
       return assertNever(state);
   }
@@ -147,17 +177,29 @@ function gone(): DomainError {
   return new DomainError('gone', 'user_forgotten', 'This user has been forgotten');
 }
 
-function withEnabledUnlocked(user: Registered, at: number, decide: (user: Enabled) => Decision): Decision {
+function enabledUnlockedRefusal(user: Registered, at: number): DomainError | null {
   if (user.factor.kind !== 'enabled') {
     return new DomainError('conflict', 'two_factor_not_enabled', 'Two-factor authentication is not enabled');
   }
   const remaining = lockRemainingMilliseconds(user, at);
-  if (remaining > 0) {
-    return new DomainError('locked', 'verification_locked', 'Too many failed attempts; try again later', {
-      retryAfterSeconds: Math.ceil(remaining / 1000),
-    });
-  }
-  return decide(user as Enabled);
+  if (remaining > 0) return lockedError(user.lockedUntil as string, remaining);
+  return null;
+}
+
+/** Every "locked" answer has one shape: until when, and the seconds to wait (rounded up). */
+function lockedError(lockedUntil: string, remainingMilliseconds: number): DomainError {
+  return new DomainError('locked', 'verification_locked', 'Too many failed attempts; try again later', {
+    lockedUntil,
+    retryAfterSeconds: Math.max(1, Math.ceil(remainingMilliseconds / 1000)),
+  });
+}
+
+function pendingRefusal(user: Registered, at: number): DomainError | null {
+  const { factor } = user;
+  if (factor.kind === 'enabled') return alreadyEnabled();
+  if (factor.kind === 'none') return new DomainError('conflict', 'two_factor_not_pending', 'No two-factor setup is in progress');
+  if (Date.parse(factor.expiresAt) <= at) return new DomainError('gone', 'setup_expired', 'The setup expired; start it again');
+  return null;
 }
 
 function lockRemainingMilliseconds(user: Registered, at: number): number {
@@ -174,13 +216,21 @@ function register(command: RegisterUser, state: UserState): Decision {
   return [{ type: 'UserRegistered', data: { userId: command.userId, email: { ...command.email } } }];
 }
 
+/**
+ * A setup still pending is kept, not replaced: the caller is answered with its secret again, so
+ * repeated calls store one TwoFactorSetupStarted per expiry window instead of growing the stream.
+ */
 function startSetup(command: StartTwoFactorSetup, user: Registered, at: number): Decision {
-  if (user.factor.kind === 'enabled') return alreadyEnabled();
   if (!isEncryptedValue(command.secret)) return new DomainError('invalid', 'invalid_secret', 'The secret must be encrypted');
   if (!isInstant(command.expiresAt) || Date.parse(command.expiresAt) <= at) {
     return new DomainError('invalid', 'invalid_expiry', 'A setup must expire after it starts');
   }
+  if (isPendingAt(user.factor, at)) return [];
   return [{ type: 'TwoFactorSetupStarted', data: { secret: { ...command.secret }, expiresAt: command.expiresAt } }];
+}
+
+function isPendingAt(factor: FactorState, at: number): boolean {
+  return factor.kind === 'pending' && Date.parse(factor.expiresAt) > at;
 }
 
 function alreadyEnabled(): DomainError {
@@ -192,14 +242,13 @@ function alreadyEnabled(): DomainError {
  * protected yet (the factor is not enabled) and a guesser would only enable a factor they cannot use.
  */
 function confirm(command: ConfirmTwoFactor, user: Registered, at: number): Decision {
-  const { factor } = user;
-  if (factor.kind === 'enabled') return alreadyEnabled();
-  if (factor.kind === 'none') return new DomainError('conflict', 'two_factor_not_pending', 'No two-factor setup is in progress');
-  if (Date.parse(factor.expiresAt) <= at) return new DomainError('gone', 'setup_expired', 'The setup expired; start it again');
-  const invalidInput = validateStep(command.matchedTimeStep, at) ?? validateHashes(command.backupCodeHashes);
-  if (invalidInput) return invalidInput;
+  const invalidStep = validateStep(command.matchedTimeStep, at);
+  if (invalidStep) return invalidStep;
   const failure = stepFailure(user, command.matchedTimeStep);
   if (failure) return new DomainError('invalid', failure, failure === 'invalid_code' ? 'The code is not valid' : 'This code was already used');
+  // Checked after the code: the handler hashes a new set only for a code that matched.
+  const invalidHashes = validateHashes(command.backupCodeHashes);
+  if (invalidHashes) return invalidHashes;
   const timeStep = command.matchedTimeStep as number;
   return [
     { type: 'TwoFactorEnabled', data: { timeStep } },
@@ -230,19 +279,19 @@ function verifyBackupCode(user: Enabled, index: number | null, at: number): Deci
   return [{ type: 'BackupCodeUsed', data: { index } }];
 }
 
+/** The set is checked after the code (the handler hashes one only for a code that matched), never spending the code on a bad set. */
 function regenerate(command: RegenerateBackupCodes, user: Enabled, at: number): Decision {
-  const invalid = validateHashes(command.backupCodeHashes);
-  if (invalid) return invalid;
-  return checkTotp(user, command.matchedTimeStep, at, (timeStep) => [
-    { type: 'BackupCodesGenerated', data: { hashes: [...command.backupCodeHashes], timeStep } },
-  ]);
+  return checkTotp(user, command.matchedTimeStep, at, (timeStep) => {
+    const invalid = validateHashes(command.backupCodeHashes);
+    return invalid ?? [{ type: 'BackupCodesGenerated', data: { hashes: [...command.backupCodeHashes], timeStep } }];
+  });
 }
 
 function disable(command: DisableTwoFactor, user: Enabled, at: number): Decision {
   if (!Array.isArray(command.enforcingOrgIds)) return new DomainError('invalid', 'invalid_command', 'enforcingOrgIds must be a list');
   if (command.enforcingOrgIds.length > 0) {
     return new DomainError('conflict', 'enforced_by_organisation', 'An organisation you belong to requires two-factor authentication', {
-      enforcingOrgIds: command.enforcingOrgIds.join(','),
+      enforcingOrgIds: [...command.enforcingOrgIds],
     });
   }
   return checkTotp(user, command.matchedTimeStep, at, (timeStep) => [{ type: 'TwoFactorDisabled', data: { timeStep } }]);
@@ -251,8 +300,18 @@ function disable(command: DisableTwoFactor, user: Enabled, at: number): Decision
 function checkTotp(user: Enabled, matchedTimeStep: number | null, at: number, onSuccess: (timeStep: number) => Decision): Decision {
   const invalid = validateStep(matchedTimeStep, at);
   if (invalid) return invalid;
+  if (matchedTimeStep !== null && matchedTimeStep === user.lastAcceptedTimeStep) return justAccepted();
   const failure = stepFailure(user, matchedTimeStep);
   return failure ? failed(user, 'totp', failure, at) : onSuccess(matchedTimeStep as number);
+}
+
+/**
+ * The code of the step just accepted, sent again, is a double click (or a retry after a lost
+ * answer), not a guess: refused without counting toward the lockout. Twenty concurrent submissions
+ * of one right code used to lock its owner out. An older step still counts as a failure.
+ */
+function justAccepted(): DomainError {
+  return new DomainError('unprocessable', 'code_already_used', 'This code was just accepted; wait for the next one');
 }
 
 /**
@@ -347,6 +406,11 @@ export function twoFactorStatus(state: UserState): TwoFactorStatus {
 export function lockedUntilAt(state: UserState, at: Date): string | null {
   if (state.status !== 'registered' || state.lockedUntil === null) return null;
   return Date.parse(state.lockedUntil) > at.getTime() ? state.lockedUntil : null;
+}
+
+/** Whether a matched step is newer than every step accepted so far, i.e. a code that can still succeed. */
+export function isFreshTimeStep(state: UserState, matchedTimeStep: number | null): boolean {
+  return state.status === 'registered' && matchedTimeStep !== null && stepFailure(state, matchedTimeStep) === null;
 }
 
 export function remainingBackupCodes(state: UserState): number {

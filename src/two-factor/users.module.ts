@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BackupCodeHasher } from './backup-code.hasher.js';
 import { TwoFactorFlows } from './two-factor.flows.js';
 import { UserCommandHandler } from './user.command-handler.js';
 import { UserViewHandler } from './user.queries.js';
@@ -6,6 +7,6 @@ import { UsersController } from './users.controller.js';
 
 @Module({
   controllers: [UsersController],
-  providers: [UserCommandHandler, UserViewHandler, TwoFactorFlows],
+  providers: [UserCommandHandler, UserViewHandler, TwoFactorFlows, BackupCodeHasher],
 })
 export class UsersModule {}

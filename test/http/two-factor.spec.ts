@@ -85,9 +85,11 @@ describe('HTTP two-factor lifecycle', () => {
       expect(await streamLength(h, `user-${userId}`)).toBe(before);
     });
 
-    it('replaces the pending secret when setup starts again: the old secret no longer confirms', async () => {
+    it('answers the pending secret while it lasts, then replaces it: the old secret no longer confirms', async () => {
       const { userId, token } = await newUser();
       const first = secretOf((await twoFactor(userId, 'setup', token)).body.otpauthUri);
+      expect(secretOf((await twoFactor(userId, 'setup', token)).body.otpauthUri)).toBe(first);
+      h.clock.advance(15 * MINUTE);
       const second = secretOf((await twoFactor(userId, 'setup', token)).body.otpauthUri);
       expect(second).not.toBe(first);
       expect(codeAt(h, first)).not.toBe(codeAt(h, second));
@@ -223,6 +225,7 @@ describe('HTTP two-factor lifecycle', () => {
         const before = await streamLength(h, `user-${userId}`);
         const refused = await h.call('DELETE', `/v1/users/${userId}/two-factor`, { token, body: { code: codeAt(h, secret) } });
         expectProblem(refused, 409, 'enforced_by_organisation');
+        expect(refused.body.enforcingOrgIds).toEqual([orgId]);
         expect(await streamLength(h, `user-${userId}`)).toBe(before);
       }
       const elsewhere = await registerOrg(h, platform);

@@ -5,7 +5,9 @@ import { timeStepAt } from '../../src/two-factor/totp.policy.js';
 import type { UserCommand } from '../../src/two-factor/user.commands.js';
 import {
   failedCheck,
+  isFreshTimeStep,
   lockedUntilAt,
+  refusalBeforeCheck,
   remainingBackupCodes,
   twoFactorStatus,
   userDecider,
@@ -183,9 +185,18 @@ describe('two-factor setup', () => {
     ]);
   });
 
-  it('replaces a pending secret when started again', () => {
-    const state = given(pending).when(startSetup(120)).stateAfter();
-    expect(registeredState(state).factor).toEqual({ kind: 'pending', secret: encrypted('s120'), expiresAt: at(720) });
+  it('keeps a pending setup started again before it expires, so repeated calls do not grow the stream', () => {
+    given(pending).when(startSetup(120)).thenNothingHappens();
+    given(pending).when(startSetup(599, platform)).thenNothingHappens();
+  });
+
+  it('replaces a pending setup that has expired', () => {
+    const state = given(pending).when(startSetup(600)).stateAfter();
+    expect(registeredState(state).factor).toEqual({ kind: 'pending', secret: encrypted('s600'), expiresAt: at(1200) });
+  });
+
+  it('still validates the command when a setup is pending', () => {
+    given(pending).when(startSetup(120, self, 0)).thenError({ kind: 'invalid', code: 'invalid_expiry' });
   });
 
   it('refuses to start while a factor is enabled', () => {
@@ -221,6 +232,10 @@ describe('confirming the setup', () => {
 
   it('refuses a wrong code without recording anything (nothing to protect yet)', () => {
     given(pending).when(confirm(30, null)).thenError({ kind: 'invalid', code: 'invalid_code' });
+  });
+
+  it('refuses a wrong code before looking at the backup code set (the handler hashes one only for a matching code)', () => {
+    given(pending).when({ ...confirm(30, null), backupCodeHashes: [] } as UserCommand).thenError({ kind: 'invalid', code: 'invalid_code' });
   });
 
   it('refuses an expired setup', () => {
@@ -262,26 +277,29 @@ describe('verifying a sign-in', () => {
     ]);
   });
 
-  it('refuses a replayed code (same step as the last accepted) and counts it as a failure', () => {
+  it('refuses the code just accepted (a double click) without recording a failure', () => {
     const verified = [...enabled, { type: 'TwoFactorVerified', data: { timeStep: stepAt(60), method: 'totp' } } as UserEvent];
-    const then = given(verified).when(verifyTotp(70, stepAt(60)));
+    const error = given(verified).when(verifyTotp(70, stepAt(60))).thenError({ kind: 'unprocessable', code: 'code_already_used' });
+    expect(error.details).toEqual({});
+  });
+
+  it('does not let double clicks add up to a lockout', () => {
+    const verified = [...enabled, ...failures(4), { type: 'TwoFactorVerified', data: { timeStep: stepAt(60), method: 'totp' } } as UserEvent];
+    given(verified).when(verifyTotp(70, stepAt(60))).thenError({ kind: 'unprocessable', code: 'code_already_used' });
+    expect(registeredState(given(verified).state).failuresInARow).toBe(0);
+  });
+
+  it('refuses an earlier step than the last accepted one and counts it as a failure', () => {
+    const verified = [...enabled, { type: 'TwoFactorVerified', data: { timeStep: stepAt(60), method: 'totp' } } as UserEvent];
+    const then = given(verified).when(verifyTotp(60, stepAt(60) - 1));
     then.thenEvents([
       { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'code_already_used' } },
     ]);
     expect(failedCheck(then.result as UserEvent[])).toEqual({ reason: 'code_already_used', lockedUntil: null });
   });
 
-  it('refuses an earlier step than the last accepted one', () => {
-    const verified = [...enabled, { type: 'TwoFactorVerified', data: { timeStep: stepAt(60), method: 'totp' } } as UserEvent];
-    given(verified).when(verifyTotp(60, stepAt(60) - 1)).thenEvents([
-      { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'code_already_used' } },
-    ]);
-  });
-
-  it('refuses the code that confirmed the setup', () => {
-    given(enabled).when(verifyTotp(10, STEP0)).thenEvents([
-      { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'code_already_used' } },
-    ]);
+  it('refuses the code that confirmed the setup as just used, without counting it', () => {
+    given(enabled).when(verifyTotp(10, STEP0)).thenError({ kind: 'unprocessable', code: 'code_already_used' });
   });
 
   it('records a wrong code as a failure', () => {
@@ -362,7 +380,7 @@ describe('lockout', () => {
   it('refuses every attempt while locked, with the seconds left, and records nothing', () => {
     const locked = given(lockedOut);
     const error = locked.when(verifyTotp(1000, stepAt(1000))).thenError({ kind: 'locked', code: 'verification_locked' });
-    expect(error.details).toEqual({ retryAfterSeconds: 900 });
+    expect(error.details).toEqual({ lockedUntil: at(1900), retryAfterSeconds: 900 });
     locked.when(verifyTotp(1899, null)).thenError({ kind: 'locked', code: 'verification_locked' });
     locked.when(verifyBackup(1000, 2)).thenError({ kind: 'locked', code: 'verification_locked' });
     locked.when(regenerate(1000, stepAt(1000))).thenError({ kind: 'locked', code: 'verification_locked' });
@@ -373,7 +391,7 @@ describe('lockout', () => {
   it('rounds the seconds left up, so a client retrying on time is not refused again', () => {
     const error = given(lockedOut).when({ ...verifyTotp(1000, null), at: new Date(T0 + 1899_500).toISOString() } as UserCommand)
       .thenError({ kind: 'locked', code: 'verification_locked' });
-    expect(error.details).toEqual({ retryAfterSeconds: 1 });
+    expect(error.details).toEqual({ lockedUntil: at(1900), retryAfterSeconds: 1 });
   });
 
   it('expires by time: a correct code is accepted at the lock end', () => {
@@ -404,8 +422,16 @@ describe('regenerating backup codes', () => {
     given(enabled).when(regenerate(60, null)).thenEvents([
       { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'invalid_code' } },
     ]);
-    given(enabled).when(regenerate(10, STEP0)).thenEvents([
+    const verified = [...enabled, { type: 'TwoFactorVerified', data: { timeStep: stepAt(60), method: 'totp' } } as UserEvent];
+    given(verified).when(regenerate(60, stepAt(60) - 1)).thenEvents([
       { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'code_already_used' } },
+    ]);
+    given(verified).when(regenerate(60, stepAt(60))).thenError({ kind: 'unprocessable', code: 'code_already_used' });
+  });
+
+  it('records a wrong code as a failure without needing a new set (the handler hashes one only for a matching code)', () => {
+    given(enabled).when({ ...regenerate(60, null), backupCodeHashes: [] } as UserCommand).thenEvents([
+      { type: 'TwoFactorVerificationFailed', data: { method: 'totp', failuresInARow: 1, reason: 'invalid_code' } },
     ]);
   });
 
@@ -428,7 +454,7 @@ describe('disabling two-factor', () => {
     const error = given(enabled)
       .when(disable(60, stepAt(60), ['org-1', 'org-2']))
       .thenError({ kind: 'conflict', code: 'enforced_by_organisation' });
-    expect(error.details).toEqual({ enforcingOrgIds: 'org-1,org-2' });
+    expect(error.details).toEqual({ enforcingOrgIds: ['org-1', 'org-2'] });
   });
 
   it('removes the factor after a fresh code when nothing enforces it', () => {
@@ -583,5 +609,53 @@ describe('authorisation of the sign-in flow', () => {
   it('does not let support or operators sign in as the user', () => {
     given(enabled).when(verifyTotp(60, stepAt(60), support)).thenError({ kind: 'forbidden', code: 'not_own_account' });
     given(enabled).when(verifyTotp(60, stepAt(60), operator)).thenError({ kind: 'forbidden', code: 'not_own_account' });
+  });
+});
+
+describe('refusals decided before any code is checked', () => {
+  const forgotten: UserEvent[] = [...enabled, { type: 'UserForgotten', data: {} }];
+  const expired = { state: pending, seconds: 600 };
+  // Each command carries no evidence (no matched step or slot, no hashes): what refuses it must
+  // refuse it whatever code the caller typed, so the handler need not decrypt, match or hash.
+  const cases: { name: string; history: UserEvent[]; command: UserCommand; expected: { kind: string; code: string } }[] = [
+    { name: 'another user confirming', history: pending, command: confirm(30, null, otherUser), expected: { kind: 'forbidden', code: 'not_own_account' } },
+    { name: 'another user verifying', history: enabled, command: verifyBackup(60, null, otherUser), expected: { kind: 'forbidden', code: 'not_own_account' } },
+    { name: 'the platform regenerating', history: enabled, command: regenerate(60, null, platform), expected: { kind: 'forbidden', code: 'not_own_account' } },
+    { name: 'another user disabling', history: enabled, command: disable(60, null, [], otherUser), expected: { kind: 'forbidden', code: 'not_own_account' } },
+    { name: 'another user, unknown user id', history: [], command: verifyTotp(60, null, otherUser), expected: { kind: 'forbidden', code: 'not_own_account' } },
+    { name: 'an unknown user', history: [], command: verifyTotp(60, null), expected: { kind: 'not_found', code: 'user_not_found' } },
+    { name: 'a forgotten user', history: forgotten, command: verifyBackup(500, null), expected: { kind: 'gone', code: 'user_forgotten' } },
+    { name: 'verifying without a factor', history: pending, command: verifyBackup(60, null), expected: { kind: 'conflict', code: 'two_factor_not_enabled' } },
+    { name: 'confirming an expired setup', history: expired.state, command: confirm(expired.seconds, null), expected: { kind: 'gone', code: 'setup_expired' } },
+    { name: 'confirming when enabled', history: enabled, command: confirm(30, null), expected: { kind: 'conflict', code: 'two_factor_already_enabled' } },
+    { name: 'verifying while locked', history: lockedOut, command: verifyBackup(1000, null), expected: { kind: 'locked', code: 'verification_locked' } },
+    { name: 'regenerating while locked', history: lockedOut, command: regenerate(1000, null), expected: { kind: 'locked', code: 'verification_locked' } },
+    { name: 'disabling while locked', history: lockedOut, command: disable(1000, null), expected: { kind: 'locked', code: 'verification_locked' } },
+  ];
+
+  for (const { name, history, command, expected } of cases) {
+    it(`refuses ${name}, and decide() gives the same answer`, () => {
+      const state = given(history).state;
+      const early = refusalBeforeCheck(command, state);
+      expect(early && { kind: early.kind, code: early.code }).toEqual(expected);
+      expect(given(history).when(command).thenError(expected as never)).toEqual(early);
+    });
+  }
+
+  it('lets through what only the code can decide', () => {
+    expect(refusalBeforeCheck(verifyTotp(60, null), given(enabled).state)).toBeNull();
+    expect(refusalBeforeCheck(confirm(30, null), given(pending).state)).toBeNull();
+    expect(refusalBeforeCheck(disable(60, null, ['org-1']), given(enabled).state)).toBeNull();
+    expect(refusalBeforeCheck(verifyTotp(1900, null), given(lockedOut).state)).toBeNull();
+  });
+
+  it('tells a fresh step (worth hashing a new backup-code set for) from a used or missing one', () => {
+    const state = given(enabled).state;
+    expect(isFreshTimeStep(state, STEP0 + 1)).toBe(true);
+    expect(isFreshTimeStep(state, STEP0)).toBe(false);
+    expect(isFreshTimeStep(state, STEP0 - 1)).toBe(false);
+    expect(isFreshTimeStep(state, null)).toBe(false);
+    expect(isFreshTimeStep(given(pending).state, STEP0)).toBe(true);
+    expect(isFreshTimeStep(given().state, STEP0)).toBe(false);
   });
 });

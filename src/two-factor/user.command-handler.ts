@@ -9,25 +9,20 @@ import type { EventStore } from '../ports/event-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { EVENT_STORE, PERSONAL_DATA_CIPHER } from '../ports/injection.tokens.js';
 import { UserCommandMessage } from './user.command-message.js';
-import { UserCommandQueue } from './user-command.queue.js';
 import { userDecider, userStream } from './user.decider.js';
 import type { UserEvent } from './user.events.js';
 
 @CommandHandler(UserCommandMessage)
 export class UserCommandHandler implements ICommandHandler<UserCommandMessage> {
   private readonly states = new StreamStateCache<UserState>();
-  private readonly queue = new UserCommandQueue();
 
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(PERSONAL_DATA_CIPHER) private readonly cipher: PersonalDataCipher,
   ) {}
 
-  execute(message: UserCommandMessage): Promise<CommandOutcome<UserEvent>> {
-    return this.queue.run(message.userId, () => this.decideAndAppend(message));
-  }
-
-  private async decideAndAppend(message: UserCommandMessage): Promise<CommandOutcome<UserEvent>> {
+  // Commands on one user's stream run one at a time in this process (application/stream-command.queue.ts).
+  async execute(message: UserCommandMessage): Promise<CommandOutcome<UserEvent>> {
     const stream = userStream(message.userId);
     if ('type' in message.source && message.source.type === 'ForgetUser') await this.shredIfAllowed(message);
     return handleCommand(this.events, userDecider, stream, message.source, message.context, this.states);

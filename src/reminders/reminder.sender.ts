@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
 import { handleCommand } from '../application/command-handling.js';
 import { fold } from '../kernel/decider.js';
+import { isDomainError } from '../kernel/domain-error.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { ReadStore } from '../ports/read-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -66,15 +67,22 @@ export class ReminderSender {
       productName: config.PRODUCT_NAME, orgs, cadence, intervalMs,
       appBaseUrl: config.APP_BASE_URL, enforcementPageUrl: config.ENFORCEMENT_PAGE_URL, supportUrl: config.SUPPORT_URL,
     });
-    const sent = await sendWithRetry(this.deps.mailer, { to, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
+    const sent = await sendWithRetry(this.deps.mailer, { to, recipientId: userId, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
     const commandId = `reminder|${userId}|${key}`;
-    await handleCommand(
-      events,
-      userDecider,
-      userStream(userId),
-      { type: 'RecordReminderSent', userId, orgIds, cadence, messageId: sent.messageId, sentAt: now.toISOString(), periodKey: key, actor: SCHEDULER_ACTOR, at: now.toISOString() },
-      { commandId, correlationId: commandId, actor: SCHEDULER_ACTOR, now },
-    );
+    try {
+      await handleCommand(
+        events,
+        userDecider,
+        userStream(userId),
+        { type: 'RecordReminderSent', userId, orgIds, cadence, messageId: sent.messageId, sentAt: now.toISOString(), periodKey: key, actor: SCHEDULER_ACTOR, at: now.toISOString() },
+        { commandId, correlationId: commandId, actor: SCHEDULER_ACTOR, now },
+      );
+    } catch (error) {
+      if (!(isDomainError(error) && error.code === 'user_forgotten')) throw error;
+      // Forgotten while this message was being written: the saga's erasure may have run before it.
+      await this.deps.mailer.forgetRecipient(userId);
+      return 'not_subject';
+    }
     this.deps.logger.info({ userId, cadence, periodKey: key }, 'reminder sent');
     return 'sent';
   }

@@ -14,6 +14,7 @@ import type { ProfileStores } from './profile.stores.js';
 import { createLogger } from '../infrastructure/logging/pino.logger.js';
 import type { Runtime } from './runtime.js';
 import { NodemailerMailer } from '../infrastructure/mail/nodemailer.mailer.js';
+import type { Mailer } from '../ports/mailer.port.js';
 import { AgendaReminderJobs } from '../reminders/agenda.reminder-jobs.js';
 import type { ReminderJobs } from '../reminders/reminder-jobs.port.js';
 import type { ReminderIntervals } from '../reminders/reminder.policy.js';
@@ -24,6 +25,7 @@ import { defineReminderJob } from '../reminders/reminder.worker.js';
 export interface ProjectionDependencies {
   readonly reminderJobs: ReminderJobs;
   readonly intervals: ReminderIntervals;
+  readonly mailer: Mailer;
 }
 
 export interface RuntimeOptions {
@@ -53,7 +55,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
-  const projections = options.projections({ reminderJobs: new AgendaReminderJobs(agenda), intervals });
+  const projections = options.projections({ reminderJobs: new AgendaReminderJobs(agenda), intervals, mailer });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;

@@ -16,7 +16,7 @@ import { UsersModule } from '../two-factor/users.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
+  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer)];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
 

@@ -297,8 +297,9 @@ describe('HTTP audit', () => {
       const jsonl = await h.call('GET', `/v1/audit/export?format=jsonl&from=${from}&to=${to}`, { token: auditor });
       expect(jsonl.headers.get('content-type')).toContain('application/x-ndjson');
       const events = String(jsonl.body).trim().split('\n').map((line) => JSON.parse(line));
-      expect(events.map((e) => e.type)).toEqual(['UserRegistered', 'OrganisationRegistered']);
-      expect(events[0].data.email).toEqual({ encrypted: true, keyId: expect.any(String) });
+      expect(events.map((e) => e.type)).toEqual(['EmailClaimed', 'UserRegistered', 'OrganisationRegistered']);
+      expect(events[0].stream).toMatch(/^email-[0-9a-f]{64}$/);
+      expect(events[1].data.email).toEqual({ encrypted: true, keyId: expect.any(String) });
       expect(JSON.stringify(events)).not.toContain(email);
 
       const csv = await h.call('GET', `/v1/audit/export?format=csv&type=OrganisationRegistered&from=${from}`, { token: auditor });

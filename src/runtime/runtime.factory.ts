@@ -10,6 +10,7 @@ import { CheckpointProgress, type ReadModelProgress } from '../projections/read-
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { embeddedProfileStores } from './embedded.stores.js';
+import { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 import type { ProfileStores } from './profile.stores.js';
 import { createLogger } from '../infrastructure/logging/pino.logger.js';
 import type { Runtime } from './runtime.js';
@@ -34,8 +35,7 @@ export interface RuntimeOptions {
   readonly logDestination?: NodeJS.WritableStream;
 }
 
-export const JWT_SECRET_FILE = 'jwt.secret';
-export const MASTER_KEY_FILE = 'master.key';
+export { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);

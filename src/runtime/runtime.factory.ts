@@ -20,6 +20,7 @@ import { AgendaReminderJobs } from '../reminders/agenda.reminder-jobs.js';
 import type { ReminderJobs } from '../reminders/reminder-jobs.port.js';
 import type { ReminderIntervals } from '../reminders/reminder.policy.js';
 import { ReminderSender } from '../reminders/reminder.sender.js';
+import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
@@ -55,7 +56,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
-  const projections = options.projections({ reminderJobs: new AgendaReminderJobs(agenda), intervals, mailer });
+  const reminderJobs = new AgendaReminderJobs(agenda);
+  const projections = options.projections({ reminderJobs, intervals, mailer });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
@@ -74,6 +76,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     projector: runner,
     async start() {
       await agenda.ready;
+      // Before the saga runs: both write the reminder subjects.
+      if (runner) await rescheduleReminders(stores.readStore, reminderJobs, intervals, logger);
       await runner?.start();
       if (runsScheduler) await agenda.start();
     },

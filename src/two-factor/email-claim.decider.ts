@@ -13,8 +13,6 @@ export type EmailClaimed = DomainEvent<'EmailClaimed', { userId: string; claimed
 export type EmailReleased = DomainEvent<'EmailReleased', { userId: string }>;
 export type EmailClaimEvent = EmailClaimed | EmailReleased;
 
-export const EMAIL_CLAIM_EVENT_TYPES: readonly EmailClaimEvent['type'][] = ['EmailClaimed', 'EmailReleased'];
-
 /** What the holder's own stream says about them, read when the claim is decided. */
 export type HolderStatus = 'registered' | 'forgotten' | 'unregistered';
 

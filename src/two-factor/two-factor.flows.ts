@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { handleCommand, type CommandContext, type CommandOutcome, type CommandSource } from '../application/command-handling.js';
 import { fold } from '../kernel/decider.js';
 import { DomainError, isDomainError } from '../kernel/domain-error.js';
-import { derivedEventId } from '../kernel/ids.js';
+import { derivedEventId, newId } from '../kernel/ids.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -73,15 +73,20 @@ export class TwoFactorFlows {
     if (isDomainError(decision)) throw decision;
   }
 
+  /**
+   * Decided afresh on every attempt (a new command id each time), never answered from an earlier
+   * attempt: that attempt's claim may have been released since, and a retry must claim again.
+   * A claim the user already holds decides to nothing, so a retry appends nothing.
+   */
   private claimEmail(stream: string, userId: string, context: CommandContext): Promise<CommandOutcome<EmailClaimEvent>> {
     const at = context.now.toISOString();
     return handleCommand(this.eventStore, emailClaimDecider, stream, {
       fromState: async (state): Promise<ClaimEmail> => ({ type: 'ClaimEmail', userId, at, holderStatus: state.holder === null ? null : await this.holderStatus(state.holder.userId) }),
-    }, { ...context, commandId: `${context.commandId}|email-claim` });
+    }, { ...context, commandId: `${context.commandId}|email-claim|${newId()}` });
   }
 
   private async releaseEmail(stream: string, userId: string, context: CommandContext): Promise<void> {
-    await handleCommand(this.eventStore, emailClaimDecider, stream, { type: 'ReleaseEmail', userId }, { ...context, commandId: `${context.commandId}|email-release` });
+    await handleCommand(this.eventStore, emailClaimDecider, stream, { type: 'ReleaseEmail', userId }, { ...context, commandId: `${context.commandId}|email-release|${newId()}` });
   }
 
   private async holderStatus(holderId: string): Promise<HolderStatus> {

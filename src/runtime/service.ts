@@ -18,7 +18,7 @@ import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
+  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer)];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
 

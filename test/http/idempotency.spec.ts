@@ -20,7 +20,8 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
   let platform: string;
 
   beforeAll(async () => {
-    h = await startHarness();
+    // The concurrency tests send bursts on purpose: the rate limits (rate-limits.spec.ts) are raised out of their way.
+    h = await startHarness({ env: { RATE_LIMIT_PER_USER: '1000', RATE_LIMIT_PER_CLIENT: '100000' } });
     platform = await h.token('host-platform', 'platform');
   });
   afterAll(() => h.dispose());

@@ -80,12 +80,21 @@ async function mintToken(args: string[]): Promise<number> {
   if (!/^\d+[smhd]$/.test(values.ttl)) throw usageError(`--ttl "${values.ttl.slice(0, 40)}" is not a duration such as 30m, 1h or 7d`);
   const config = loadConfig();
   if (config.AUTH_JWKS_URL) throw new CliRefusal('AUTH_JWKS_URL is set: tokens come from your identity provider, not from this CLI', EX_CONFIG);
+  // The service refuses a token that lives longer than this; minting one would only fail later.
+  if (ttlMs(values.ttl) > config.AUTH_MAX_TOKEN_LIFETIME) {
+    throw usageError(`--ttl ${values.ttl} is longer than AUTH_MAX_TOKEN_LIFETIME (${config.AUTH_MAX_TOKEN_LIFETIME / 3_600_000} hours)`);
+  }
   const secret = signingSecret(config);
   let jwt = new SignJWT({ roles: roles as StaffRole[] }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(values.sub).setIssuedAt().setExpirationTime(values.ttl);
   if (config.AUTH_ISSUER) jwt = jwt.setIssuer(config.AUTH_ISSUER);
   if (config.AUTH_AUDIENCE) jwt = jwt.setAudience(config.AUTH_AUDIENCE);
   process.stdout.write(`${await jwt.sign(secret)}\n`);
   return 0;
+}
+
+function ttlMs(ttl: string): number {
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ttl.slice(-1) as 's' | 'm' | 'h' | 'd'];
+  return Number(ttl.slice(0, -1)) * unit;
 }
 
 /**

@@ -69,6 +69,7 @@ describe('the CLI as a process (dist/src/cli.js)', () => {
     [['token', '--sub', 'host', '--rol', 'platform'], "Unknown option '--rol'"],
     [['token', '--sub', 'host', '--role', 'boss'], 'unknown --role "boss"'],
     [['token', '--sub', 'host', '--ttl', 'forever'], '--ttl "forever" is not a duration'],
+    [['token', '--sub', 'host', '--ttl', '30d'], '--ttl 30d is longer than AUTH_MAX_TOKEN_LIFETIME (24 hours)'],
     [['token'], 'token needs --sub'],
     [['export', '--format', 'xml'], '--format "xml": expected jsonl or csv'],
     [['export', '--from', 'yesterday'], '--from "yesterday" is not an ISO instant'],

@@ -10,7 +10,6 @@ import type { ProfileStores } from './profile.stores.js';
 
 import { DATABASE_FILE } from './data-dir.files.js';
 
-export { DATABASE_FILE };
 
 /**
  * Embedded profile: one SQLite file. History, data keys and idempotency records share a connection with

@@ -37,7 +37,6 @@ export interface RuntimeOptions {
   readonly logDestination?: NodeJS.WritableStream;
 }
 
-export { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
-import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness } from '../support/http-harness.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { expectCommandAnswer, registerOrg } from '../http/http-steps.js';

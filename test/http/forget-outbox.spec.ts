@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { NodemailerMailer } from '../../src/infrastructure/mail/nodemailer.mailer.js';
 import type { Mailer, OutgoingMail } from '../../src/ports/mailer.port.js';
 import { ReminderSender } from '../../src/reminders/reminder.sender.js';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/kernel/clock.js';
-import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { JOBS_TABLE } from '../../src/infrastructure/scheduler/sqlite.job-row.js';
 import { REMINDER_SUBJECTS, type SubjectDoc } from '../../src/reminders/reminder.saga.js';
 import { startHarness, type Harness } from '../support/http-harness.js';

@@ -1,4 +1,4 @@
-import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
+import { BURST_ENV, startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import {
   STEP_MS,
   codeAt,
@@ -20,8 +20,7 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
   let platform: string;
 
   beforeAll(async () => {
-    // The concurrency tests send bursts on purpose: the rate limits (rate-limits.spec.ts) are raised out of their way.
-    h = await startHarness({ env: { RATE_LIMIT_PER_USER: '1000', RATE_LIMIT_PER_CLIENT: '100000' } });
+    h = await startHarness({ env: BURST_ENV });
     platform = await h.token('host-platform', 'platform');
   });
   afterAll(() => h.dispose());

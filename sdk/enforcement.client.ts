@@ -144,7 +144,9 @@ function parseJson(text: string): unknown {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  // By name, not instanceof: the DOMException may come from another realm (a test VM, a bundler's fetch).
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
 
 function serviceError(status: number, body: unknown): EnforcementServiceError {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { MemoryReplayStore, ReplayStoreFullError, type ReplayStore } from './replay.store.js';
 import { TwoFactorAssertionError } from './sdk.errors.js';
 
@@ -105,18 +105,27 @@ function requiredClaims(payload: JWTPayload): AssertionClaims {
   return { sub, jti, iat, exp, auth_time: authTime, amr: amr as string[] };
 }
 
+/** By jose's stable error codes, not instanceof: errors may cross realms (test VMs, bundlers). */
 function translate(error: unknown): TwoFactorAssertionError {
-  if (error instanceof errors.JWTExpired) return new TwoFactorAssertionError('expired', 'The assertion has expired');
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return new TwoFactorAssertionError('wrong_audience', 'The assertion is for another host');
-    if (error.claim === 'iss') return new TwoFactorAssertionError('wrong_issuer', 'The assertion comes from another issuer');
-    return new TwoFactorAssertionError('missing_claim', `The assertion's ${error.claim} claim is invalid`);
+  const { code, claim } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; claim?: unknown };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return new TwoFactorAssertionError('expired', 'The assertion has expired');
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (claim === 'aud') return new TwoFactorAssertionError('wrong_audience', 'The assertion is for another host');
+      if (claim === 'iss') return new TwoFactorAssertionError('wrong_issuer', 'The assertion comes from another issuer');
+      return new TwoFactorAssertionError('missing_claim', `The assertion's ${String(claim)} claim is missing or invalid`);
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return new TwoFactorAssertionError('invalid_signature', 'The assertion is not signed by the service');
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JWKS_INVALID':
+      return new TwoFactorAssertionError('keys_unavailable', 'The service keys could not be fetched');
+    case undefined:
+      // Not a jose error: the JWKS request itself failed (network).
+      return new TwoFactorAssertionError('keys_unavailable', 'The service keys could not be fetched');
+    default:
+      return new TwoFactorAssertionError('malformed', 'The assertion is not a valid JWT');
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JWKSNoMatchingKey)
-    return new TwoFactorAssertionError('invalid_signature', 'The assertion is not signed by the service');
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new TwoFactorAssertionError('keys_unavailable', 'The service keys could not be fetched');
-  if (error instanceof errors.JOSEError) return new TwoFactorAssertionError('malformed', 'The assertion is not a valid JWT');
-  if (error instanceof TypeError || (error instanceof Error && /fetch/i.test(error.message)))
-    return new TwoFactorAssertionError('keys_unavailable', 'The service keys could not be fetched');
-  return new TwoFactorAssertionError('malformed', 'The assertion could not be read');
 }

@@ -10,6 +10,7 @@ import { CheckpointProgress, type ReadModelProgress } from '../projections/read-
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { IdempotentAnswerSealer } from '../personal-data/idempotent-answer.sealer.js';
+import { DerivedPagesKeys } from '../personal-data/pages.keys.js';
 import { embeddedProfileStores } from './embedded.stores.js';
 import { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 import type { ProfileStores } from './profile.stores.js';
@@ -62,6 +63,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
   const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.eventStore, stores.readStore, projections.map((p) => p.name));
+  const apiTokenKey = tokenKey(config);
   return {
     config,
     clock,
@@ -71,7 +73,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     cipher,
     idempotency: { store: stores.idempotencyStore, sealer: new IdempotentAnswerSealer(cipher, masterKey) },
     progress,
-    tokenKey: tokenKey(config),
+    tokenKey: apiTokenKey,
+    pagesKeys: new DerivedPagesKeys(masterKey, apiTokenKey.kind === 'secret' ? apiTokenKey.secret : null),
     reminders: sender,
     projections,
     projector: runner,

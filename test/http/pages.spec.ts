@@ -304,6 +304,8 @@ describe('pages', () => {
       const page = await browser.handoff({ sub: userId, purpose: 'manage' });
       expectPageHeaders(page);
       expect(page.text).toContain('10 of 10 backup codes left');
+      expect(page.text).toContain('You cannot turn it off: Soft Org requires it.');
+      expect(page.text).not.toContain('action="/two-factor/manage/disable"');
       const regenerated = await browser.post('/two-factor/manage/backup-codes', { csrf: csrfOf(page.text), code: codeAt(h, secret) });
       expect(regenerated.status).toBe(200);
       expect(attributes(regenerated.text, 'data-backup-code')).toHaveLength(10);

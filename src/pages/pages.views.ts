@@ -188,8 +188,8 @@ export function managePage(view: ManageView): Html {
   }
   return html`${view.message ? notice(view.message) : null}
 <dl class="status">
-<div><dt>Status</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
-<div><dt>Backup codes</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
+<div><dt>${S.manage.statusLabel}</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
+<div><dt>${S.manage.codesLabel}</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
 </dl>
 ${view.newCodes ? backupCodesSection(view.newCodes, view.productName, null) : null}
 <section aria-labelledby="regenerate-heading">

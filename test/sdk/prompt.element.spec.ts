@@ -6,6 +6,11 @@ import { listen, type LocalServer } from './sdk-steps.js';
 
 /** The custom element in real Chromium (DESIGN §8: Debian's chromium driven by playwright-core). */
 
+// Browser globals, used only inside page.evaluate callbacks: the project compiles without the DOM lib.
+declare const document: any;
+declare const window: any;
+declare function getComputedStyle(element: unknown): any;
+
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const NONCE = 'n0nce-for-the-prompt-spec';
 const SCRIPT = readFileSync(join(process.cwd(), 'public/two-factor-prompt.js'), 'utf8');

@@ -80,6 +80,20 @@ describe('<two-factor-prompt> in Chromium', () => {
     expect(await banner().isVisible()).toBe(true);
   });
 
+  it('follows attribute changes, refuses a script setup-url, and announces "Not now" to the page', async () => {
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => {
+      const element = document.querySelector('two-factor-prompt');
+      element.setAttribute('heading', 'Sécurisez votre compte');
+      element.setAttribute('setup-url', 'javascript:alert(1)');
+      document.addEventListener('two-factor-prompt-dismiss', () => document.body.setAttribute('data-dismissed', 'yes'));
+    });
+    expect(await banner().innerText()).toContain('Sécurisez votre compte');
+    expect(await banner().getByRole('link').count()).toBe(0);
+    await banner().getByRole('button', { name: 'Not now' }).click();
+    expect(await page.getAttribute('body', 'data-dismissed')).toBe('yes');
+  });
+
   it('follows setup-url on "Set up now"', async () => {
     await page.goto(`${server.url}/`);
     await banner().getByRole('link', { name: 'Set up now' }).click();

@@ -23,7 +23,7 @@ export interface EnforcementClientOptions {
   readonly handoffTtlSeconds?: number;
   /** How the service signs `tfa` assertions: the shared HS256 secret, or its JWKS URL (ES256). */
   readonly assertion: AssertionKeys;
-  /** The assertions' issuer; default `pagesBaseUrl`'s origin and path, else `baseUrl`'s. */
+  /** The assertions' issuer; default the origin of `pagesBaseUrl` (the service names itself by its `APP_BASE_URL` origin). */
   readonly assertionIssuer?: string;
   /** Where used assertion ids are kept; default in memory (one process). Share one across instances. */
   readonly replayStore?: ReplayStore;
@@ -84,7 +84,7 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
   const verifier = new AssertionVerifier({
     keys: options.assertion,
     audience: hostOrigin,
-    issuer: options.assertionIssuer ?? pagesBaseUrl,
+    issuer: options.assertionIssuer ?? new URL(pagesBaseUrl).origin,
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
   });
 

@@ -161,6 +161,13 @@ describe('the SDK client against the real service', () => {
       expect(again).not.toHaveProperty('orgId');
     });
 
+    it('names the issuer the service checks (AUTH_ISSUER) when given one', async () => {
+      const client = createEnforcementClient(options({ handoff: { secret: TEST_JWT_SECRET, issuer: 'https://idp.example.test' } }));
+      const token = new URL(await client.handoffUrl({ userId: 'u1', purpose: 'manage', returnTo: HOST })).searchParams.get('token')!;
+      expect(decodeJwt(token).iss).toBe('https://idp.example.test');
+      expect(decodeJwt(new URL(await createEnforcementClient(options()).handoffUrl({ userId: 'u1', purpose: 'manage', returnTo: HOST })).searchParams.get('token')!)).not.toHaveProperty('iss');
+    });
+
     it('defaults the pages to the service and hands the claims to a custom signer', async () => {
       const seen: unknown[] = [];
       const client = createEnforcementClient(options({ handoff: { sign: (claims) => (seen.push(claims), 'signed-elsewhere') } }));

@@ -4,24 +4,14 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt } from 'jose';
 import { createEnforcementClient, EnforcementGuard, type EnforcementClient, type NestLikeRequest } from '../../sdk/two-factor-sdk.js';
-import { listen, type LocalServer } from './sdk-steps.js';
+import { startHarness, TEST_JWT_SECRET, type Harness } from '../support/http-harness.js';
+import { seedUsers, type SeededUsers } from './sdk-steps.js';
 
 const HOST = 'https://app.example.test';
-const SECRET = 'nest-guard-spec-secret-0123456789abcdef-0123';
-const DECISIONS: Record<string, object> = {
-  soft: { requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [{ orgId: 'x', mode: 'soft', xeroConnected: true }] },
-  hard: { requirement: 'hard', action: 'redirect', twoFactorEnabled: false, enforcedBy: [{ orgId: 'h', mode: 'hard', xeroConnected: false }] },
-  enabled: { requirement: 'hard', action: 'allow', twoFactorEnabled: true, enforcedBy: [{ orgId: 'h', mode: 'hard', xeroConnected: false }] },
-};
 
-/**
- * The decisions come from a loopback stand-in of GET /v1/enforcement (answers as the service's
- * contract says): the real service and a second Nest application do not share one Jest module
- * registry here. The client and guard against the real service: enforcement.middleware.spec.ts.
- */
-describe('the NestJS guard in a real Nest application (Fastify platform)', () => {
-  let service: LocalServer;
-  const users = { soft: 'soft', hard: 'hard', enabled: 'enabled' };
+describe('the NestJS guard in a real Nest application (Fastify platform) against the real service', () => {
+  let h: Harness;
+  let users: SeededUsers;
   let app: NestFastifyApplication;
   let url: string;
   const ran: string[] = [];
@@ -42,12 +32,10 @@ describe('the NestJS guard in a real Nest application (Fastify platform)', () =>
   }
 
   beforeAll(async () => {
-    service = await listen((req, res) => {
-      const userId = /^\/v1\/enforcement\/([^?]+)/.exec(req.url ?? '')?.[1] ?? '';
-      const decision = req.headers.authorization === 'Bearer platform-token' ? DECISIONS[userId] : undefined;
-      res.writeHead(decision ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(decision ?? { status: 404 }));
-    });
-    const client: EnforcementClient = createEnforcementClient({ baseUrl: service.url, token: 'platform-token', handoff: { secret: SECRET }, assertion: { secret: SECRET }, hostOrigin: HOST });
+    h = await startHarness();
+    const platform = await h.token('host-platform', 'platform');
+    users = await seedUsers(h, platform);
+    const client: EnforcementClient = createEnforcementClient({ baseUrl: h.url, token: platform, handoff: { secret: TEST_JWT_SECRET }, assertion: { secret: TEST_JWT_SECRET }, hostOrigin: HOST });
     const guard = new EnforcementGuard(client, {
       getUser: (request) => {
         const userId = request.headers['x-user'];
@@ -62,7 +50,7 @@ describe('the NestJS guard in a real Nest application (Fastify platform)', () =>
   });
   afterAll(async () => {
     await app?.close();
-    await service?.close();
+    await h?.dispose();
   });
 
   const send = (path: string, user: string, method = 'GET') => fetch(`${url}${path}`, { method, headers: { 'x-user': user }, redirect: 'manual' });
@@ -70,14 +58,14 @@ describe('the NestJS guard in a real Nest application (Fastify platform)', () =>
   it('marks a prompted request for the controller', async () => {
     const response = await send('/reports', users.soft);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ twoFactor: { action: 'prompt' } });
+    expect(await response.json()).toMatchObject({ twoFactor: { action: 'prompt', enforcedBy: [{ orgId: users.softOrg, xeroConnected: true }] } });
   });
 
   it('answers a hard-enforced request with the 303 alone: the route does not run and Nest adds nothing', async () => {
     ran.length = 0;
     const page = await send('/reports', users.hard);
     expect(page.status).toBe(303);
-    expect(decodeJwt(new URL(page.headers.get('location')!).searchParams.get('token')!)).toMatchObject({ purpose: 'setup', returnTo: `${HOST}/reports` });
+    expect(decodeJwt(new URL(page.headers.get('location')!).searchParams.get('token')!)).toMatchObject({ sub: users.hard, purpose: 'setup', returnTo: `${HOST}/reports` });
     expect(await page.text()).toBe('');
     const action = await send('/reports/approve', users.hard, 'POST');
     expect(action.status).toBe(303);

@@ -79,7 +79,7 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
   if (!options.handoff || !('secret' in options.handoff || 'sign' in options.handoff)) throw new TypeError('handoff needs a secret or a sign function');
   if (!options.assertion || !('secret' in options.assertion || 'jwksUrl' in options.assertion)) throw new TypeError('assertion needs a secret or a jwksUrl');
   const whenUnavailable = options.whenUnavailable ?? 'allow';
-  const lastDecisions = new LastDecisionCache<EnforcementDecision['action']>(options.cacheSize ?? 10_000);
+  const lastDecisions = new LastDecisionCache<LastKnown>(options.cacheSize ?? 10_000);
   const doFetch = options.fetch ?? fetch;
   const verifier = new AssertionVerifier({
     keys: options.assertion,
@@ -89,9 +89,14 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
   });
 
   const degraded = (userId: string, orgId: string | undefined, reason: string): EnforcementDecision => {
-    const closed = lastDecisions.get(cacheKey(userId, orgId)) === 'redirect' || whenUnavailable === 'redirect';
+    const last = lastDecisions.get(cacheKey(userId, orgId));
+    const closed = last?.action === 'redirect' || whenUnavailable === 'redirect';
     options.onDegraded?.({ userId, ...(orgId !== undefined ? { orgId } : {}), reason, action: closed ? 'redirect' : 'allow' });
-    return closed ? { ...NOTHING_REQUIRED, requirement: 'hard', action: 'redirect', degraded: true } : { ...NOTHING_REQUIRED, degraded: true };
+    // The last known twoFactorEnabled, so a sign-in that asks it during an outage still sends a user with 2FA to the challenge.
+    const twoFactorEnabled = last?.twoFactorEnabled ?? false;
+    return closed
+      ? { ...NOTHING_REQUIRED, requirement: 'hard', action: 'redirect', twoFactorEnabled, degraded: true }
+      : { ...NOTHING_REQUIRED, twoFactorEnabled, degraded: true };
   };
 
   return {
@@ -113,12 +118,12 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
       }
       if (response.status >= 500) return degraded(userId, orgId, `http_${response.status}`);
       if (response.status === 404) {
-        lastDecisions.set(cacheKey(userId, orgId), 'allow');
+        lastDecisions.set(cacheKey(userId, orgId), { action: 'allow', twoFactorEnabled: false });
         return NOTHING_REQUIRED;
       }
       if (response.status >= 400) throw serviceError(response.status, body);
       if (response.status !== 200 || !isDecision(body)) return degraded(userId, orgId, 'invalid_answer');
-      lastDecisions.set(cacheKey(userId, orgId), body.action);
+      lastDecisions.set(cacheKey(userId, orgId), { action: body.action, twoFactorEnabled: body.twoFactorEnabled });
       return body;
     },
     async handoffUrl(request) {
@@ -128,6 +133,11 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
     },
     verifyAssertion: (tfa, expected) => verifier.verify(tfa, expected),
   };
+}
+
+interface LastKnown {
+  readonly action: EnforcementDecision['action'];
+  readonly twoFactorEnabled: boolean;
 }
 
 function cacheKey(userId: string, orgId: string | undefined): string {

@@ -100,6 +100,19 @@ describe('the SDK client against the real service', () => {
       }
     });
 
+    it('keeps the last known twoFactorEnabled in a degraded decision, so a sign-in still sends a user with 2FA to the challenge', async () => {
+      const proxy = await switchableProxy(h.url);
+      const client = createEnforcementClient(options({ baseUrl: proxy.url, timeoutMs: 200 }));
+      try {
+        expect(await client.decide(users.enabled)).toMatchObject({ action: 'allow', twoFactorEnabled: true });
+        proxy.mode = 'fail';
+        expect(await client.decide(users.enabled)).toMatchObject({ action: 'allow', twoFactorEnabled: true, degraded: true });
+        expect(await client.decide(users.free)).toMatchObject({ action: 'allow', twoFactorEnabled: false, degraded: true });
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('remembers decisions per organisation context', async () => {
       const proxy = await switchableProxy(h.url);
       const client = createEnforcementClient(options({ baseUrl: proxy.url, timeoutMs: 200 }));

@@ -111,7 +111,8 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
       try {
         // One deadline for the answer and its body: a service that stalls mid-body is as slow as one that never answers.
         const signal = AbortSignal.timeout(timeoutMs);
-        response = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal });
+        // Never follow a redirect with the bearer token: the service does not answer 3xx, so one is a broken answer.
+        response = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal, redirect: 'manual' });
         body = parseJson(await response.text());
       } catch (error) {
         return degraded(userId, orgId, isTimeout(error) ? 'timeout' : 'unreachable');

@@ -149,6 +149,23 @@ describe('the SDK client against the real service', () => {
       }
     });
 
+    it('treats a redirect as a broken answer and does not follow it with the token', async () => {
+      let followed = false;
+      const elsewhere = await listen((req, res) => {
+        followed = true;
+        res.writeHead(200).end(String(req.headers.authorization));
+      });
+      const redirecting = await listen((_req, res) => void res.writeHead(302, { location: `${elsewhere.url}/steal` }).end());
+      try {
+        const client = createEnforcementClient(options({ baseUrl: redirecting.url, timeoutMs: 500 }));
+        expect(await client.decide(users.soft)).toMatchObject({ action: 'allow', degraded: true });
+        expect(followed).toBe(false);
+      } finally {
+        await redirecting.close();
+        await elsewhere.close();
+      }
+    });
+
     it('treats a refused connection like an outage', async () => {
       const gone = await listen(() => undefined);
       await gone.close();

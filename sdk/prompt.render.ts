@@ -78,8 +78,8 @@ export function renderPrompt(decision: EnforcementDecision | null | undefined, o
   return [
     `<two-factor-prompt${attributes}>`,
     `<style${options.nonce !== undefined ? attr('nonce', options.nonce) : ''}>${FALLBACK_CSS}</style>`,
-    `<section class="tfp-banner" aria-labelledby="${id}-h">`,
-    `<p class="tfp-heading" id="${id}-h"><strong>${escapeHtml(heading)}</strong></p>`,
+    `<section class="tfp-banner" aria-label="${escapeHtml(strings.label)}">`,
+    `<p class="tfp-heading"><strong>${escapeHtml(heading)}</strong></p>`,
     `<p class="tfp-message">${escapeHtml(message)}${reason ? ` ${escapeHtml(reason)}` : ''}</p>`,
     `<p class="tfp-actions"><a class="tfp-setup" href="${escapeHtml(setupUrl)}">${escapeHtml(strings.setUp)}</a> `,
     `<input type="checkbox" class="tfp-dismiss" id="${id}">`,

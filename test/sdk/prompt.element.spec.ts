@@ -164,7 +164,7 @@ describe('<two-factor-prompt> in Chromium', () => {
 
     it('shows the banner, hides it on "Not now", and shows it again on reload', async () => {
       await page.goto(`${server.url}/`);
-      const fallback = page.locator('two-factor-prompt .tfp-banner');
+      const fallback = page.getByRole('region', { name: 'Two-factor authentication' });
       expect(await fallback.isVisible()).toBe(true);
       expect(await fallback.innerText()).toContain('required for Xero');
       expect(await fallback.getByRole('link', { name: 'Set up now' }).getAttribute('href')).toBe('/setup');

@@ -55,6 +55,7 @@ export interface EnforcementClient {
    * anyone else gets `whenUnavailable` (default allow), both with `degraded: true`. A 404 (user
    * or membership unknown to the service) is `allow`.
    * @throws {@link EnforcementServiceError} on any other 4xx (bad token, bad id): a bug to fix.
+   * @throws whatever the `token` function throws (the host's own token source is not an outage of the service).
    */
   decide(userId: string, orgId?: string): Promise<EnforcementDecision>;
   /** The URL that signs the user into the pages for `purpose` (a single-use hand-off token, five minutes). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Body, Catch, Controller, Get, HttpCode, Inject, Injectable, Post, Query, Req, Res, UseFilters, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -95,9 +96,10 @@ export class PagesErrorFilter implements ExceptionFilter {
 @Controller('two-factor')
 export class PagesController {
   private readonly assets = new PublicAssets();
+  private twoFactorFlows: TwoFactorFlows | null = null;
 
   constructor(
-    private readonly flows: TwoFactorFlows,
+    private readonly modules: ModuleRef,
     private readonly queries: QueryBus,
     private readonly handoffs: HandoffVerifier,
     private readonly settings: PagesSettings,
@@ -107,6 +109,16 @@ export class PagesController {
     @Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
   ) {}
+
+  /**
+   * The very instance the JSON routes use (the users module's), looked up once the application is
+   * up: one set of flows, one backup-code hasher, whichever surface a request comes through.
+   */
+  private get flows(): TwoFactorFlows {
+    const flows = this.twoFactorFlows ?? this.modules.get(TwoFactorFlows, { strict: false });
+    this.twoFactorFlows = flows;
+    return flows;
+  }
 
   // Hand-off
 

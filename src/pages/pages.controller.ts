@@ -115,9 +115,9 @@ export class PagesController {
    * up: one set of flows, one backup-code hasher, whichever surface a request comes through.
    */
   private get flows(): TwoFactorFlows {
-    const flows = this.twoFactorFlows ?? this.modules.get(TwoFactorFlows, { strict: false });
-    this.twoFactorFlows = flows;
-    return flows;
+    this.twoFactorFlows ??= this.modules.get(TwoFactorFlows, { strict: false });
+    if (!this.twoFactorFlows) throw new Error('the users module (TwoFactorFlows) is not part of this application');
+    return this.twoFactorFlows;
   }
 
   // Hand-off

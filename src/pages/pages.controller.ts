@@ -147,7 +147,7 @@ export class PagesController {
 
   /** `jti` is claimed in the idempotency store (atomic claim-if-absent), kept past the token's own expiry. */
   private async acceptOnce(handoff: Handoff, now: Date): Promise<void> {
-    const key = HANDOFF_KEY_PREFIX + createHash('sha256').update(`${handoff.sub}\n${handoff.jti}`).digest('hex');
+    const key = HANDOFF_KEY_PREFIX + createHash('sha256').update(handoff.jti).digest('hex');
     const keepUntil = new Date(Math.max(handoff.exp * 1000, now.getTime()) + HANDOFF_MAX_LIFETIME_SECONDS * 1000);
     const claim = await this.store.claim({ key, fingerprint: 'handoff', token: newId(), now, leaseUntil: keepUntil, expiresAt: keepUntil });
     if (!claim.claimed) throw new PageError(401, S.errors.reused, handoff.returnTo.origin);

@@ -20,7 +20,7 @@ export function brandOf(config: Config): Brand {
     onColor: contrast(color, '#ffffff') >= contrast(color, '#111827') ? '#ffffff' : '#111827',
     textColor: readableOnWhite(color),
     logoUrl: config.LOGO_URL ?? null,
-    supportUrl: (config.SUPPORT_URL as string | undefined) ?? null,
+    supportUrl: config.SUPPORT_URL,
   };
 }
 

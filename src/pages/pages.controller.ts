@@ -46,6 +46,8 @@ export class PagesSettings {
   readonly brand: Brand;
   readonly naming: CookieNaming;
   readonly ownOrigin: string;
+  /** The assertions' `iss`: APP_BASE_URL exactly as configured (hosts compare it as a string). */
+  readonly issuer: string;
   readonly returnOrigins: ReadonlySet<string>;
   readonly csp: { readonly formTargets: readonly string[]; readonly imageOrigins: readonly string[] };
 
@@ -53,6 +55,7 @@ export class PagesSettings {
     this.brand = brandOf(config);
     this.naming = cookieNaming(config.APP_BASE_URL);
     this.ownOrigin = new URL(config.APP_BASE_URL).origin;
+    this.issuer = config.APP_BASE_URL;
     this.returnOrigins = new Set((config.PAGES_RETURN_ORIGINS ?? [this.ownOrigin, 'http://localhost:3001']).map((origin) => new URL(origin).origin));
     const logo = config.LOGO_URL?.startsWith('https://') ? [new URL(config.LOGO_URL).origin] : [];
     this.csp = { formTargets: [...this.returnOrigins], imageOrigins: logo };
@@ -253,7 +256,7 @@ export class PagesController {
   private assertion(session: PageSession, kind: 'otp' | 'backup_code'): Promise<string> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
     return this.keys.signAssertion({
-      iss: this.settings.ownOrigin,
+      iss: this.settings.issuer,
       aud: new URL(session.returnTo).origin,
       sub: session.sub,
       amr: kind === 'otp' ? ['otp'] : ['otp', 'backup_code'],

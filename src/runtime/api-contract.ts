@@ -468,7 +468,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST', path: '/two-factor/verify', tag: 'pages', summary: 'Check a code or a backup code; back to the host with `tfa`', roles: ['anyone'],
-    description: `${SESSION_WORDS} ${FORM_WORDS} Field \`code\`: six digits (authenticator) or eight (backup code). On success 303 to \`returnTo\` with \`tfa\`, a JWT: \`iss\` APP_BASE_URL's origin, \`aud\` returnTo's origin, \`sub\`, \`amr\` ["otp"] (["otp","backup_code"] for a backup code), \`auth_time\`, \`iat\`, \`exp\` (2 minutes), \`jti\`; HS256 with the API tokens' shared secret, else ES256 (/.well-known/jwks.json).`,
+    description: `${SESSION_WORDS} ${FORM_WORDS} Field \`code\`: six digits (authenticator) or eight (backup code). On success 303 to \`returnTo\` with \`tfa\`, a JWT: \`iss\` APP_BASE_URL, \`aud\` returnTo's origin, \`sub\`, \`amr\` ["otp"] (["otp","backup_code"] for a backup code), \`auth_time\`, \`iat\`, \`exp\` (2 minutes), \`jti\`; HS256 with the API tokens' shared secret, else ES256 (/.well-known/jwks.json).`,
     responses: { 303: redirect('Verified: to `returnTo` with `tfa`.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429) },
   },
   {

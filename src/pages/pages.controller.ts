@@ -218,10 +218,18 @@ export class PagesController {
 
   // Verify
 
+  /** The challenge; a lockout already in force is said up front, with the time left. */
   @Get('verify')
-  verifyPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+  async verifyPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = this.session(request);
-    this.send(reply, session, 200, S.titles.verify, views.verifyPage(session.csrf, null));
+    const user = (await this.queries.execute(new UserViewQuery(this.principal(session), session.sub, undefined)).catch((error: unknown) => {
+      throw this.withBack(error, session);
+    })) as UserView;
+    if (user.twoFactor.status !== 'enabled') return this.send(reply, session, 200, S.titles.verify, views.messagePage(S.verify.notEnabled, session.returnTo));
+    const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
+    const seconds = lockedUntil ? Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000)) : 0;
+    const error = lockedUntil ? { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)) } : null;
+    this.send(reply, session, 200, S.titles.verify, views.verifyPage(session.csrf, error));
   }
 
   @Post('verify')

@@ -464,7 +464,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'GET', path: '/two-factor/verify', tag: 'pages', summary: 'Sign-in challenge', roles: ['anyone'], description: SESSION_WORDS,
-    responses: { 200: htmlPage('The code form.'), ...htmlErrors(401) },
+    responses: { 200: htmlPage('The code form (with the lockout and the time left when locked), or "2FA is not on".'), ...htmlErrors(401, 404, 410, 503) },
   },
   {
     method: 'POST', path: '/two-factor/verify', tag: 'pages', summary: 'Check a code or a backup code; back to the host with `tfa`', roles: ['anyone'],

@@ -290,6 +290,10 @@ describe('pages', () => {
       expect(last!.status).toBe(429);
       expect(last!.text).toMatch(/Try again in 30 minutes/);
       expect(last!.headers.get('retry-after')).toBe('1800');
+      h.clock.advance(10 * 60_000);
+      const later = await browser.get('/two-factor/verify');
+      expect(later.status).toBe(200);
+      expect(later.text).toMatch(/Try again in 20 minutes/);
     });
   });
 

@@ -96,6 +96,10 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
       return membershipChanged(orgId, event.data.userId, event.data.to, view);
     case 'MemberLeftOrg':
       return membershipChanged(orgId, event.data.userId, null, view);
+    case 'EscalationScheduled':
+    case 'EscalationCancelled':
+    case 'GracePeriodChanged':
+      return [];
     default:
       return assertNever(event);
   }

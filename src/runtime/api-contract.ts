@@ -101,6 +101,7 @@ const decision = z
     redirectTo: z.string().optional().meta({ description: 'Only with `redirect`: where to send the user to set up 2FA.' }),
     twoFactorEnabled: z.boolean(),
     enforcedBy: z.array(z.object({ orgId: z.string(), mode: z.enum(['off', 'soft', 'hard']), xeroConnected: z.boolean() }).strict()),
+    deadline: instant.nullable().meta({ description: 'When the requirement becomes stricter: a soft organisation\'s scheduled escalation (`hardFrom`), or the end of a newcomer\'s grace in a hard organisation; null when nothing is due.' }),
   })
   .strict();
 

@@ -24,7 +24,8 @@ export class EscalationRunner {
     const now = clock.now();
     const state = fold(organisationDecider, (await events.readStream(organisationStream(orgId))) as unknown as OrganisationEvent[]);
     const pending = state.status === 'registered' ? state.escalation : null;
-    if (pending?.scheduleId === scheduleId && now.getTime() < Date.parse(pending.hardFrom)) return 'not_due';
+    if (pending?.scheduleId !== scheduleId) return 'nothing_to_do';
+    if (now.getTime() < Date.parse(pending.hardFrom)) return 'not_due';
     const commandId = `escalation|${orgId}|${scheduleId}`;
     const outcome = await handleCommand(
       events,

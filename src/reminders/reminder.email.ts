@@ -64,8 +64,8 @@ export function reminderEmail(input: ReminderEmailInput): ReminderEmail {
 }
 
 const DAY_MS = 86_400_000;
-// A job may run a little late or early; a minute's slack keeps "14 days before" saying 14.
-const SLACK_MS = 60_000;
+// A job may run a little late or early; an hour's slack keeps "14 days before" saying 14.
+const SLACK_MS = 3_600_000;
 
 /** "Monday 15 December 2026 at 09:00 UTC": the words a reader uses, in UTC, and saying so. */
 export function deadlinePhrase(instant: string): string {
@@ -77,8 +77,9 @@ export function deadlinePhrase(instant: string): string {
 
 /** Whole days left, rounded up; "less than a day" on the last one. */
 export function daysLeftPhrase(deadline: string, now: string): string {
-  const days = Math.ceil((Date.parse(deadline) - Date.parse(now) - SLACK_MS) / DAY_MS);
-  if (days <= 0) return 'less than a day left';
+  const left = Date.parse(deadline) - Date.parse(now);
+  if (left < DAY_MS - SLACK_MS) return 'less than a day left';
+  const days = Math.ceil((left - SLACK_MS) / DAY_MS);
   return days === 1 ? '1 day left' : `${days} days left`;
 }
 

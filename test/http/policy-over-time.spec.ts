@@ -26,7 +26,7 @@ describe('scheduled escalation and newcomers\' grace over HTTP (fake clock)', ()
   }
   const decision = async (userId: string, position: string) => ok('GET', `/v1/enforcement/${userId}?minPosition=${position}`);
   const history = async () => (await h.call('GET', '/v1/audit/streams/organisation-rollout?limit=500', { token: auditor })).body.events as Array<{ type: string; data: any }>;
-  const outbox = (): string[] => readdirSync(join(h.dataDir, 'outbox')).map((file) => readFileSync(join(h.dataDir, 'outbox', file), 'utf8')).filter((raw) => raw.includes('ann@example.com')).map((raw) => parseMessage(raw).text);
+  const outbox = (): string[] => readdirSync(join(h.dataDir, 'outbox')).map((file) => readFileSync(join(h.dataDir, 'outbox', file), 'utf8')).filter((raw) => raw.includes('ann@example.com')).map((raw) => parseMessage(raw).text ?? '');
 
   it('warns for two weeks, counts down, then enforces exactly once; a moved schedule never fires at its old instant', async () => {
     await ok('POST', '/v1/users', { id: 'ann', email: 'ann@example.com' });

@@ -179,6 +179,19 @@ const complianceReport = z
         .strict(),
     ),
     modeChanges: z.array(z.object({ at: instant, from: z.string(), to: z.string(), reason: z.string().nullable(), actor }).strict()),
+    policyChanges: z.array(
+      z
+        .object({
+          at: instant,
+          change: z.enum(['escalation_scheduled', 'escalation_cancelled', 'grace_changed']),
+          hardFrom: instant.nullable(),
+          graceDays: z.number().int().nullable(),
+          reason: z.string().nullable(),
+          actor,
+        })
+        .strict()
+        .meta({ description: 'A scheduled escalation set, moved (cancelled, then scheduled) or cancelled, or the newcomers\' grace changed.' }),
+    ),
   })
   .strict();
 const rebuildProgress = z

@@ -88,5 +88,12 @@ describe('scheduled escalation and newcomers\' grace over HTTP (fake clock)', ()
     const state = await h.call('GET', `/v1/audit/organisations/rollout/state?at=${encodeURIComponent(new Date(start + DAY).toISOString())}`, { token: auditor });
     expect(state.status).toBe(200);
     expect(state.body.state).toMatchObject({ mode: 'soft', graceDays: 7, escalation: { hardFrom: movedDate } });
+
+    const from = encodeURIComponent(new Date(start - DAY).toISOString());
+    const to = encodeURIComponent(h.clock.now().toISOString());
+    const report = await h.call('GET', `/v1/audit/organisations/rollout/compliance?from=${from}&to=${to}`, { token: auditor });
+    expect(report.status).toBe(200);
+    expect(report.body.policyChanges.map((c: { change: string }) => c.change)).toEqual(['escalation_scheduled', 'grace_changed', 'escalation_cancelled', 'escalation_scheduled']);
+    expect(report.body.modeChanges.at(-1)).toMatchObject({ from: 'soft', to: 'hard', actor: { id: 'escalation-scheduler' } });
   });
 });

@@ -56,4 +56,20 @@ describe('scheduled escalation with two scheduler processes (real time)', () => 
     const view = await ok(second, 'GET', '/v1/organisations/timed');
     expect(view.mode).toBe('hard');
   }, 40_000);
+
+  it('fires a schedule that fell due while every scheduler was down, once, after a restart', async () => {
+    await ok(first, 'POST', '/v1/organisations', { id: 'restarted', name: 'Restarted Ltd' });
+    await ok(first, 'PUT', '/v1/organisations/restarted/enforcement', { mode: 'soft', hardFrom: new Date(Date.now() + 2_000).toISOString() });
+    await waitFor('the saga to schedule the job', async () => (await first.service.runtime.readStore.get('escalation_jobs', 'restarted')) !== null);
+    const dataDir = first.dataDir;
+    await second.stop();
+    await first.stop();
+    await sleep(3_000);
+    first = await startHarness({ clock: new RealTimeClock(), env: { ...env, ROLES: 'api,projector,scheduler' }, dataDir });
+    second = await startHarness({ clock: new RealTimeClock(), env: { ...env, ROLES: 'api,scheduler' }, dataDir });
+    await waitFor('the escalation after the restart', async () => (await modeChanges('restarted')).length >= 1);
+    await sleep(1_500);
+    expect(await modeChanges('restarted')).toHaveLength(1);
+    expect(await modeChanges('timed')).toHaveLength(1);
+  }, 40_000);
 });

@@ -96,6 +96,8 @@ describe('scheduled escalation', () => {
   it('never fires a moved schedule at its old instant, nor a cancelled one', () => {
     const moved = [...softAcme(), scheduled('s1', 14), cancelled('s1', 14, 'Moved to another instant'), scheduled('s2', 21)];
     org(moved).when(fire('s1', 14)).thenNothingHappens();
+    // Nor later: a stale job retried after the new instant carries the old id and is refused.
+    org(moved).when(fire('s1', 22)).thenNothingHappens();
     org(moved).when(fire('s2', 21)).thenEvents([{ type: 'EnforcementModeChanged', data: { from: 'soft', to: 'hard', reason: scheduledEscalationReason(at(21)), scheduleId: 's2' } }]);
     org([...softAcme(), scheduled('s1', 14), cancelled('s1', 14, 'Cancelled')]).when(fire('s1', 14)).thenNothingHappens();
   });

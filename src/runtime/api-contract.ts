@@ -69,6 +69,8 @@ const organisationView = z
     registeredAt: instant,
     modeLastChanged: z.object({ at: instant, by: z.string(), reason: z.string().nullable() }).strict().nullable(),
     members: z.object({ total: z.number().int(), withTwoFactor: z.number().int(), withoutTwoFactor: z.number().int() }).strict(),
+    hardFrom: instant.nullable().meta({ description: 'When this soft organisation becomes hard by itself (a scheduled escalation); null when none is pending.' }),
+    graceDays: z.number().int().meta({ description: 'Days a member who joins a hard organisation is treated as soft.' }),
   })
   .strict();
 const membersPage = z

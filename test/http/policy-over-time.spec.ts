@@ -45,6 +45,7 @@ describe('scheduled escalation and newcomers\' grace over HTTP (fake clock)', ()
     const firstDate = new Date(start + 14 * DAY).toISOString();
     let answer = await ok('PUT', '/v1/organisations/rollout/enforcement', { mode: 'soft', hardFrom: firstDate, graceDays: 7 });
     expect(await decision('ann', answer.position)).toMatchObject({ requirement: 'soft', action: 'prompt', deadline: firstDate });
+    expect((await ok('GET', `/v1/organisations/rollout?minPosition=${answer.position}`))).toMatchObject({ mode: 'soft', hardFrom: firstDate, graceDays: 7 });
 
     expect(await h.service.runtime.reminders.run('ann')).toBe('sent');
     const first = outbox()[0]!;

@@ -97,4 +97,17 @@ describe('scheduled escalation and newcomers\' grace over HTTP (fake clock)', ()
     expect(report.body.policyChanges.map((c: { change: string }) => c.change)).toEqual(['escalation_scheduled', 'grace_changed', 'escalation_cancelled', 'escalation_scheduled']);
     expect(report.body.modeChanges.at(-1)).toMatchObject({ from: 'soft', to: 'hard', actor: { id: 'escalation-scheduler' } });
   });
+
+  it('a retried schedule (same Idempotency-Key) is recorded once, with one schedule id', async () => {
+    await ok('POST', '/v1/organisations', { id: 'retried', name: 'Retried Ltd' });
+    const body = { mode: 'soft', hardFrom: new Date(h.clock.now().getTime() + 14 * DAY).toISOString() };
+    const send = () => h.call('PUT', '/v1/organisations/retried/enforcement', { token: platform, body, headers: { 'idempotency-key': 'rollout-1' } });
+    const [first, again] = [await send(), await send()];
+    expect(first.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    const events = await h.service.runtime.eventStore.readStream('organisation-retried');
+    expect(events.filter((e) => e.type === 'EscalationScheduled')).toHaveLength(1);
+    const tooMany = await h.call('PUT', '/v1/organisations/retried/enforcement', { token: platform, body: { mode: 'soft', graceDays: 91 } });
+    expect(tooMany.status).toBe(400);
+  });
 });

@@ -368,10 +368,10 @@ describe('HTTP organisations', () => {
       expect(first.body.changes).toEqual({ joined: 2, roleChanged: 1, left: 1 });
       const events = (await h.service.runtime.eventStore.readStream(`organisation-${orgId}`)).slice(before);
       expect(events.map((e) => [e.type, e.data])).toEqual([
-        ['MemberJoinedOrg', { userId: joinA, role: 'admin' }],
-        ['MemberJoinedOrg', { userId: joinB, role: 'member' }],
+        ['MemberJoinedOrg', { userId: joinA, role: 'admin', joinedAt: expect.any(String), graceFrom: expect.any(String) }],
+        ['MemberJoinedOrg', { userId: joinB, role: 'member', joinedAt: expect.any(String), graceFrom: expect.any(String) }],
         ['MemberRoleChanged', { userId: adminId, from: 'admin', to: 'member' }],
-        ['MemberLeftOrg', { userId: memberId }],
+        ['MemberLeftOrg', { userId: memberId, leftAt: expect.any(String) }],
       ]);
       // One decision, one append: the events share one command.
       expect(new Set(events.map((e) => e.metadata.causationId)).size).toBe(1);

@@ -18,6 +18,8 @@ export interface SeedInput {
 export interface SeedResult {
   /** The TOTP key of each enrolled user, base32, for an authenticator app. */
   readonly enrolledKeys: Record<string, string>;
+  /** The backup codes of users enrolled by this run (the service shows them once). */
+  readonly backupCodes: Record<string, readonly string[]>;
 }
 
 export async function seedDemo({ apiBaseUrl, platformToken, now, knownKeys }: SeedInput): Promise<SeedResult> {
@@ -47,6 +49,7 @@ export async function seedDemo({ apiBaseUrl, platformToken, now, knownKeys }: Se
   }
 
   const enrolledKeys: Record<string, string> = {};
+  const backupCodes: Record<string, readonly string[]> = {};
   for (const user of DEMO_USERS.filter((candidate) => candidate.enrolled)) {
     const view = await expect('GET', `/v1/users/${user.id}`, undefined, [200]);
     const known = knownKeys[user.id];
@@ -59,8 +62,9 @@ export async function seedDemo({ apiBaseUrl, platformToken, now, knownKeys }: Se
     const setup = await expect('POST', `/v1/users/${user.id}/two-factor/setup`, undefined, [201]);
     const secret = new URL(setup.otpauthUri).searchParams.get('secret')!;
     const code = generateSync({ secret, epoch: Math.floor(now().getTime() / 1000) });
-    await expect('POST', `/v1/users/${user.id}/two-factor/confirm`, { code }, [200]);
+    const confirmed = await expect('POST', `/v1/users/${user.id}/two-factor/confirm`, { code }, [200]);
     enrolledKeys[user.id] = secret;
+    backupCodes[user.id] = confirmed.backupCodes;
   }
-  return { enrolledKeys };
+  return { enrolledKeys, backupCodes };
 }

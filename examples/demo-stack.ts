@@ -35,6 +35,8 @@ export interface DemoStack {
   readonly service: RunningService;
   readonly host: FastifyInstance;
   readonly secrets: DemoSecrets;
+  /** Backup codes of the users this start enrolled (none on a restart). */
+  readonly backupCodes: Readonly<Record<string, readonly string[]>>;
   /** A fresh platform token, for tests and tools that talk to the API. */
   platformToken(): Promise<string>;
   stop(): Promise<void>;
@@ -72,11 +74,13 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const platformToken = () =>
     new SignJWT({ roles: ['platform', 'support'] }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('demo-host').setIssuedAt().setExpirationTime('12h').sign(new TextEncoder().encode(secrets.authJwtSecret));
   let host: FastifyInstance | null = null;
+  let backupCodes: Readonly<Record<string, readonly string[]>> = {};
   try {
     const apiBaseUrl = `http://127.0.0.1:${port}`;
     const now = () => options.clock?.now() ?? new Date();
     const seeded = await seedDemo({ apiBaseUrl, platformToken: await platformToken(), now, knownKeys: secrets.enrolledKeys });
     secrets.enrolledKeys = seeded.enrolledKeys;
+    backupCodes = seeded.backupCodes;
     saveSecrets(options.dataDir, secrets);
     host = await buildDemoHost({
       serviceBaseUrl: serviceUrl,
@@ -101,6 +105,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     service,
     host: running,
     secrets,
+    backupCodes,
     platformToken,
     stop: () =>
       (stopped ??= (async () => {

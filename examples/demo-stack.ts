@@ -86,7 +86,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
       serviceBaseUrl: serviceUrl,
       apiBaseUrl,
       publicOrigin: demoUrl,
-      platformToken: await platformToken(),
+      platformToken: cachedToken(platformToken),
       handoffSecret: secrets.authJwtSecret,
       assertion: { secret: secrets.authJwtSecret },
       sessionKey: Buffer.from(secrets.sessionKey, 'base64url'),
@@ -130,6 +130,15 @@ function loadSecrets(dataDir: string): DemoSecrets {
 
 function saveSecrets(dataDir: string, secrets: DemoSecrets): void {
   writeFileSync(join(dataDir, SECRETS_FILE), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** A fresh platform token every few hours: the demo may run for days, tokens live twelve hours. */
+function cachedToken(mint: () => Promise<string>): () => Promise<string> {
+  let current: { token: Promise<string>; until: number } | null = null;
+  return () => {
+    if (!current || current.until < Date.now()) current = { token: mint(), until: Date.now() + 6 * 3_600_000 };
+    return current.token;
+  };
 }
 
 function freePort(): Promise<number> {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createEnforcementClient, fastifyEnforcement, renderPrompt } from '../../sdk/two-factor-sdk.js';
+import { createEnforcementClient, fastifyEnforcement, renderPrompt, TwoFactorAssertionError, type TokenSource } from '../../sdk/two-factor-sdk.js';
 import { ApprovalBook } from './demo-approvals.js';
 import { trusted } from './demo-html.js';
 import { findDemoUser, type DemoUser } from './demo-directory.js';
@@ -19,8 +20,8 @@ export interface DemoHostOptions {
   readonly apiBaseUrl: string;
   /** This host's own origin as the browser sees it, e.g. http://localhost:3001. */
   readonly publicOrigin: string;
-  /** A platform bearer token for the enforcement API. */
-  readonly platformToken: string;
+  /** A platform bearer token for the enforcement API, or a function that returns a fresh one. */
+  readonly platformToken: TokenSource;
   /** The key hand-off tokens are signed with (the service's AUTH_JWT_SECRET). */
   readonly handoffSecret: string;
   /** How the host checks the service's `tfa` assertion: the shared secret, or the service's JWKS. */
@@ -31,11 +32,14 @@ export interface DemoHostOptions {
 
 // Read from the source tree also when running from dist/ (tsc copies no CSS).
 const STYLESHEET = readFileSync(new URL('./public/demo.css', import.meta.url.replace('/dist/examples/', '/examples/')), 'utf8');
-const PUBLIC_PATHS = [/^\/sign-in(\/|$|\?)/, /^\/sign-out(\?|$)/, /^\/static\//, /^\/account\/two-factor\//, /^\/favicon\.ico$/];
+/** Never enforced besides what the SDK already skips (its pages, /sign-out, static assets): signing in, and the hand-off routes. */
+const PUBLIC_PATHS = ['/sign-in', '/account/two-factor'];
 
 declare module 'fastify' {
   interface FastifyRequest {
     demoSession: DemoSession | null;
+    /** Per response: lets the SDK prompt's fallback stylesheet pass the CSP. */
+    cspNonce: string;
   }
 }
 
@@ -43,7 +47,6 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
   const secure = options.publicOrigin.startsWith('https:');
   const signer = new SessionSigner(options.sessionKey);
   const approvals = new ApprovalBook();
-  const usedAssertions = new Map<string, number>();
   const client = createEnforcementClient({
     baseUrl: options.apiBaseUrl,
     token: options.platformToken,
@@ -56,18 +59,20 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
 
   const app = Fastify({ logger: false, trustProxy: false });
   app.decorateRequest('demoSession', null);
+  app.decorateRequest('cspNonce', '');
   // Forms post urlencoded bodies; Fastify parses only JSON out of the box.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
   app.addHook('onRequest', async (request) => {
     request.demoSession = signer.open(readCookie(request.headers.cookie, SESSION_COOKIE));
+    request.cspNonce = randomBytes(16).toString('base64');
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
-    reply.header('content-security-policy', contentSecurityPolicy(options.serviceBaseUrl));
+    reply.header('content-security-policy', contentSecurityPolicy(options.serviceBaseUrl, request.cspNonce));
   });
 
   const signedInUser = (request: FastifyRequest): DemoUser | null => {
@@ -75,21 +80,21 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     return session?.stage === 'signed-in' ? (findDemoUser(session.userId) ?? null) : null;
   };
 
-  await app.register(
-    fastifyEnforcement(client, {
-      getUser: (request: FastifyRequest) => {
-        const user = signedInUser(request);
-        return user ? { userId: user.id, orgId: user.orgId } : null;
-      },
-      skip: (request: FastifyRequest) => PUBLIC_PATHS.some((pattern) => pattern.test(request.url)),
-      signOutUrl: `${options.publicOrigin}/sign-out`,
-    }),
-  );
+  // Registered after the session hook: both run on onRequest, in registration order.
+  await app.register(fastifyEnforcement, {
+    client,
+    getUser: (request) => {
+      const user = signedInUser(request);
+      return user ? { userId: user.id, orgId: user.orgId } : null;
+    },
+    skip: PUBLIC_PATHS,
+    signOutUrl: `${options.publicOrigin}/sign-out`,
+  });
 
   const page = (request: FastifyRequest, reply: FastifyReply, input: { title: string; body: ReturnType<typeof signInBody>; current?: 'approvals' | 'settings'; status?: number }) => {
     const user = signedInUser(request);
-    const decision = (request as FastifyRequest & { twoFactor?: unknown }).twoFactor;
-    const prompt = decision ? trusted(renderPrompt(decision as never, { setupUrl: `/account/two-factor/setup?returnTo=${encodeURIComponent(request.url)}` })) : null;
+    const setupUrl = `/account/two-factor/setup?returnTo=${encodeURIComponent(request.url)}`;
+    const prompt = trusted(renderPrompt(request.twoFactor, { setupUrl, productName: 'Approvals demo', nonce: request.cspNonce }));
     return reply
       .code(input.status ?? 200)
       .type('text/html; charset=utf-8')
@@ -137,14 +142,13 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     const session = request.demoSession;
     const tfa = (request.query as Record<string, string | undefined>)['tfa'];
     if (!session || session.stage !== 'awaiting-second-factor' || !tfa) return refuse(request, reply, 403, 'There is no sign-in waiting for a second factor. Sign in again.');
-    let claims: { sub?: string; jti?: string; exp?: number };
     try {
-      claims = (await client.verifyAssertion(tfa)) as typeof claims;
-    } catch {
-      return refuse(request, reply, 403, 'The two-factor check could not be confirmed. Sign in again.');
+      // Signature, audience (this host), issuer, age, the user, and once only: the SDK checks them all.
+      await client.verifyAssertion(tfa, { userId: session.userId });
+    } catch (error) {
+      if (!(error instanceof TwoFactorAssertionError)) throw error;
+      return refuse(request, reply, 403, ASSERTION_REFUSALS[error.code] ?? 'The two-factor check could not be confirmed. Sign in again.');
     }
-    if (claims.sub !== session.userId) return refuse(request, reply, 403, 'The two-factor check was for someone else. Sign in again.');
-    if (!claims.jti || !rememberOnce(usedAssertions, claims.jti, (claims.exp ?? 0) * 1000)) return refuse(request, reply, 403, 'This two-factor check was already used. Sign in again.');
     reply.header('set-cookie', sessionCookie(signer.seal(newSession(session.userId, 'signed-in')), secure));
     return reply.redirect('/approvals', 303);
   });
@@ -204,22 +208,19 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
   return app;
 }
 
-/** Accepts a `jti` once until it expires anyway, and forgets expired ones so the map stays small. */
-function rememberOnce(seen: Map<string, number>, jti: string, expiresAt: number): boolean {
-  const now = Date.now();
-  for (const [key, until] of seen) if (until < now) seen.delete(key);
-  if (seen.has(jti)) return false;
-  seen.set(jti, Math.max(expiresAt, now + 5 * 60_000));
-  return true;
-}
+const ASSERTION_REFUSALS: Partial<Record<string, string>> = {
+  replayed: 'This two-factor check was already used. Sign in again.',
+  expired: 'This two-factor check has expired. Sign in again.',
+  wrong_user: 'This two-factor check was for someone else. Sign in again.',
+};
 
-function contentSecurityPolicy(serviceBaseUrl: string): string {
+function contentSecurityPolicy(serviceBaseUrl: string, nonce: string): string {
   const service = new URL(serviceBaseUrl).origin;
   // form-action lists the service: Chrome applies it to the redirects that follow a form post.
   return [
     "default-src 'self'",
     `script-src 'self' ${service}`,
-    `style-src 'self' ${service} 'unsafe-inline'`,
+    `style-src 'self' ${service} 'nonce-${nonce}'`,
     `img-src 'self' ${service} data:`,
     `connect-src 'self' ${service}`,
     `form-action 'self' ${service}`,

@@ -127,3 +127,37 @@ export function pathOf(page: Page): string {
 export function originOf(url: string): string {
   return new URL(url).origin;
 }
+
+export async function signInAs(page: Page, demoUrl: string, userId: string): Promise<void> {
+  await page.goto(`${demoUrl}/sign-in`);
+  await Promise.all([page.waitForNavigation(), page.locator(`button[data-user="${userId}"]`).click()]);
+}
+
+/** Changes an organisation's mode over the API and waits until the user's decision shows it. */
+export async function changeMode(stack: DemoStack, orgId: string, mode: 'off' | 'soft' | 'hard', userId: string, action: 'allow' | 'prompt' | 'redirect'): Promise<void> {
+  const token = await stack.platformToken();
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const changed = await fetch(`${stack.serviceUrl}/v1/organisations/${orgId}/enforcement`, { method: 'PUT', headers, body: JSON.stringify({ mode, reason: 'browser test' }) });
+  if (changed.status !== 200) throw new Error(`mode change answered ${changed.status}`);
+  const { position } = (await changed.json()) as { position: string };
+  const decision = await fetch(`${stack.serviceUrl}/v1/enforcement/${userId}?minPosition=${position}`, { headers });
+  const body = (await decision.json()) as { action: string };
+  if (body.action !== action) throw new Error(`expected ${userId}'s decision to be ${action}, got ${JSON.stringify(body)}`);
+}
+
+/** On the setup page: reads the manual key, enters the current code, returns the backup codes shown. */
+export async function confirmSetup(page: Page, clock: FakeClock): Promise<{ key: string; backupCodes: string[] }> {
+  const key = await page.locator('[data-manual-key]').first().getAttribute('data-manual-key');
+  if (!key) throw new Error(`no data-manual-key on ${page.url()}`);
+  await page.locator('input[name="code"]').fill(totpAt(key, clock));
+  await Promise.all([page.waitForNavigation(), page.locator('input[name="code"]').press('Enter')]);
+  await page.locator('[data-backup-code]').first().waitFor();
+  const backupCodes = (await page.locator('[data-backup-code]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-backup-code') || node.textContent || ''))).map((code) => code.trim());
+  return { key, backupCodes };
+}
+
+/** Follows the page's "Continue" (a link or a button). */
+export async function continueFrom(page: Page): Promise<void> {
+  const target = page.getByRole('link', { name: /continue/i }).or(page.getByRole('button', { name: /continue/i })).first();
+  await Promise.all([page.waitForNavigation(), target.click()]);
+}

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createEnforcementClient, fastifyEnforcement, renderPrompt, TwoFactorAssertionError, type TokenSource } from '../../sdk/two-factor-sdk.js';
+import { createEnforcementClient, fastifyEnforcement, renderPrompt, TwoFactorAssertionError, type EnforcementDecision, type TokenSource } from '../../sdk/two-factor-sdk.js';
 import { ApprovalBook } from './demo-approvals.js';
 import { trusted } from './demo-html.js';
-import { findDemoUser, type DemoUser } from './demo-directory.js';
+import { findDemoOrganisation, findDemoUser, type DemoUser } from './demo-directory.js';
 import { approvalsBody, invoiceBody, layout, problemBody, settingsBody, signInBody } from './demo-pages.js';
 import { clearedSessionCookie, newSession, readCookie, SESSION_COOKIE, SessionSigner, sessionCookie, type DemoSession } from './demo-session.js';
 
@@ -94,7 +94,7 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
   const page = (request: FastifyRequest, reply: FastifyReply, input: { title: string; body: ReturnType<typeof signInBody>; current?: 'approvals' | 'settings'; status?: number }) => {
     const user = signedInUser(request);
     const setupUrl = `/account/two-factor/setup?returnTo=${encodeURIComponent(request.url)}`;
-    const prompt = trusted(renderPrompt(request.twoFactor, { setupUrl, productName: 'Approvals demo', nonce: request.cspNonce }));
+    const prompt = trusted(renderPrompt(request.twoFactor, { setupUrl, nonce: request.cspNonce, strings: { message: whoAsks(request.twoFactor) } }));
     return reply
       .code(input.status ?? 200)
       .type('text/html; charset=utf-8')
@@ -206,6 +206,14 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     return page(request, reply, { title: 'Settings', body: settingsBody(user, enabled), current: 'settings' });
   });
   return app;
+}
+
+/** The prompt names the organisations that ask, by the names people know them by (the service knows only ids). */
+function whoAsks(decision: EnforcementDecision | null): string {
+  const names = (decision?.enforcedBy ?? []).map((org) => findDemoOrganisation(org.orgId)?.name ?? org.orgId);
+  if (names.length === 0) return 'Your organisation asks you to set up two-factor authentication.';
+  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+  return `${list} ${names.length === 1 ? 'asks' : 'ask'} you to set up two-factor authentication.`;
 }
 
 const ASSERTION_REFUSALS: Partial<Record<string, string>> = {

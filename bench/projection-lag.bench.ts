@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../src/runtime/data-dir.files.js';
 import { ENFORCEMENT, enforcementProjection, membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
 import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
 import { comparePositions } from '../src/kernel/position.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { DATABASE_FILE } from '../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../src/runtime/data-dir.files.js';
 import { buildRuntime } from '../src/runtime/runtime.factory.js';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event-store.js';

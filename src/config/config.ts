@@ -32,7 +32,20 @@ const schema = z
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().min(3).default('Security <security@example.com>'),
     APP_BASE_URL: url.default('http://localhost:3000'),
-    ENFORCEMENT_PAGE_URL: url.default('http://localhost:3000/settings/two-factor'),
+    /** Default `${APP_BASE_URL}/two-factor/required`, filled in by loadConfig. */
+    ENFORCEMENT_PAGE_URL: url.optional(),
+    PRODUCT_NAME: z.string().trim().min(1).max(64).regex(/^[^\p{Cc}]+$/u, 'no control characters').default('Approvals'),
+    /** Default: a mailto: link to the MAIL_FROM address, filled in by loadConfig. */
+    SUPPORT_URL: z.string().regex(/^(https?:\/\/|mailto:)\S+$/, 'an http(s):// or mailto: URL').pipe(url).optional(),
+    // The pages' brand: one colour (the pages derive readable shades from it) and an optional logo.
+    BRAND_COLOR: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #rrggbb').default('#2457c5'),
+    LOGO_URL: z.string().regex(/^(https:\/\/\S+|\/[^/\s]\S*)$/, 'an https:// URL or an absolute path such as /logo.svg').optional(),
+    /** Origins a hand-off may return to (comma-separated). Default: APP_BASE_URL's origin and the demo host. */
+    PAGES_RETURN_ORIGINS: z
+      .string()
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'origins such as https://app.example.com (scheme, host and port only)')).min(1))
+      .optional(),
     REMINDER_SOFT_EVERY: humanInterval.prefault('1 week'),
     REMINDER_HARD_EVERY: humanInterval.prefault('1 day'),
     SCHEDULER_PROCESS_EVERY: humanInterval.prefault('5 seconds'),
@@ -83,7 +96,19 @@ function isTrustedKeySource(text: string): boolean {
   return protocol === 'http:' && (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname));
 }
 
-export type Config = z.infer<typeof schema>;
+type ParsedConfig = z.infer<typeof schema>;
+/** Defaults computed from other variables are filled in, so these are always set. */
+export type Config = Omit<ParsedConfig, 'ENFORCEMENT_PAGE_URL' | 'SUPPORT_URL'> & { readonly ENFORCEMENT_PAGE_URL: string; readonly SUPPORT_URL: string };
+
+function withDerivedDefaults(env: ParsedConfig): Config {
+  const base = env.APP_BASE_URL.endsWith('/') ? env.APP_BASE_URL : `${env.APP_BASE_URL}/`;
+  const sender = /<([^<>\s]+@[^<>\s]+)>/.exec(env.MAIL_FROM)?.[1] ?? env.MAIL_FROM.trim();
+  return {
+    ...env,
+    ENFORCEMENT_PAGE_URL: env.ENFORCEMENT_PAGE_URL ?? new URL('two-factor/required', base).href,
+    SUPPORT_URL: env.SUPPORT_URL ?? `mailto:${sender}`,
+  };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -92,7 +117,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const relevant = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''));
   const parsed = schema.safeParse(relevant);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return withDerivedDefaults(parsed.data);
   const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration\n  ${lines.join('\n  ')}`);
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { SystemClock, type Clock } from '../kernel/clock.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import { DataKeyCache, type DataKey } from './data-key.cache.js';
@@ -117,6 +117,22 @@ export class PersonalDataCipher {
       return { status: 'ok', plaintext };
     } catch {
       throw new PersonalDataDecryptionError('authentication_failed', userId, purpose);
+    }
+  }
+
+  /**
+   * A keyed blind index (HMAC-SHA256) of a value, to find or keep unique what is stored only
+   * encrypted (an e-mail address) without storing it in clear. The key is derived from the master
+   * key with HKDF and a per-purpose label, so it is never the key that wraps data keys, and an
+   * index of one purpose cannot be matched against another's.
+   */
+  blindIndex(purpose: string, value: string): string {
+    assertPurpose(purpose);
+    const key = Buffer.from(hkdfSync('sha256', this.masterKey, Buffer.alloc(0), `blind-index/v1/${purpose}`, KEY_BYTES));
+    try {
+      return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+    } finally {
+      key.fill(0);
     }
   }
 

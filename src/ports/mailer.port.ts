@@ -1,6 +1,8 @@
 /** An outgoing message; `idempotencyKey` becomes part of the Message-ID so a resend is recognisable. */
 export interface OutgoingMail {
   readonly to: string;
+  /** Whom the message is to (a user id): a stored copy can then be erased when that user is forgotten. */
+  readonly recipientId: string;
   readonly subject: string;
   readonly text: string;
   readonly html: string;
@@ -18,5 +20,11 @@ export interface SentMail {
  */
 export interface Mailer {
   send(mail: OutgoingMail): Promise<SentMail>;
+  /**
+   * Erases every copy of mail to this recipient that the mailer itself keeps (the embedded
+   * outbox's files), because it holds their address in clear. Idempotent; mail already handed to
+   * an SMTP server is out of our hands and is not affected.
+   */
+  forgetRecipient(recipientId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,16 +1,26 @@
 /**
  * The reminder email, text and HTML. Pure: everything it says comes from its input. Org names
  * are user-controlled, so they are cleaned of control characters for both parts and
- * HTML-escaped for the HTML part; links must be absolute http(s) URLs.
+ * HTML-escaped for the HTML part; links must be absolute http(s) URLs (the help contact may
+ * also be a mailto: address).
  */
 export interface ReminderEmailInput {
-  /** Names of the organisations that require two-factor authentication of this user. */
-  readonly orgNames: readonly string[];
+  /** The product the user signs in to: an email that names no sender reads as phishing. */
+  readonly productName: string;
+  /** The organisations that require two-factor authentication of this user, and whether Xero is why. */
+  readonly orgs: readonly ReminderOrg[];
   readonly cadence: 'soft' | 'hard';
   /** The configured interval between reminders of this cadence, stated in the email. */
   readonly intervalMs: number;
   readonly appBaseUrl: string;
   readonly enforcementPageUrl: string;
+  /** Where to ask for help: an http(s) page or a mailto: address. */
+  readonly supportUrl: string;
+}
+
+export interface ReminderOrg {
+  readonly name: string;
+  readonly xeroConnected: boolean;
 }
 
 export interface ReminderEmail {
@@ -38,11 +48,13 @@ const wording: Record<ReminderEmailInput['cadence'], Wording> = {
 };
 
 export function reminderEmail(input: ReminderEmailInput): ReminderEmail {
+  const product = cleanText(input.productName) || 'Approvals';
   const words = wording[input.cadence];
-  const orgs = cleanOrgNames(input.orgNames);
-  const links = { setup: httpUrl(input.enforcementPageUrl), app: httpUrl(input.appBaseUrl) };
+  const orgs = cleanOrgs(input.orgs);
+  const links = { setup: httpUrl(input.enforcementPageUrl), app: httpUrl(input.appBaseUrl), support: supportUrl(input.supportUrl) };
   const repeat = `You will get this reminder ${everyPhrase(input.intervalMs)} until two-factor authentication is on.`;
-  return { subject: words.subject, text: textPart(orgs, words, links, repeat), html: htmlPart(orgs, words, links, repeat) };
+  const parts: Parts = { product, orgs, words, links, repeat };
+  return { subject: `${product}: ${words.subject}`, text: textPart(parts), html: htmlPart(parts) };
 }
 
 const UNITS = [
@@ -63,48 +75,70 @@ export function everyPhrase(intervalMs: number): string {
 interface Links {
   readonly setup: string;
   readonly app: string;
+  readonly support: string;
+}
+
+interface Parts {
+  readonly product: string;
+  readonly orgs: readonly ReminderOrg[];
+  readonly words: Wording;
+  readonly links: Links;
+  readonly repeat: string;
 }
 
 const SAFETY_NOTE = 'We will never ask you for a code by email or phone.';
 
-function requirementSentence(orgs: readonly string[]): string {
-  if (orgs.length === 0) return 'An organisation you belong to requires two-factor authentication.';
+function requirementSentence(product: string, orgs: readonly ReminderOrg[]): string {
+  if (orgs.length === 0) return `An organisation you belong to in ${product} requires two-factor authentication.`;
   return orgs.length === 1
-    ? 'This organisation requires two-factor authentication:'
-    : 'These organisations require two-factor authentication:';
+    ? `This organisation you belong to in ${product} requires two-factor authentication:`
+    : `These organisations you belong to in ${product} require two-factor authentication:`;
 }
 
-function textPart(orgs: readonly string[], words: Wording, links: Links, repeat: string): string {
+/** Xero requires 2FA of everyone who works on a connected organisation: say so, it is the reason. */
+const XERO_REASON = 'connected to Xero, which requires two-factor authentication of everyone who works with it';
+
+function orgLine(org: ReminderOrg): string {
+  return org.xeroConnected ? `${org.name} (${XERO_REASON})` : org.name;
+}
+
+function helpSentence(links: Links): string {
+  return `Questions, or did you not expect this email? Contact support: ${displayedUrl(links.support)}`;
+}
+
+function textPart({ product, orgs, words, links, repeat }: Parts): string {
   return [
     'Hello,',
     '',
-    requirementSentence(orgs),
-    ...orgs.map((name) => `  - ${name}`),
+    requirementSentence(product, orgs),
+    ...orgs.map((org) => `  - ${orgLine(org)}`),
     '',
     words.status,
     '',
     `Turn on two-factor authentication: ${links.setup}`,
-    `Open the app: ${links.app}`,
+    `Open ${product}: ${links.app}`,
     '',
     repeat,
     SAFETY_NOTE,
+    helpSentence(links),
     '',
   ].join('\n');
 }
 
-function htmlPart(orgs: readonly string[], words: Wording, links: Links, repeat: string): string {
-  const list = orgs.length === 0 ? '' : `<ul>${orgs.map((name) => `<li>${escapeHtml(name)}</li>`).join('')}</ul>`;
+function htmlPart({ product, orgs, words, links, repeat }: Parts): string {
+  const list = orgs.length === 0 ? '' : `<ul>${orgs.map((org) => `<li>${escapeHtml(orgLine(org))}</li>`).join('')}</ul>`;
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeHtml(words.subject)}</title></head>`,
+    `<title>${escapeHtml(`${product}: ${words.subject}`)}</title></head>`,
     '<body style="font-family: sans-serif; line-height: 1.5;">',
     '<p>Hello,</p>',
-    `<p>${escapeHtml(requirementSentence(orgs))}</p>${list}`,
+    `<p>${escapeHtml(requirementSentence(product, orgs))}</p>${list}`,
     `<p><strong>${escapeHtml(words.status)}</strong></p>`,
     `<p><a href="${escapeHtml(links.setup)}">Turn on two-factor authentication</a></p>`,
-    `<p><a href="${escapeHtml(links.app)}">Open the app</a></p>`,
+    `<p><a href="${escapeHtml(links.app)}">Open ${escapeHtml(product)}</a></p>`,
     `<p>${escapeHtml(repeat)} ${escapeHtml(SAFETY_NOTE)}</p>`,
+    `<p>Questions, or did you not expect this email? <a href="${escapeHtml(links.support)}">Contact support: ${escapeHtml(displayedUrl(links.support))}</a></p>`,
     '</body></html>',
     '',
   ].join('\n');
@@ -114,17 +148,22 @@ function htmlPart(orgs: readonly string[], words: Wording, links: Links, repeat:
  * Control and bidirectional-override characters are dropped: a line break in a name could forge
  * lines of the text part, and a bidi override could make a name read as something else.
  */
-function cleanOrgNames(names: readonly string[]): string[] {
-  const cleaned = names
-    .map((name) =>
-      name
-        .replace(/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
-        .replace(/\s+/g, ' ')
-        .trim(),
-    )
-    .map((name) => (name.length > MAX_ORG_NAME_LENGTH ? `${name.slice(0, MAX_ORG_NAME_LENGTH - 1)}…` : name))
-    .filter((name) => name.length > 0);
-  return [...new Set(cleaned)];
+function cleanText(text: string): string {
+  return text
+    .replace(/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function cleanOrgs(orgs: readonly ReminderOrg[]): ReminderOrg[] {
+  const byName = new Map<string, ReminderOrg>();
+  for (const org of orgs) {
+    const cleaned = cleanText(org.name);
+    const name = cleaned.length > MAX_ORG_NAME_LENGTH ? `${cleaned.slice(0, MAX_ORG_NAME_LENGTH - 1)}…` : cleaned;
+    if (name.length === 0) continue;
+    byName.set(name, { name, xeroConnected: org.xeroConnected || (byName.get(name)?.xeroConnected ?? false) });
+  }
+  return [...byName.values()];
 }
 
 /** Only http(s): a `javascript:` or `data:` link in a security email would be an attack vector. */
@@ -132,6 +171,16 @@ function httpUrl(value: string): string {
   const url = new URL(value);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RangeError('reminder links must be http(s) URLs');
   return url.href;
+}
+
+function supportUrl(value: string): string {
+  const url = new URL(value);
+  return url.protocol === 'mailto:' ? url.href : httpUrl(value);
+}
+
+/** A mailto: link is shown as the bare address a reader can copy. */
+function displayedUrl(href: string): string {
+  return href.startsWith('mailto:') ? decodeURIComponent(href.slice('mailto:'.length)) : href;
 }
 
 function escapeHtml(value: string): string {

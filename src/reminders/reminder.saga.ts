@@ -6,6 +6,7 @@ import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-memb
 import { membershipKey } from '../enforcement/enforcement.projection.js';
 import type { OrganisationEvent } from '../organisations/organisation.events.js';
 import type { UserEvent } from '../two-factor/user.events.js';
+import type { Mailer } from '../ports/mailer.port.js';
 import type { ReminderJobs } from './reminder-jobs.port.js';
 import { changeSubject, nextReminderAt, type Mode, type ReminderIntervals, type ReminderSubject } from './reminder.policy.js';
 
@@ -39,9 +40,9 @@ type SubjectChange = (doc: SubjectDoc) => Partial<SubjectDoc>;
  * The reminder saga. It runs on the durable subscription like a projection: for each event it
  * works out which users' reminder schedule changes, replaces their job (idempotently) and then
  * commits its own state with the checkpoint. A crash in between replays the event, which replaces
- * the same job with the same one.
+ * the same job with the same one. On UserForgotten it erases the mail kept for that user.
  */
-export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): Projection {
+export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, mailer: Pick<Mailer, 'forgetRecipient'>): Projection {
   const change = async (userId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
     const doc = await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
     if (!doc) return [];
@@ -106,6 +107,9 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals): 
       case 'TwoFactorReset':
         return change(userId, at, view, () => ({ twoFactorEnabled: false }));
       case 'UserForgotten':
+        // The outbox keeps the address in clear; erasing it here is durable (a failure is retried
+        // with the event) and happens on whichever process runs the saga.
+        await mailer.forgetRecipient(userId);
         return change(userId, at, view, () => ({ forgotten: true }));
       case 'ReminderSent':
         return change(userId, at, view, () => ({ lastSentAt: event.data.sentAt }));

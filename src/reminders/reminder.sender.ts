@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
 import { handleCommand } from '../application/command-handling.js';
 import { fold } from '../kernel/decider.js';
+import { isDomainError } from '../kernel/domain-error.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { ReadStore } from '../ports/read-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -12,7 +13,7 @@ import { ORGANISATIONS, type OrganisationDoc } from '../organisations/directory.
 import { EMAIL_PURPOSE } from '../two-factor/two-factor.flows.js';
 import { userDecider, userStream } from '../two-factor/user.decider.js';
 import type { UserEvent } from '../two-factor/user.events.js';
-import { reminderEmail } from './reminder.email.js';
+import { reminderEmail, type ReminderOrg } from './reminder.email.js';
 import { cadenceOf, nextReminderAt, periodKey, type ReminderIntervals } from './reminder.policy.js';
 import { REMINDER_SUBJECTS, toSubject, type SubjectDoc } from './reminder.saga.js';
 
@@ -59,19 +60,29 @@ export class ReminderSender {
     const to = await this.email(userId, history);
     if (to === null) return 'not_subject';
     const orgIds = Object.entries(doc.orgModes).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
-    const orgNames = await this.orgNames(orgIds);
+    const orgs = await this.orgs(orgIds);
     const { config } = this.deps;
     const intervalMs = cadence === 'hard' ? config.REMINDER_HARD_EVERY : config.REMINDER_SOFT_EVERY;
-    const content = reminderEmail({ orgNames, cadence, intervalMs, appBaseUrl: config.APP_BASE_URL, enforcementPageUrl: config.ENFORCEMENT_PAGE_URL });
-    const sent = await sendWithRetry(this.deps.mailer, { to, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
+    const content = reminderEmail({
+      productName: config.PRODUCT_NAME, orgs, cadence, intervalMs,
+      appBaseUrl: config.APP_BASE_URL, enforcementPageUrl: config.ENFORCEMENT_PAGE_URL, supportUrl: config.SUPPORT_URL,
+    });
+    const sent = await sendWithRetry(this.deps.mailer, { to, recipientId: userId, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });
     const commandId = `reminder|${userId}|${key}`;
-    await handleCommand(
-      events,
-      userDecider,
-      userStream(userId),
-      { type: 'RecordReminderSent', userId, orgIds, cadence, messageId: sent.messageId, sentAt: now.toISOString(), periodKey: key, actor: SCHEDULER_ACTOR, at: now.toISOString() },
-      { commandId, correlationId: commandId, actor: SCHEDULER_ACTOR, now },
-    );
+    try {
+      await handleCommand(
+        events,
+        userDecider,
+        userStream(userId),
+        { type: 'RecordReminderSent', userId, orgIds, cadence, messageId: sent.messageId, sentAt: now.toISOString(), periodKey: key, actor: SCHEDULER_ACTOR, at: now.toISOString() },
+        { commandId, correlationId: commandId, actor: SCHEDULER_ACTOR, now },
+      );
+    } catch (error) {
+      if (!(isDomainError(error) && error.code === 'user_forgotten')) throw error;
+      // Forgotten while this message was being written: the saga's erasure may have run before it.
+      await this.deps.mailer.forgetRecipient(userId);
+      return 'not_subject';
+    }
     this.deps.logger.info({ userId, cadence, periodKey: key }, 'reminder sent');
     return 'sent';
   }
@@ -83,8 +94,8 @@ export class ReminderSender {
     return result.status === 'ok' ? result.plaintext : null;
   }
 
-  private async orgNames(orgIds: readonly string[]): Promise<string[]> {
+  private async orgs(orgIds: readonly string[]): Promise<ReminderOrg[]> {
     const docs = await Promise.all(orgIds.map((id) => this.deps.readStore.get<OrganisationDoc>(ORGANISATIONS, id)));
-    return docs.map((doc, i) => doc?.name ?? orgIds[i]!);
+    return docs.map((doc, i) => ({ name: doc?.name ?? orgIds[i]!, xeroConnected: doc?.xeroConnected ?? false }));
   }
 }

@@ -8,7 +8,8 @@ import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-b
 import { openSqlite } from '../infrastructure/sqlite/sqlite.database.js';
 import type { ProfileStores } from './profile.stores.js';
 
-export const DATABASE_FILE = 'two-factor.sqlite';
+import { DATABASE_FILE } from './data-dir.files.js';
+
 
 /**
  * Embedded profile: one SQLite file. History, data keys and idempotency records share a connection with

@@ -10,21 +10,26 @@ import { CheckpointProgress, type ReadModelProgress } from '../projections/read-
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { IdempotentAnswerSealer } from '../personal-data/idempotent-answer.sealer.js';
+import { DerivedPagesKeys } from '../personal-data/pages.keys.js';
 import { embeddedProfileStores } from './embedded.stores.js';
+import { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 import type { ProfileStores } from './profile.stores.js';
 import { createLogger } from '../infrastructure/logging/pino.logger.js';
 import type { Runtime } from './runtime.js';
 import { NodemailerMailer } from '../infrastructure/mail/nodemailer.mailer.js';
+import type { Mailer } from '../ports/mailer.port.js';
 import { AgendaReminderJobs } from '../reminders/agenda.reminder-jobs.js';
 import type { ReminderJobs } from '../reminders/reminder-jobs.port.js';
 import type { ReminderIntervals } from '../reminders/reminder.policy.js';
 import { ReminderSender } from '../reminders/reminder.sender.js';
+import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
 export interface ProjectionDependencies {
   readonly reminderJobs: ReminderJobs;
   readonly intervals: ReminderIntervals;
+  readonly mailer: Mailer;
 }
 
 export interface RuntimeOptions {
@@ -33,8 +38,6 @@ export interface RuntimeOptions {
   readonly logDestination?: NodeJS.WritableStream;
 }
 
-export const JWT_SECRET_FILE = 'jwt.secret';
-export const MASTER_KEY_FILE = 'master.key';
 
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL, options.logDestination);
@@ -54,11 +57,13 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
-  const projections = options.projections({ reminderJobs: new AgendaReminderJobs(agenda), intervals });
+  const reminderJobs = new AgendaReminderJobs(agenda);
+  const projections = options.projections({ reminderJobs, intervals, mailer });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
   const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.eventStore, stores.readStore, projections.map((p) => p.name));
+  const apiTokenKey = tokenKey(config);
   return {
     config,
     clock,
@@ -68,12 +73,15 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     cipher,
     idempotency: { store: stores.idempotencyStore, sealer: new IdempotentAnswerSealer(cipher, masterKey) },
     progress,
-    tokenKey: tokenKey(config),
+    tokenKey: apiTokenKey,
+    pagesKeys: new DerivedPagesKeys(masterKey, apiTokenKey.kind === 'secret' ? apiTokenKey.secret : null),
     reminders: sender,
     projections,
     projector: runner,
     async start() {
       await agenda.ready;
+      // Before the saga runs: both write the reminder subjects.
+      if (runner) await rescheduleReminders(stores.readStore, reminderJobs, intervals, logger);
       await runner?.start();
       if (runsScheduler) await agenda.start();
     },

@@ -14,13 +14,14 @@ import { EnforcementModule } from '../enforcement/enforcement.module.js';
 import { enforcementProjection } from '../enforcement/enforcement.projection.js';
 import { UsersModule } from '../two-factor/users.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { PagesModule } from '../pages/pages.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals)];
+  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer)];
 }
-const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule, PagesModule];
 
 export interface RunningService {
   readonly runtime: Runtime;

@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import QRCode from 'qrcode';
 import type { Config } from '../config/config.js';
-import type { CommandContext, CommandOutcome, CommandSource } from '../application/command-handling.js';
-import { DomainError } from '../kernel/domain-error.js';
+import { handleCommand, type CommandContext, type CommandOutcome, type CommandSource } from '../application/command-handling.js';
+import { fold } from '../kernel/decider.js';
+import { DomainError, isDomainError } from '../kernel/domain-error.js';
+import { derivedEventId, newId } from '../kernel/ids.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -16,7 +18,8 @@ import { generateBackupCodes } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
 import { UserCommandMessage } from './user.command-message.js';
 import type { UserCommand, VerifyTwoFactor } from './user.commands.js';
-import { failedCheck, isFreshTimeStep, refusalBeforeCheck, userDecider } from './user.decider.js';
+import { failedCheck, isFreshTimeStep, refusalBeforeCheck, userDecider, userStream } from './user.decider.js';
+import { emailClaimDecider, emailClaimStream, normaliseEmail, type ClaimEmail, type EmailClaimEvent, type HolderStatus } from './email-claim.decider.js';
 import type { UserEvent, VerificationFailureReason } from './user.events.js';
 import type { FactorState, UserState } from './user.state.js';
 
@@ -45,10 +48,52 @@ export class TwoFactorFlows {
     private readonly hasher: BackupCodeHasher,
   ) {}
 
+  /**
+   * Claims the address (409 `email_in_use` while another live user holds it) before anything is
+   * written for the user, and gives it back if the registration then fails.
+   */
   async register(userId: string, email: string, context: CommandContext): Promise<Outcome> {
     authorizeBeforeEncrypting({ type: 'RegisterUser', userId, email: PLACEHOLDER, actor: context.actor, at: context.now.toISOString() });
-    const encrypted = await this.encrypt(userId, EMAIL_PURPOSE, email);
-    return this.send(userId, { type: 'RegisterUser', userId, email: encrypted, actor: context.actor, at: context.now.toISOString() }, context);
+    await this.refuseBeforeClaiming(userId, context);
+    const claimStream = emailClaimStream(this.cipher.blindIndex(EMAIL_PURPOSE, normaliseEmail(email)));
+    const claim = await this.claimEmail(claimStream, userId, context);
+    try {
+      const encrypted = await this.encrypt(userId, EMAIL_PURPOSE, email);
+      return await this.send(userId, { type: 'RegisterUser', userId, email: encrypted, actor: context.actor, at: context.now.toISOString() }, context);
+    } catch (error) {
+      if (claim.events.length > 0) await this.releaseEmail(claimStream, userId, context);
+      throw error;
+    }
+  }
+
+  /** A registration the user's stream already refuses (registered, forgotten) must not touch the address. */
+  private async refuseBeforeClaiming(userId: string, context: CommandContext): Promise<void> {
+    const history = (await this.eventStore.readStream(userStream(userId))) as unknown as Array<UserEvent & { metadata: { eventId: string } }>;
+    // A retry of this very registration is answered by the command handling with what it stored.
+    if (history.some((event) => event.metadata.eventId === derivedEventId(context.commandId, 0))) return;
+    const decision = userDecider.decide({ type: 'RegisterUser', userId, email: PLACEHOLDER, actor: context.actor, at: context.now.toISOString() }, fold(userDecider, history));
+    if (isDomainError(decision)) throw decision;
+  }
+
+  /**
+   * Decided afresh on every attempt (a new command id each time), never answered from an earlier
+   * attempt: that attempt's claim may have been released since, and a retry must claim again.
+   * A claim the user already holds decides to nothing, so a retry appends nothing.
+   */
+  private claimEmail(stream: string, userId: string, context: CommandContext): Promise<CommandOutcome<EmailClaimEvent>> {
+    const at = context.now.toISOString();
+    return handleCommand(this.eventStore, emailClaimDecider, stream, {
+      fromState: async (state): Promise<ClaimEmail> => ({ type: 'ClaimEmail', userId, at, holderStatus: state.holder === null ? null : await this.holderStatus(state.holder.userId) }),
+    }, { ...context, commandId: `${context.commandId}|email-claim|${newId()}` });
+  }
+
+  private async releaseEmail(stream: string, userId: string, context: CommandContext): Promise<void> {
+    await handleCommand(this.eventStore, emailClaimDecider, stream, { type: 'ReleaseEmail', userId }, { ...context, commandId: `${context.commandId}|email-release|${newId()}` });
+  }
+
+  private async holderStatus(holderId: string): Promise<HolderStatus> {
+    const history = (await this.eventStore.readStream(userStream(holderId))) as unknown as UserEvent[];
+    return fold(userDecider, history).status;
   }
 
   async startSetup(userId: string, context: CommandContext): Promise<{ outcome: Outcome; answer: SetupAnswer }> {
@@ -88,7 +133,7 @@ export class TwoFactorFlows {
     const outcome = await this.send(userId, {
       fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedTimeStep: await this.matchCode(userId, state, code, context.now) })),
     }, context);
-    return rejectFailedCheck(outcome, context.now);
+    return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
   }
 
   async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
@@ -96,7 +141,7 @@ export class TwoFactorFlows {
     const outcome = await this.send(userId, {
       fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedBackupCodeIndex: await this.hasher.match(backupCode, backupSlots(state)) })),
     }, context);
-    return rejectFailedCheck(outcome, context.now);
+    return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
@@ -266,6 +311,19 @@ function rejectFailedCheck(outcome: Outcome, now: Date): Outcome {
     throw new DomainError('locked', 'verification_locked', 'Too many failed checks; verification is locked for a while.', { lockedUntil: failure.lockedUntil, retryAfterSeconds: retryAfter });
   }
   throw codeRefused(failure.reason, { revision: outcome.revision, position: outcome.position });
+}
+
+/** How long a retried verification may be answered from what it recorded: about a code's life. */
+const VERIFICATION_RETRY_WINDOW_MS = 5 * 60_000;
+
+/**
+ * A verification answers "this person proved possession now". A retry (same command id) found in
+ * history is answered from it only shortly after the check; later it would vouch for a code that
+ * was not checked now, so it is refused like a used code and the caller asks for a fresh one.
+ */
+function refuseStaleVerification(outcome: Outcome, now: Date): Outcome {
+  if (outcome.recordedAt === undefined || now.getTime() - Date.parse(outcome.recordedAt) <= VERIFICATION_RETRY_WINDOW_MS) return outcome;
+  throw codeRefused('code_already_used');
 }
 
 function codeRefused(reason: VerificationFailureReason, details: DomainError['details'] = {}): DomainError {

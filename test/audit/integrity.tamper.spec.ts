@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { expectCommandAnswer, registerOrg, registerUser, setMember } from '../http/http-steps.js';
 

@@ -8,6 +8,22 @@ describe('configuration', () => {
     expect(config.REMINDER_HARD_EVERY).toBe(24 * 3600 * 1000);
   });
 
+  it('sends hard enforcement to the page the service serves, and names a product and a help contact', () => {
+    expect(loadConfig({})).toMatchObject({
+      ENFORCEMENT_PAGE_URL: 'http://localhost:3000/two-factor/required',
+      PRODUCT_NAME: 'Approvals',
+      SUPPORT_URL: 'mailto:security@example.com',
+    });
+    expect(loadConfig({ APP_BASE_URL: 'https://app.example.com/approvals/', MAIL_FROM: 'Help <help@example.com>' })).toMatchObject({
+      ENFORCEMENT_PAGE_URL: 'https://app.example.com/approvals/two-factor/required',
+      SUPPORT_URL: 'mailto:help@example.com',
+    });
+    expect(loadConfig({ APP_BASE_URL: 'https://app.example.com', ENFORCEMENT_PAGE_URL: 'https://app.example.com/2fa', SUPPORT_URL: 'https://help.example.com' })).toMatchObject({
+      ENFORCEMENT_PAGE_URL: 'https://app.example.com/2fa',
+      SUPPORT_URL: 'https://help.example.com',
+    });
+  });
+
   it('reads human intervals as Agenda does', () => {
     expect(loadConfig({ REMINDER_HARD_EVERY: '3 seconds', SCHEDULER_PROCESS_EVERY: '0.5 seconds' })).toMatchObject({ REMINDER_HARD_EVERY: 3000, SCHEDULER_PROCESS_EVERY: 500 });
   });
@@ -31,6 +47,8 @@ describe('configuration', () => {
     ['RATE_LIMIT_WINDOW', 'soon'],
     ['RATE_LIMIT_MAX_KEYS', '10'],
     ['METRICS_PORT', '70000'],
+    ['SUPPORT_URL', 'javascript:alert(1)'],
+    ['PRODUCT_NAME', 'Two\nLines'],
   ])('stops on an invalid %s and names it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration\\n\\s+${name}(\\.\\d+)?:`));

@@ -268,6 +268,21 @@ describe('HTTP audit', () => {
       expect(String(csv.body)).toContain(`mode_change,${orgId},,,,,${start.toISOString()},,off,hard,${adminId},,audit`);
       expectProblem(await get(`/v1/audit/organisations/nothing-here/compliance?${query}`), 404);
     });
+
+    it('neutralises a reason a spreadsheet would run as a formula (OWASP CSV injection)', async () => {
+      const start = h.clock.now();
+      const orgId = await registerOrg(h, platform, '=HYPERLINK("http://evil.example","Open")');
+      const adminId = await registerUser(h, platform);
+      expectCommandAnswer(await setMember(h, platform, orgId, adminId, 'admin'));
+      const reason = '=cmd|\' /C calc\'!A0';
+      expectCommandAnswer(await h.call('PUT', `/v1/organisations/${orgId}/enforcement`, { token: await h.token(adminId), body: { mode: 'soft', reason } }));
+      h.clock.advance(HOUR);
+      const query = `from=${start.toISOString()}&to=${h.clock.now().toISOString()}`;
+
+      const csv = String((await get(`/v1/audit/organisations/${orgId}/compliance?${query}&format=csv`)).body);
+      expect(csv).toContain(`,${adminId},,"'${reason}"\r\n`);
+      expect(csv).not.toMatch(/(^|,)[=+\-@]/m);
+    });
   });
 
   describe('GET /v1/audit/export', () => {
@@ -282,8 +297,9 @@ describe('HTTP audit', () => {
       const jsonl = await h.call('GET', `/v1/audit/export?format=jsonl&from=${from}&to=${to}`, { token: auditor });
       expect(jsonl.headers.get('content-type')).toContain('application/x-ndjson');
       const events = String(jsonl.body).trim().split('\n').map((line) => JSON.parse(line));
-      expect(events.map((e) => e.type)).toEqual(['UserRegistered', 'OrganisationRegistered']);
-      expect(events[0].data.email).toEqual({ encrypted: true, keyId: expect.any(String) });
+      expect(events.map((e) => e.type)).toEqual(['EmailClaimed', 'UserRegistered', 'OrganisationRegistered']);
+      expect(events[0].stream).toMatch(/^email-[0-9a-f]{64}$/);
+      expect(events[1].data.email).toEqual({ encrypted: true, keyId: expect.any(String) });
       expect(JSON.stringify(events)).not.toContain(email);
 
       const csv = await h.call('GET', `/v1/audit/export?format=csv&type=OrganisationRegistered&from=${from}`, { token: auditor });

@@ -1,4 +1,4 @@
-import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
+import { BURST_ENV, startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import {
   STEP_MS,
   codeAt,
@@ -20,7 +20,7 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
   let platform: string;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: BURST_ENV });
     platform = await h.token('host-platform', 'platform');
   });
   afterAll(() => h.dispose());
@@ -248,6 +248,17 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
       const failuresBefore = (await eventTypes(`user-${userId}`)).filter((t) => t === 'TwoFactorVerificationFailed').length;
       expectProblem(await twoFactor(userId, 'verify', token, { code: wrongCode(h, secret) }, key), 422, 'invalid_code');
       expect((await eventTypes(`user-${userId}`)).filter((t) => t === 'TwoFactorVerificationFailed')).toHaveLength(failuresBefore + 1);
+    });
+
+    it('after 24 hours the identical verify is not answered "verified" from history: the code was not checked now', async () => {
+      const { userId, token, secret } = await enabledUser();
+      const key = uniqueId('verify');
+      const body = { code: codeAt(h, secret) };
+      expectCommandAnswer(await twoFactor(userId, 'verify', token, body, key));
+      const length = await streamLength(h, `user-${userId}`);
+      h.clock.advance(DAY_MS + STEP_MS);
+      expectProblem(await twoFactor(userId, 'verify', token, body, key), 422, 'code_already_used');
+      expect(await streamLength(h, `user-${userId}`)).toBe(length);
     });
 
     it('after 24 hours a retried confirm cannot show its backup codes again, and says so (409)', async () => {

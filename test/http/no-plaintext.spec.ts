@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../../src/runtime/embedded.stores.js';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { STEP_MS, codeAt, expectCommandAnswer, registerOrg, secretOf, setMember, uniqueId, wrongCode } from './http-steps.js';
 

@@ -1,4 +1,5 @@
 import { generateTotpCode } from '../../src/two-factor/totp.js';
+import { parseMessage } from '../mail/raw-message.js';
 import { SmtpTestServer } from '../mail/smtp-test-server.js';
 import { RealTimeClock } from '../support/real-time.clock.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
@@ -69,13 +70,14 @@ describe('reminders end to end (real SMTP on loopback, short intervals)', () => 
     expect(mailTo('has-2fa')).toHaveLength(0);
     expect(mailTo('enables-later').length).toBe(afterEnabling);
 
-    const hardMail = mailTo('hard-user')[0]!.raw;
-    expect(hardMail).toMatch(/Hard Ltd/);
-    expect(hardMail).toMatch(/blocked/i);
-    expect(hardMail).toContain('https://app.example.com');
-    const softMail = mailTo('soft-user')[0]!.raw;
-    expect(softMail).toContain('&amp; &lt;Co&gt;');
-    expect(softMail).not.toMatch(/<li>[^<]*<Co>/);
+    const hardMail = parseMessage(mailTo('hard-user')[0]!.raw);
+    expect(hardMail.text).toMatch(/Hard Ltd/);
+    expect(hardMail.text).toMatch(/blocked/i);
+    expect(hardMail.text).toContain('https://app.example.com');
+    expect(hardMail.headers.get('subject')).toMatch(/^Approvals: /);
+    const softMail = parseMessage(mailTo('soft-user')[0]!.raw);
+    expect(softMail.html).toContain('&amp; &lt;Co&gt;');
+    expect(softMail.html).not.toMatch(/<li>[^<]*<Co>/);
 
     // Every accepted message has its ReminderSent, and every ReminderSent its message.
     await sleep(300);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
+import { BURST_ENV, startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { SECRET_PURPOSE } from '../../src/two-factor/two-factor.flows.js';
 import { STEP_MS, codeAt, enableTwoFactor, expectCommandAnswer, expectProblem, registerUser, wrongCode } from './http-steps.js';
 
@@ -9,8 +9,7 @@ describe('HTTP two-factor races', () => {
   let platform: string;
 
   beforeAll(async () => {
-    // These tests send bursts on purpose: the rate limits (tested in rate-limits.spec.ts) are raised out of their way.
-    h = await startHarness({ env: { RATE_LIMIT_PER_USER: '1000', RATE_LIMIT_PER_CLIENT: '100000' } });
+    h = await startHarness({ env: BURST_ENV });
     platform = await h.token('host-platform', 'platform');
   });
   afterAll(() => h.dispose());

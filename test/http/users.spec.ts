@@ -63,6 +63,67 @@ describe('HTTP users and read models', () => {
     });
   });
 
+  describe('one live user per e-mail address', () => {
+    const register = (id: string, email: string, headers: Record<string, string> = {}) => h.call('POST', '/v1/users', { token: platform, body: { id, email }, headers });
+    const address = () => `${uniqueId('shared')}@example.test`;
+
+    it('refuses a second user with the same address, in any letter case (409 email_in_use), storing nothing for them', async () => {
+      const email = address();
+      expectCommandAnswer(await register(uniqueId('user'), email), 201);
+      const head = await h.service.runtime.eventStore.headPosition();
+      const second = uniqueId('user');
+      expectProblem(await register(second, email.toUpperCase()), 409, 'email_in_use');
+      expect(await streamLength(h, `user-${second}`)).toBe(0);
+      expect(await h.service.runtime.eventStore.headPosition()).toBe(head);
+    });
+
+    it('keeps no address in clear: the claim is a keyed hash that differs from a plain hash', async () => {
+      const email = address();
+      const id = uniqueId('user');
+      expectCommandAnswer(await register(id, email), 201);
+      const stored = JSON.stringify(await h.service.runtime.eventStore.readAll());
+      expect(stored).not.toContain(email);
+      expect(stored).not.toContain(email.split('@')[0]);
+      const { createHash } = await import('node:crypto');
+      expect(stored).not.toContain(createHash('sha256').update(email).digest('hex'));
+    });
+
+    it('frees the address of a forgotten user', async () => {
+      const email = address();
+      const first = uniqueId('user');
+      expectCommandAnswer(await register(first, email), 201);
+      expectCommandAnswer(await h.call('POST', `/v1/users/${first}/forget`, { token: await h.token('operator-1', 'operator') }));
+      expectCommandAnswer(await register(uniqueId('user'), email), 201);
+    });
+
+    it('gives the address back when the registration that claimed it is refused', async () => {
+      const taken = uniqueId('user');
+      expectCommandAnswer(await register(taken, address()), 201);
+      const email = address();
+      expectProblem(await register(taken, email), 409, 'user_already_registered');
+      expectCommandAnswer(await register(uniqueId('user'), email), 201);
+    });
+
+    it('answers a retry of the same registration (same Idempotency-Key) with the first answer', async () => {
+      const email = address();
+      const id = uniqueId('user');
+      const first = await register(id, email, { 'idempotency-key': `key-${id}` });
+      expectCommandAnswer(first, 201);
+      const again = await register(id, email, { 'idempotency-key': `key-${id}` });
+      expect({ status: again.status, body: again.body }).toEqual({ status: 201, body: first.body });
+    });
+
+    it('registers exactly one of 20 concurrent users with one address', async () => {
+      const email = address();
+      const ids = Array.from({ length: 20 }, () => uniqueId('racer'));
+      const answers = await Promise.all(ids.map((id, i) => register(id, i % 2 === 0 ? email : email.toUpperCase())));
+      expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array<number>(19).fill(409)]);
+      for (const refused of answers.filter((a) => a.status === 409)) expectProblem(refused, 409, 'email_in_use');
+      const lengths = await Promise.all(ids.map((id) => streamLength(h, `user-${id}`)));
+      expect(lengths.sort()).toEqual([...Array<number>(19).fill(0), 1]);
+    });
+  });
+
   describe('GET /v1/users/:userId', () => {
     it('shows memberships, for the user and support; 403 for another user, 404 for an unknown one', async () => {
       const userId = await registerUser(h, platform);

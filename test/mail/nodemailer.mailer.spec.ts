@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MailDeliveryError, NodemailerMailer, messageIdFor } from '../../src/infrastructure/mail/nodemailer.mailer.js';
+import { MailDeliveryError, NodemailerMailer, messageIdFor, recipientTag } from '../../src/infrastructure/mail/nodemailer.mailer.js';
 import { backoffDelay, sendWithRetry } from '../../src/reminders/send-with-retry.js';
 import type { OutgoingMail } from '../../src/ports/mailer.port.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -14,6 +14,7 @@ const BODY_MARKER = 'body-marker-7f3a';
 function aMail(overrides: Partial<OutgoingMail> = {}): OutgoingMail {
   return {
     to: RECIPIENT,
+    recipientId: 'user-42',
     subject: 'Reminder: please turn on two-factor authentication',
     text: `Plain part ${BODY_MARKER} – Grüße`,
     html: `<p>HTML part ${BODY_MARKER} – Grüße</p>`,
@@ -138,14 +139,17 @@ describe('NodemailerMailer into the outbox (no SMTP_URL)', () => {
 
   afterAll(() => temp.remove());
 
-  it('writes a parsable .eml, readable by the owner only, named after the Message-ID', async () => {
+  const fileOf = (recipientId: string, messageId: string) => `${recipientTag(recipientId)}.${hashOf(messageId)}_two-factor.local.eml`;
+
+  it('writes a parsable .eml, readable by the owner only, named after the recipient tag and Message-ID', async () => {
     const mailer = new NodemailerMailer({ outboxDir, from: FROM });
 
     const sent = await mailer.send(aMail());
     await mailer.close();
 
     const files = readdirSync(outboxDir);
-    expect(files).toEqual([`${hashOf(sent.messageId)}_two-factor.local.eml`]);
+    expect(files).toEqual([fileOf('user-42', sent.messageId)]);
+    expect(files[0]).not.toContain('user-42');
     const file = join(outboxDir, files[0] ?? '');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(outboxDir).mode & 0o777).toBe(0o700);
@@ -165,16 +169,33 @@ describe('NodemailerMailer into the outbox (no SMTP_URL)', () => {
 
     const first = await mailer.send(aMail());
     const again = await mailer.send(aMail({ subject: 'Resent' }));
-    const other = await mailer.send(aMail({ idempotencyKey: 'user-43:hard:2026-01-06' }));
+    const other = await mailer.send(aMail({ recipientId: 'user-43', idempotencyKey: 'user-43:hard:2026-01-06' }));
     await mailer.close();
 
     expect(again.messageId).toBe(first.messageId);
     const files = readdirSync(outboxDir).sort();
     expect(files).toHaveLength(2);
-    expect(files).toEqual([`${hashOf(first.messageId)}_two-factor.local.eml`, `${hashOf(other.messageId)}_two-factor.local.eml`].sort());
-    const resent = readFileSync(join(outboxDir, `${hashOf(first.messageId)}_two-factor.local.eml`), 'utf8');
+    expect(files).toEqual([fileOf('user-42', first.messageId), fileOf('user-43', other.messageId)].sort());
+    const resent = readFileSync(join(outboxDir, fileOf('user-42', first.messageId)), 'utf8');
     expect(parseMessage(resent).headers.get('subject')).toBe('Resent');
     expect(other.messageId).not.toBe(first.messageId);
+  });
+
+  it('erases every file of a forgotten recipient, and only theirs, idempotently', async () => {
+    const dir = join(temp.path, 'forget', 'outbox');
+    const mailer = new NodemailerMailer({ outboxDir: dir, from: FROM });
+    await mailer.forgetRecipient('user-42');
+
+    await mailer.send(aMail({ recipientId: 'user-42', idempotencyKey: 'user-42|a' }));
+    await mailer.send(aMail({ recipientId: 'user-42', idempotencyKey: 'user-42|b' }));
+    const kept = await mailer.send(aMail({ recipientId: 'user-420', to: 'someone.else@example.test', idempotencyKey: 'user-420|a' }));
+    writeFileSync(join(dir, `.${recipientTag('user-42')}.x.eml.tmp`), RECIPIENT);
+    await mailer.forgetRecipient('user-42');
+    await mailer.forgetRecipient('user-42');
+    await mailer.close();
+
+    expect(readdirSync(dir)).toEqual([fileOf('user-420', kept.messageId)]);
+    expect(readdirSync(dir).map((name) => readFileSync(join(dir, name), 'utf8')).join('')).not.toContain(RECIPIENT);
   });
 
   it('rejects without leaking when the outbox cannot be written', async () => {

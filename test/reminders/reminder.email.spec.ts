@@ -6,8 +6,11 @@ const WEEK = 7 * DAY;
 const APP = 'https://approvals.example.test/';
 const SETUP = 'https://approvals.example.test/settings/two-factor?from=reminder&x=1';
 
+const SUPPORT = 'https://help.example.test/two-factor';
+const orgs = (...names: string[]) => names.map((name) => ({ name, xeroConnected: false }));
+
 function input(overrides: Partial<ReminderEmailInput> = {}): ReminderEmailInput {
-  return { orgNames: ['Acme Ltd', 'Beta & Sons'], cadence: 'soft', intervalMs: WEEK, appBaseUrl: APP, enforcementPageUrl: SETUP, ...overrides };
+  return { productName: 'Approvals', orgs: orgs('Acme Ltd', 'Beta & Sons'), cadence: 'soft', intervalMs: WEEK, appBaseUrl: APP, enforcementPageUrl: SETUP, supportUrl: SUPPORT, ...overrides };
 }
 
 /** Visible text of the HTML part, entities decoded, to compare it with the text part. */
@@ -30,7 +33,7 @@ describe('reminderEmail', () => {
     expect(email.subject).toMatch(/reminder/i);
     expect(email.subject).toMatch(/two-factor authentication/);
     for (const part of [email.text, visibleText(email.html)]) {
-      expect(part).toContain('These organisations require two-factor authentication');
+      expect(part).toContain('These organisations you belong to in Approvals require two-factor authentication');
       expect(part).toContain('Acme Ltd');
       expect(part).toContain('Beta & Sons');
       expect(part).toContain('your access is not blocked');
@@ -40,11 +43,11 @@ describe('reminderEmail', () => {
   });
 
   it('hard: says access is blocked until two-factor authentication is on, and reminds daily', () => {
-    const email = reminderEmail(input({ cadence: 'hard', intervalMs: DAY, orgNames: ['Acme Ltd'] }));
+    const email = reminderEmail(input({ cadence: 'hard', intervalMs: DAY, orgs: orgs('Acme Ltd') }));
 
     expect(email.subject).toMatch(/blocked/);
     for (const part of [email.text, visibleText(email.html)]) {
-      expect(part).toContain('This organisation requires two-factor authentication');
+      expect(part).toContain('This organisation you belong to in Approvals requires two-factor authentication');
       expect(part).toContain('Acme Ltd');
       expect(part).toContain('Your access is blocked until you turn on two-factor authentication.');
       expect(part).not.toContain('not blocked');
@@ -71,14 +74,14 @@ describe('reminderEmail', () => {
     const email = reminderEmail(input());
 
     expect(email.text).toContain(`Turn on two-factor authentication: ${SETUP}`);
-    expect(email.text).toContain(`Open the app: ${APP}`);
+    expect(email.text).toContain(`Open Approvals: ${APP}`);
     expect(email.html).toContain(`<a href="${SETUP.replace(/&/g, '&amp;')}">Turn on two-factor authentication</a>`);
-    expect(email.html).toContain(`<a href="${APP}">Open the app</a>`);
+    expect(email.html).toContain(`<a href="${APP}">Open Approvals</a>`);
   });
 
   it('escapes a malicious organisation name in the HTML part', () => {
     const evil = `<script>alert("x")</script><img src=x onerror='y'>`;
-    const email = reminderEmail(input({ orgNames: [evil] }));
+    const email = reminderEmail(input({ orgs: orgs(evil) }));
 
     expect(email.html).not.toContain('<script>');
     expect(email.html).not.toContain('<img');
@@ -87,7 +90,7 @@ describe('reminderEmail', () => {
   });
 
   it('keeps a name from forging lines or reordering text with control characters', () => {
-    const email = reminderEmail(input({ orgNames: ['Acme\r\n\r\nYour access is restored.\u202Egnp.exe', 'Acme\r\n\r\nYour access is restored.\u202Egnp.exe'] }));
+    const email = reminderEmail(input({ orgs: orgs('Acme\r\n\r\nYour access is restored.\u202Egnp.exe', 'Acme\r\n\r\nYour access is restored.\u202Egnp.exe') }));
 
     expect(email.text).toContain('  - Acme Your access is restored. gnp.exe\n');
     expect(email.text.match(/Your access is restored/g)).toHaveLength(1);
@@ -101,18 +104,49 @@ describe('reminderEmail', () => {
     expect(email.html).not.toMatch(/<(img|script|link|iframe|object|embed)\b/i);
     expect(email.html).not.toMatch(/url\(/i);
     const hrefs = [...email.html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]?.replace(/&amp;/g, '&'));
-    expect(hrefs).toEqual([SETUP, APP]);
+    expect(hrefs).toEqual([SETUP, APP, SUPPORT]);
   });
 
   it('still reads correctly when the organisation names are not known', () => {
-    const email = reminderEmail(input({ orgNames: [] }));
+    const email = reminderEmail(input({ orgs: orgs() }));
 
-    expect(email.text).toContain('An organisation you belong to requires two-factor authentication.');
+    expect(email.text).toContain('An organisation you belong to in Approvals requires two-factor authentication.');
     expect(email.html).not.toContain('<ul>');
   });
 
   it('refuses links that are not http(s)', () => {
     expect(() => reminderEmail(input({ enforcementPageUrl: 'javascript:alert(1)' }))).toThrow(RangeError);
     expect(() => reminderEmail(input({ appBaseUrl: 'data:text/html,hi' }))).toThrow(RangeError);
+    expect(() => reminderEmail(input({ supportUrl: 'javascript:alert(1)' }))).toThrow(RangeError);
+  });
+
+  it('names the product in the subject and both parts, so it does not read as phishing', () => {
+    const email = reminderEmail(input({ productName: 'Ledgerly' }));
+
+    expect(email.subject).toMatch(/^Ledgerly: /);
+    for (const part of [email.text, visibleText(email.html)]) {
+      expect(part).toContain('you belong to in Ledgerly');
+      expect(part).toContain('Open Ledgerly');
+      expect(part).not.toContain('Approvals');
+    }
+  });
+
+  it('says which organisation asks, and that Xero is the reason when it is connected to Xero', () => {
+    const email = reminderEmail(input({ orgs: [{ name: 'Acme Ltd', xeroConnected: true }, { name: 'Beta & Sons', xeroConnected: false }] }));
+
+    for (const part of [email.text, visibleText(email.html)]) {
+      expect(part).toContain('Acme Ltd (connected to Xero, which requires two-factor authentication of everyone who works with it)');
+      expect(part).toMatch(/Beta & Sons(?! \(connected)/);
+    }
+  });
+
+  it('gives a help contact, as a page or as an email address', () => {
+    const page = reminderEmail(input());
+    expect(page.text).toContain(`Contact support: ${SUPPORT}`);
+    expect(page.html).toContain(`<a href="${SUPPORT}">Contact support: ${SUPPORT}</a>`);
+
+    const mail = reminderEmail(input({ supportUrl: 'mailto:help@example.test' }));
+    expect(mail.text).toContain('Contact support: help@example.test');
+    expect(mail.html).toContain('<a href="mailto:help@example.test">Contact support: help@example.test</a>');
   });
 });

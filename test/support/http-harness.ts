@@ -9,6 +9,9 @@ import { assertConforms, OpenApiValidator } from './openapi-validator.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-http-specs-only-0123456789abcdef';
 
+/** For specs that send bursts on purpose (races, concurrency): the rate limits, tested in rate-limits.spec.ts, out of their way. */
+export const BURST_ENV: Readonly<Record<string, string>> = { RATE_LIMIT_PER_USER: '1000', RATE_LIMIT_PER_CLIENT: '100000' };
+
 export interface JsonResponse<T = any> {
   readonly status: number;
   readonly headers: Headers;

@@ -42,7 +42,8 @@ export function loadOrCreateSecretFile(path: string, bytes: number): Buffer {
   return tryReadSecretFile(path, bytes) ?? createSecretFile(path, bytes);
 }
 
-function tryReadSecretFile(path: string, bytes: number): Buffer | null {
+/** The secret stored at `path`, or null when there is none; never creates one. */
+export function tryReadSecretFile(path: string, bytes: number): Buffer | null {
   let stats;
   try {
     stats = lstatSync(path);

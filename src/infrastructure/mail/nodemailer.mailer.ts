@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
@@ -60,11 +60,28 @@ export class NodemailerMailer implements Mailer {
   async send(mail: OutgoingMail): Promise<SentMail> {
     const messageId = messageIdFor(mail.idempotencyKey);
     const info = await this.compose(mail, messageId);
-    if (this.toOutbox) await this.writeToOutbox(messageId, info.message);
+    if (this.toOutbox) await this.writeToOutbox(outboxFileName(mail.recipientId, messageId), info.message);
     else if ((info.rejected?.length ?? 0) > 0 || (info.accepted?.length ?? 0) === 0) {
       throw new MailDeliveryError('SMTP delivery failed: the recipient was not accepted', false);
     }
     return { messageId };
+  }
+
+  /**
+   * Deletes the recipient's outbox files (found by the recipient tag their names start with),
+   * overwriting each with zeros first so the address does not linger in freed blocks of a
+   * filesystem that writes in place. Temp files of an interrupted write are deleted too.
+   */
+  async forgetRecipient(recipientId: string): Promise<void> {
+    if (!this.toOutbox) return;
+    const tag = recipientTag(recipientId);
+    const names = await readdir(this.options.outboxDir).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'ENOENT') return [] as string[];
+      throw error;
+    });
+    const theirs = names.filter((name) => name.startsWith(`${tag}.`) || name.startsWith(`.${tag}.`));
+    for (const name of theirs) await shred(join(this.options.outboxDir, name));
+    if (theirs.length > 0) await syncDirectory(this.options.outboxDir);
   }
 
   async close(): Promise<void> {
@@ -92,11 +109,11 @@ export class NodemailerMailer implements Mailer {
     };
   }
 
-  private async writeToOutbox(messageId: string, message: unknown): Promise<void> {
+  private async writeToOutbox(fileName: string, message: unknown): Promise<void> {
     if (!Buffer.isBuffer(message)) throw new MailDeliveryError('writing to the outbox failed: no message was composed', false);
     try {
       await prepareOutbox(this.options.outboxDir);
-      await writeDurably(this.options.outboxDir, outboxFileName(messageId), message);
+      await writeDurably(this.options.outboxDir, fileName, message);
     } catch (error) {
       throw new MailDeliveryError(`writing to the outbox failed (${safeCode(error) ?? 'unknown error'})`, false);
     }
@@ -117,9 +134,32 @@ function safeCode(error: unknown): string | undefined {
   return typeof code === 'string' && /^E[A-Z_]{1,30}$/.test(code) ? code : undefined;
 }
 
-/** The Message-ID is hex plus fixed text, but the file name is filtered anyway: it becomes a path. */
-function outboxFileName(messageId: string): string {
-  return `${messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.-]/g, '_')}.eml`;
+/**
+ * `<recipient tag>.<message id>.eml`: the tag finds a recipient's files when they are forgotten.
+ * The Message-ID is hex plus fixed text, but the name is filtered anyway: it becomes a path.
+ */
+function outboxFileName(recipientId: string, messageId: string): string {
+  return `${recipientTag(recipientId)}.${messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.-]/g, '_')}.eml`;
+}
+
+/** Hashed so that a directory listing does not name who was reminded. */
+export function recipientTag(recipientId: string): string {
+  return createHash('sha256').update(`outbox-recipient\u0000${recipientId}`, 'utf8').digest('hex').slice(0, 32);
+}
+
+async function shred(path: string): Promise<void> {
+  const size = await stat(path).then((s) => s.size, () => null);
+  if (size === null) return;
+  const file = await open(path, 'r+').catch(() => null);
+  if (file) {
+    try {
+      await file.write(Buffer.alloc(size), 0, size, 0);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+  await rm(path, { force: true });
 }
 
 /** Reminders reveal who lacks 2FA: the outbox is readable by the service user only. */

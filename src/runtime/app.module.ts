@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthGuard } from '../http/auth.guard.js';
@@ -25,7 +25,7 @@ import {
 
 @Module({})
 export class AppModule {
-  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly DynamicModule[] = []): DynamicModule {
+  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly Type[] = []): DynamicModule {
     const portProviders: Provider[] = [
       { provide: CONFIG, useValue: runtime.config },
       { provide: CLOCK, useValue: runtime.clock },

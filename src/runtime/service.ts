@@ -1,4 +1,4 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Config } from '../config/config.js';
 import { createHttpApp, listen } from './http-app.js';
@@ -42,7 +42,7 @@ export async function startService(config: Config, options: Omit<RuntimeOptions,
   let metrics: MetricsServer | null = null;
   try {
     if (config.ROLES.includes('api')) {
-      app = await createHttpApp(runtime, FEATURES.map((module): DynamicModule => ({ module })));
+      app = await createHttpApp(runtime, FEATURES);
       url = await listen(app, config.HOST, config.PORT);
       const registry = app.get(MetricsRegistry);
       if (config.METRICS_PORT !== undefined) metrics = await startMetricsServer(() => registry.render(), config.METRICS_HOST, config.METRICS_PORT);

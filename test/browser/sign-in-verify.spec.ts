@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { originOf, pathOf, review, signInAs, startBrowserStack, totpAt, type BrowserStack } from '../support/browser-harness.js';
+import { mainText, originOf, pathOf, review, signInAs, startBrowserStack, totpAt, type BrowserStack } from '../support/browser-harness.js';
 
 /** The sign-in challenge for a user with 2FA: the service checks the code, the host checks the assertion. */
 describe('sign-in challenge in Chromium, through the demo host', () => {
@@ -46,7 +46,7 @@ describe('sign-in challenge in Chromium, through the demo host', () => {
     await review(page, 'verify-01-challenge');
     const code = totpAt(key, clock);
     await submitCode(page, code);
-    expect(`${originOf(page.url())}${pathOf(page)}`).toBe(`${stack.demoUrl}/approvals`);
+    expect({ at: `${originOf(page.url())}${pathOf(page)}`, says: await mainText(page) }).toMatchObject({ at: `${stack.demoUrl}/approvals` });
     expect(assertions).toHaveLength(1);
     await signOut(page);
 

@@ -151,7 +151,13 @@ export async function confirmSetup(page: Page, clock: FakeClock): Promise<{ key:
   if (!key) throw new Error(`no data-manual-key on ${page.url()}`);
   await page.locator('input[name="code"]').fill(totpAt(key, clock));
   await Promise.all([page.waitForNavigation(), page.locator('input[name="code"]').press('Enter')]);
-  await page.locator('[data-backup-code]').first().waitFor();
+  await page
+    .locator('[data-backup-code]')
+    .first()
+    .waitFor()
+    .catch(async (error: Error) => {
+      throw new Error(`no backup codes after the code on ${page.url()}: ${await mainText(page)}`, { cause: error });
+    });
   const backupCodes = (await page.locator('[data-backup-code]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-backup-code') || node.textContent || ''))).map((code) => code.trim());
   return { key, backupCodes };
 }
@@ -160,4 +166,9 @@ export async function confirmSetup(page: Page, clock: FakeClock): Promise<{ key:
 export async function continueFrom(page: Page): Promise<void> {
   const target = page.getByRole('link', { name: /continue/i }).or(page.getByRole('button', { name: /continue/i })).first();
   await Promise.all([page.waitForNavigation(), target.click()]);
+}
+
+/** What the page says, for failure messages. */
+export async function mainText(page: Page): Promise<string> {
+  return (await page.locator('main, body').first().innerText().catch(() => '(no text)')).replace(/\s+/g, ' ').slice(0, 600);
 }

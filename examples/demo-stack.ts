@@ -61,6 +61,9 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const demoUrl = `http://${hostname}:${demoPort}`;
   const config = loadConfig({
     LOG_LEVEL: 'warn',
+    // The pages wear the host's name and colour, as a real host would configure them.
+    PRODUCT_NAME: 'Approvals demo',
+    BRAND_COLOR: '#1d4ed8',
     ...options.env,
     PROFILE: 'embedded',
     DATA_DIR: options.dataDir,

@@ -28,7 +28,9 @@ describe('soft prompt in Chromium, through the demo host', () => {
     await signInAs(page, stack.demoUrl, 'ben');
     expect(pathOf(page)).toBe('/approvals');
     await setUpNow(page).waitFor();
-    expect(await prompt(page).innerText()).toMatch(/Xero/);
+    // Who asks and why: the organisation by name, and Xero as the reason.
+    await prompt(page).getByText(/Harbour Books Ltd asks you/).filter({ visible: true }).first().waitFor();
+    await prompt(page).getByText(/Xero/).filter({ visible: true }).first().waitFor();
     await review(page, 'soft-02-approvals-with-prompt');
 
     await notNow(page).click();

@@ -176,10 +176,19 @@ describe('pages', () => {
       expectErrorPage(await browser.post('/two-factor/verify', { code: '123456', csrf: `${csrf}x` }), 403);
       expectErrorPage(await browser.post('/two-factor/verify', { code: '123456', csrf }, { origin: HOST_ORIGIN }), 403);
       expectErrorPage(await browser.post('/two-factor/verify', { code: '123456', csrf }, { origin: null }), 403);
+      expectErrorPage(await browser.post('/two-factor/verify', { code: '123456', csrf }, { origin: 'null', headers: { 'sec-fetch-site': 'cross-site' } }), 403);
       const other = new PageClient(h);
       const otherPage = await other.handoff({ sub: await newUser(), purpose: 'verify' });
       expectErrorPage(await browser.post('/two-factor/verify', { code: '123456', csrf: csrfOf(otherPage.text) }), 403);
     });
+  });
+
+  it('accepts a post from its own no-referrer page, which Chromium sends with Origin: null and Sec-Fetch-Site: same-origin', async () => {
+    const browser = new PageClient(h);
+    const page = await browser.handoff({ sub: await newUser(), purpose: 'setup' });
+    const answer = await browser.post('/two-factor/setup', { csrf: csrfOf(page.text), code: '12ab' }, { origin: 'null', headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(answer.status).toBe(422);
+    expect(answer.text).toContain('Enter the 6 digits');
   });
 
   describe('setup', () => {

@@ -60,9 +60,9 @@ export class PageClient {
   }
 
   /** A form post; `origin` null leaves the Origin header out, a string replaces the page's own. */
-  post(path: string, form: Record<string, string>, options: { origin?: string | null } = {}): Promise<PageResponse> {
+  post(path: string, form: Record<string, string>, options: { origin?: string | null; headers?: Record<string, string> } = {}): Promise<PageResponse> {
     const origin = options.origin === undefined ? this.h.url : options.origin;
-    return this.request('POST', path, new URLSearchParams(form).toString(), origin);
+    return this.request('POST', path, new URLSearchParams(form).toString(), origin, options.headers);
   }
 
   /** A hand-off followed to its page, as the browser would. */
@@ -72,8 +72,8 @@ export class PageClient {
     return this.get(landing.location);
   }
 
-  private async request(method: string, path: string, body?: string, origin?: string | null): Promise<PageResponse> {
-    const headers: Record<string, string> = {};
+  private async request(method: string, path: string, body?: string, origin?: string | null, extra: Record<string, string> = {}): Promise<PageResponse> {
+    const headers: Record<string, string> = { ...extra };
     if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     if (origin) headers['origin'] = origin;

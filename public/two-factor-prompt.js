@@ -90,10 +90,12 @@
 
     connectedCallback() {
       this._render();
+      this._rendered = true;
     }
 
     attributeChangedCallback() {
-      if (this.isConnected) this._render();
+      // During the upgrade every attribute reports a change before connectedCallback: render once, then on real changes.
+      if (this._rendered) this._render();
     }
 
     /** Hides the prompt for this page view. */

@@ -23,7 +23,7 @@ export interface EnforcementClientOptions {
   readonly handoffTtlSeconds?: number;
   /** How the service signs `tfa` assertions: the shared HS256 secret, or its JWKS URL (ES256). */
   readonly assertion: AssertionKeys;
-  /** The assertions' issuer; default `pagesBaseUrl`'s origin and path, else `baseUrl`'s. */
+  /** The assertions' issuer; default the origin of `pagesBaseUrl` (the service names itself by its `APP_BASE_URL` origin). */
   readonly assertionIssuer?: string;
   /** Where used assertion ids are kept; default in memory (one process). Share one across instances. */
   readonly replayStore?: ReplayStore;
@@ -55,6 +55,7 @@ export interface EnforcementClient {
    * anyone else gets `whenUnavailable` (default allow), both with `degraded: true`. A 404 (user
    * or membership unknown to the service) is `allow`.
    * @throws {@link EnforcementServiceError} on any other 4xx (bad token, bad id): a bug to fix.
+   * @throws whatever the `token` function throws (the host's own token source is not an outage of the service).
    */
   decide(userId: string, orgId?: string): Promise<EnforcementDecision>;
   /** The URL that signs the user into the pages for `purpose` (a single-use hand-off token, five minutes). */
@@ -79,19 +80,24 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
   if (!options.handoff || !('secret' in options.handoff || 'sign' in options.handoff)) throw new TypeError('handoff needs a secret or a sign function');
   if (!options.assertion || !('secret' in options.assertion || 'jwksUrl' in options.assertion)) throw new TypeError('assertion needs a secret or a jwksUrl');
   const whenUnavailable = options.whenUnavailable ?? 'allow';
-  const lastDecisions = new LastDecisionCache<EnforcementDecision['action']>(options.cacheSize ?? 10_000);
+  const lastDecisions = new LastDecisionCache<LastKnown>(options.cacheSize ?? 10_000);
   const doFetch = options.fetch ?? fetch;
   const verifier = new AssertionVerifier({
     keys: options.assertion,
     audience: hostOrigin,
-    issuer: options.assertionIssuer ?? pagesBaseUrl,
+    issuer: options.assertionIssuer ?? new URL(pagesBaseUrl).origin,
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
   });
 
   const degraded = (userId: string, orgId: string | undefined, reason: string): EnforcementDecision => {
-    const closed = lastDecisions.get(cacheKey(userId, orgId)) === 'redirect' || whenUnavailable === 'redirect';
+    const last = lastDecisions.get(cacheKey(userId, orgId));
+    const closed = last?.action === 'redirect' || whenUnavailable === 'redirect';
     options.onDegraded?.({ userId, ...(orgId !== undefined ? { orgId } : {}), reason, action: closed ? 'redirect' : 'allow' });
-    return closed ? { ...NOTHING_REQUIRED, requirement: 'hard', action: 'redirect', degraded: true } : { ...NOTHING_REQUIRED, degraded: true };
+    // The last known twoFactorEnabled, so a sign-in that asks it during an outage still sends a user with 2FA to the challenge.
+    const twoFactorEnabled = last?.twoFactorEnabled ?? false;
+    return closed
+      ? { ...NOTHING_REQUIRED, requirement: 'hard', action: 'redirect', twoFactorEnabled, degraded: true }
+      : { ...NOTHING_REQUIRED, twoFactorEnabled, degraded: true };
   };
 
   return {
@@ -106,19 +112,20 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
       try {
         // One deadline for the answer and its body: a service that stalls mid-body is as slow as one that never answers.
         const signal = AbortSignal.timeout(timeoutMs);
-        response = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal });
+        // Never follow a redirect with the bearer token: the service does not answer 3xx, so one is a broken answer.
+        response = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal, redirect: 'manual' });
         body = parseJson(await response.text());
       } catch (error) {
         return degraded(userId, orgId, isTimeout(error) ? 'timeout' : 'unreachable');
       }
       if (response.status >= 500) return degraded(userId, orgId, `http_${response.status}`);
       if (response.status === 404) {
-        lastDecisions.set(cacheKey(userId, orgId), 'allow');
+        lastDecisions.set(cacheKey(userId, orgId), { action: 'allow', twoFactorEnabled: false });
         return NOTHING_REQUIRED;
       }
       if (response.status >= 400) throw serviceError(response.status, body);
       if (response.status !== 200 || !isDecision(body)) return degraded(userId, orgId, 'invalid_answer');
-      lastDecisions.set(cacheKey(userId, orgId), body.action);
+      lastDecisions.set(cacheKey(userId, orgId), { action: body.action, twoFactorEnabled: body.twoFactorEnabled });
       return body;
     },
     async handoffUrl(request) {
@@ -128,6 +135,11 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
     },
     verifyAssertion: (tfa, expected) => verifier.verify(tfa, expected),
   };
+}
+
+interface LastKnown {
+  readonly action: EnforcementDecision['action'];
+  readonly twoFactorEnabled: boolean;
 }
 
 function cacheKey(userId: string, orgId: string | undefined): string {

@@ -18,6 +18,10 @@ export interface EnforcementDecision {
   readonly action: EnforcementAction;
   /** The host's own enforcement page (`ENFORCEMENT_PAGE_URL`), for hosts that do not use the hand-off. */
   readonly redirectTo?: string;
+  /**
+   * Whether the user has 2FA. In a `degraded` decision it is the last known value (`false` when
+   * none is known): a sign-in that relies on it must check `degraded` first.
+   */
   readonly twoFactorEnabled: boolean;
   readonly enforcedBy: readonly EnforcingOrganisation[];
   /** Present when any schedule or grace period ends (DESIGN §9). */

@@ -30,7 +30,7 @@ export type ExpressLikeNext = (error?: unknown) => void;
  * (a bad token) go to `next(error)`; outages never do (see {@link EnforcementClient.decide}).
  *
  * @example
- * app.use(expressEnforcement(client, { getUser: (req) => req.session.user ?? null }));
+ * app.use(expressEnforcement(client, { getUser: (req: Request) => req.session.user ?? null }));
  */
 export function expressEnforcement<Req extends ExpressLikeRequest = ExpressLikeRequest>(
   client: EnforcementClient,

@@ -26,7 +26,7 @@ export interface FastifyEnforcementOptions extends EnforcementOptions<FastifyReq
  */
 export const fastifyEnforcement: FastifyPluginAsync<FastifyEnforcementOptions> = async (instance, options) => {
   const { client, hook = 'onRequest' } = options;
-  instance.decorateRequest('twoFactor', null);
+  if (!instance.hasRequestDecorator('twoFactor')) instance.decorateRequest('twoFactor', null);
   instance.addHook(hook, async (request, reply) => {
     const outcome = await enforceRequest(client, options, request, { method: request.method, url: request.url, referer: headerValue(request.headers, 'referer') });
     if (outcome.kind === 'skipped') return;

@@ -41,8 +41,11 @@ export interface HandoffClaims {
   readonly signOutUrl?: string;
 }
 
-/** Signs with the API tokens' HS256 secret, or hands the claims to the host's own signer (its identity provider's key). */
-export type HandoffSigning = { readonly secret: string } | { readonly sign: (claims: HandoffClaims) => Promise<string> | string };
+/**
+ * Signs with the API tokens' HS256 secret (and their issuer, when the service checks one:
+ * `AUTH_ISSUER`), or hands the claims to the host's own signer (its identity provider's key).
+ */
+export type HandoffSigning = { readonly secret: string; readonly issuer?: string } | { readonly sign: (claims: HandoffClaims) => Promise<string> | string };
 
 export function handoffClaims(request: HandoffRequest, nowSeconds: number, ttlSeconds: number): HandoffClaims {
   if (typeof request.userId !== 'string' || request.userId === '') throw new TypeError('handoffUrl: userId is required');
@@ -65,7 +68,7 @@ export function handoffClaims(request: HandoffRequest, nowSeconds: number, ttlSe
 export async function signHandoff(claims: HandoffClaims, signing: HandoffSigning): Promise<string> {
   if ('sign' in signing) return signing.sign(claims);
   const { iat, exp, ...rest } = claims;
-  return new SignJWT({ ...rest })
+  return new SignJWT({ ...rest, ...(signing.issuer !== undefined ? { iss: signing.issuer } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(iat)
     .setExpirationTime(exp)

@@ -78,11 +78,11 @@ export function renderPrompt(decision: EnforcementDecision | null | undefined, o
   return [
     `<two-factor-prompt${attributes}>`,
     `<style${options.nonce !== undefined ? attr('nonce', options.nonce) : ''}>${FALLBACK_CSS}</style>`,
-    `<input type="checkbox" class="tfp-dismiss" id="${id}" aria-label="${escapeHtml(strings.notNow)}">`,
-    `<section class="tfp-banner" aria-labelledby="${id}-h">`,
-    `<p class="tfp-heading" id="${id}-h"><strong>${escapeHtml(heading)}</strong></p>`,
+    `<section class="tfp-banner" aria-label="${escapeHtml(strings.label)}">`,
+    `<p class="tfp-heading"><strong>${escapeHtml(heading)}</strong></p>`,
     `<p class="tfp-message">${escapeHtml(message)}${reason ? ` ${escapeHtml(reason)}` : ''}</p>`,
     `<p class="tfp-actions"><a class="tfp-setup" href="${escapeHtml(setupUrl)}">${escapeHtml(strings.setUp)}</a> `,
+    `<input type="checkbox" class="tfp-dismiss" id="${id}">`,
     `<label class="tfp-not-now" for="${id}">${escapeHtml(strings.notNow)}</label></p>`,
     `</section>`,
     `</two-factor-prompt>`,
@@ -90,19 +90,20 @@ export function renderPrompt(decision: EnforcementDecision | null | undefined, o
 }
 
 /**
- * Scoped to the element so it never styles the host page; the checkbox stays focusable
- * (keyboard users toggle it with Space) while only its label shows.
+ * Scoped to the element so it never styles the host page. The checkbox stays focusable after
+ * "Set up now" (keyboard users toggle it with Space) while only its label shows; `:has()` lets
+ * it sit in reading order instead of before the banner.
  */
 const FALLBACK_CSS = [
   'two-factor-prompt{display:block}',
   'two-factor-prompt .tfp-dismiss{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}',
-  'two-factor-prompt .tfp-dismiss:checked+.tfp-banner{display:none}',
+  'two-factor-prompt:has(.tfp-dismiss:checked) .tfp-banner{display:none}',
   'two-factor-prompt .tfp-banner{margin:0;padding:12px 16px;border-radius:var(--tfp-radius,8px);background:var(--tfp-bg,#eef3fd);color:var(--tfp-fg,#1a1a1a);font:15px/1.5 var(--tfp-font,system-ui,sans-serif)}',
   'two-factor-prompt .tfp-banner p{margin:0 0 8px}',
   'two-factor-prompt .tfp-setup,two-factor-prompt .tfp-not-now{display:inline-block;padding:6px 14px;border-radius:var(--tfp-radius,8px);cursor:pointer;font-weight:600;text-decoration:none}',
   'two-factor-prompt .tfp-setup{background:var(--tfp-brand,#0b57d0);color:var(--tfp-brand-fg,#fff)}',
   'two-factor-prompt .tfp-not-now{border:1px solid currentColor;color:var(--tfp-fg,#1a1a1a)}',
-  'two-factor-prompt .tfp-setup:focus-visible,two-factor-prompt .tfp-dismiss:focus-visible+.tfp-banner .tfp-not-now{outline:3px solid var(--tfp-focus,#1a1a1a);outline-offset:2px}',
+  'two-factor-prompt .tfp-setup:focus-visible,two-factor-prompt .tfp-dismiss:focus-visible+.tfp-not-now{outline:3px solid var(--tfp-focus,#1a1a1a);outline-offset:2px}',
 ].join('');
 
 function phrase(value: string | ((context: PromptContext) => string), context: PromptContext): string {

@@ -100,6 +100,19 @@ describe('the SDK client against the real service', () => {
       }
     });
 
+    it('keeps the last known twoFactorEnabled in a degraded decision, so a sign-in still sends a user with 2FA to the challenge', async () => {
+      const proxy = await switchableProxy(h.url);
+      const client = createEnforcementClient(options({ baseUrl: proxy.url, timeoutMs: 200 }));
+      try {
+        expect(await client.decide(users.enabled)).toMatchObject({ action: 'allow', twoFactorEnabled: true });
+        proxy.mode = 'fail';
+        expect(await client.decide(users.enabled)).toMatchObject({ action: 'allow', twoFactorEnabled: true, degraded: true });
+        expect(await client.decide(users.free)).toMatchObject({ action: 'allow', twoFactorEnabled: false, degraded: true });
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('remembers decisions per organisation context', async () => {
       const proxy = await switchableProxy(h.url);
       const client = createEnforcementClient(options({ baseUrl: proxy.url, timeoutMs: 200 }));
@@ -136,6 +149,23 @@ describe('the SDK client against the real service', () => {
       }
     });
 
+    it('treats a redirect as a broken answer and does not follow it with the token', async () => {
+      let followed = false;
+      const elsewhere = await listen((req, res) => {
+        followed = true;
+        res.writeHead(200).end(String(req.headers.authorization));
+      });
+      const redirecting = await listen((_req, res) => void res.writeHead(302, { location: `${elsewhere.url}/steal` }).end());
+      try {
+        const client = createEnforcementClient(options({ baseUrl: redirecting.url, timeoutMs: 500 }));
+        expect(await client.decide(users.soft)).toMatchObject({ action: 'allow', degraded: true });
+        expect(followed).toBe(false);
+      } finally {
+        await redirecting.close();
+        await elsewhere.close();
+      }
+    });
+
     it('treats a refused connection like an outage', async () => {
       const gone = await listen(() => undefined);
       await gone.close();
@@ -159,6 +189,13 @@ describe('the SDK client against the real service', () => {
       const again = decodeJwt(new URL(await client.handoffUrl({ userId: users.hard, purpose: 'setup', returnTo: HOST })).searchParams.get('token')!);
       expect(again.jti).not.toBe(payload.jti);
       expect(again).not.toHaveProperty('orgId');
+    });
+
+    it('names the issuer the service checks (AUTH_ISSUER) when given one', async () => {
+      const client = createEnforcementClient(options({ handoff: { secret: TEST_JWT_SECRET, issuer: 'https://idp.example.test' } }));
+      const token = new URL(await client.handoffUrl({ userId: 'u1', purpose: 'manage', returnTo: HOST })).searchParams.get('token')!;
+      expect(decodeJwt(token).iss).toBe('https://idp.example.test');
+      expect(decodeJwt(new URL(await createEnforcementClient(options()).handoffUrl({ userId: 'u1', purpose: 'manage', returnTo: HOST })).searchParams.get('token')!)).not.toHaveProperty('iss');
     });
 
     it('defaults the pages to the service and hands the claims to a custom signer', async () => {

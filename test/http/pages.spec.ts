@@ -304,6 +304,8 @@ describe('pages', () => {
       const page = await browser.handoff({ sub: userId, purpose: 'manage' });
       expectPageHeaders(page);
       expect(page.text).toContain('10 of 10 backup codes left');
+      expect(page.text).toContain('You cannot turn it off: Soft Org requires it.');
+      expect(page.text).not.toContain('action="/two-factor/manage/disable"');
       const regenerated = await browser.post('/two-factor/manage/backup-codes', { csrf: csrfOf(page.text), code: codeAt(h, secret) });
       expect(regenerated.status).toBe(200);
       expect(attributes(regenerated.text, 'data-backup-code')).toHaveLength(10);
@@ -374,6 +376,31 @@ describe('pages with a JWKS identity provider (ES256 assertions)', () => {
     } finally {
       await h.dispose();
       server.close();
+    }
+  });
+});
+
+describe('pages and the per-user rate limits', () => {
+  it('spends the same allowance as the user\'s own JSON calls and answers 429 with the error page', async () => {
+    const h = await startHarness({ env: { ...PAGES_ENV, RATE_LIMIT_PER_USER: '3' } });
+    try {
+      const platform = await h.token('platform-1', 'platform');
+      const userId = await registerUser(h, platform);
+      const { secret } = await enableTwoFactor(h, await h.token(userId), userId);
+      // One verify through the JSON API, as the user themself.
+      expect((await h.call('POST', `/v1/users/${userId}/two-factor/verify`, { token: await h.token(userId), body: { code: wrongCode(h, secret) } })).status).toBe(422);
+      const browser = new PageClient(h);
+      const page = await browser.handoff({ sub: userId, purpose: 'verify' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await browser.post('/two-factor/verify', { csrf: csrfOf(page.text), code: wrongCode(h, secret) })).status);
+      expect(statuses).toEqual([422, 422, 429]);
+      const limited = await browser.post('/two-factor/verify', { csrf: csrfOf(page.text), code: wrongCode(h, secret) });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('content-type')).toContain('text/html');
+      expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(limited.text).toContain('Too many attempts');
+    } finally {
+      await h.dispose();
     }
   });
 });

@@ -63,8 +63,9 @@ ${DEMO_USERS.map(
 
 export function approvalsBody(invoices: readonly Invoice[], csrf: string, flash: string | null): SafeHtml {
   return html`${flash ? html`<p class="notice" role="status">${flash}</p>` : ''}
+<div class="table-wrap" role="region" aria-labelledby="invoices-caption" tabindex="0">
 <table>
-<caption>Invoices waiting for approval</caption>
+<caption id="invoices-caption">Invoices waiting for approval</caption>
 <thead><tr><th scope="col">Invoice</th><th scope="col">Supplier</th><th scope="col" class="num">Amount</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>
 ${invoices.map(
@@ -79,7 +80,8 @@ ${invoices.map(
 </tr>`,
 )}
 </tbody>
-</table>`;
+</table>
+</div>`;
 }
 
 export function invoiceBody(invoice: Invoice, csrf: string): SafeHtml {

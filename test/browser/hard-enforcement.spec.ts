@@ -27,6 +27,9 @@ describe('hard enforcement in Chromium, through the demo host', () => {
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Approve INV-1042' }).click()]);
     expect(onRequiredPage(page)).toBe(true);
     await review(page, 'hard-01-required');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await review(page, 'hard-01b-required-narrow');
+    await page.setViewportSize({ width: 1100, height: 800 });
     const requiredText = await page.locator('main, body').first().innerText();
     expect(requiredText).toMatch(/Northwind Legal|northwind-legal/);
 

@@ -32,6 +32,10 @@ describe('soft prompt in Chromium, through the demo host', () => {
     await prompt(page).getByText(/Harbour Books Ltd asks you/).filter({ visible: true }).first().waitFor();
     await prompt(page).getByText(/Xero/).filter({ visible: true }).first().waitFor();
     await review(page, 'soft-02-approvals-with-prompt');
+    // A phone-sized window: the prompt and the table must stay usable.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await review(page, 'soft-02b-approvals-with-prompt-narrow');
+    await page.setViewportSize({ width: 1100, height: 800 });
 
     await notNow(page).click();
     await setUpNow(page).waitFor({ state: 'hidden' });

@@ -142,15 +142,17 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     const session = request.demoSession;
     const tfa = (request.query as Record<string, string | undefined>)['tfa'];
     if (!session || session.stage !== 'awaiting-second-factor' || !tfa) return refuse(request, reply, 403, 'There is no sign-in waiting for a second factor. Sign in again.');
+    let usedBackupCode: boolean;
     try {
       // Signature, audience (this host), issuer, age, the user, and once only: the SDK checks them all.
-      await client.verifyAssertion(tfa, { userId: session.userId });
+      usedBackupCode = (await client.verifyAssertion(tfa, { userId: session.userId })).amr.includes('backup_code');
     } catch (error) {
       if (!(error instanceof TwoFactorAssertionError)) throw error;
       return refuse(request, reply, 403, ASSERTION_REFUSALS[error.code] ?? 'The two-factor check could not be confirmed. Sign in again.');
     }
     reply.header('set-cookie', sessionCookie(signer.seal(newSession(session.userId, 'signed-in')), secure));
-    return reply.redirect('/approvals', 303);
+    // A spent backup code is worth a word: the person may have lost their phone.
+    return reply.redirect(usedBackupCode ? '/approvals?signedInWith=backup-code' : '/approvals', 303);
   });
 
   // GET too: the service's pages link back here to sign out (a cross-site POST would not carry our cookie).
@@ -178,7 +180,13 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     const user = requireUser(request, reply);
     if (!user) return reply;
     const approved = (request.query as Record<string, string | undefined>)['approved'];
-    const flash = approved && approvals.find(user.orgId, approved)?.approved ? `${approved} approved.` : null;
+    const query = request.query as Record<string, string | undefined>;
+    const flash =
+      approved && approvals.find(user.orgId, approved)?.approved
+        ? `${approved} approved.`
+        : query['signedInWith'] === 'backup-code'
+          ? 'You signed in with a backup code. Each one works once: in Settings, manage two-factor authentication to see how many are left or create new ones.'
+          : null;
     return page(request, reply, { title: 'Approvals', body: approvalsBody(approvals.list(user.orgId), request.demoSession!.csrf, flash), current: 'approvals' });
   });
   app.get('/approvals/:id', async (request, reply) => {

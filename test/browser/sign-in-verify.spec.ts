@@ -54,6 +54,9 @@ describe('sign-in challenge in Chromium, through the demo host', () => {
     expect(onVerifyPage(page)).toBe(true);
     await submitBackupCode(page, backupCode);
     expect(`${originOf(page.url())}${pathOf(page)}`).toBe(`${stack.demoUrl}/approvals`);
+    // The assertion says a backup code was spent (amr), and the host says so.
+    await page.getByText('You signed in with a backup code.', { exact: false }).waitFor();
+    await review(page, 'verify-02a-signed-in-with-backup-code');
     await signOut(page);
 
     // The same TOTP code again, within its time step: refused as already used.

@@ -8,7 +8,8 @@ export const HANDOFF_AUDIENCE = 'two-factor-pages';
 export const HANDOFF_MAX_LIFETIME_SECONDS = 600;
 const IAT_SKEW_SECONDS = 60;
 const PURPOSES: readonly PagePurpose[] = ['setup', 'verify', 'manage', 'console'];
-const MAX_URL_LENGTH = 2048;
+// Both URLs travel in the sealed cookie, which browsers cap at 4 KB.
+const MAX_URL_LENGTH = 1000;
 
 /** The same key API tokens are verified with (runtime.tokenKey): an HS256 secret or a JWKS URL. */
 export type HandoffKey = { readonly kind: 'secret'; readonly secret: Uint8Array } | { readonly kind: 'jwks'; readonly url: string };

@@ -31,7 +31,7 @@ export function toHtmlString(value: Html): string {
 function render(value: Interpolated): string {
   if (value === null || value === undefined || value === false) return '';
   if (Array.isArray(value)) return value.map(render).join('');
-  if (typeof value === 'object') return (value as Html)[TRUSTED];
+  if (typeof value === 'object') return TRUSTED in value ? (value as Html)[TRUSTED] : escapeHtml(String(value));
   return escapeHtml(String(value));
 }
 

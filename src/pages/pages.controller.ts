@@ -385,10 +385,20 @@ export class PagesController {
   /** A form post: a live session, a same-origin `Origin` and the session's CSRF token. */
   private postedSession(request: FastifyRequest, body: unknown): PageSession {
     const session = this.session(request);
-    const origin = request.headers.origin;
-    const sameOrigin = origin === this.settings.ownOrigin || origin === `${request.protocol}://${request.headers.host ?? ''}`;
-    if (!sameOrigin || !csrfMatches(session, formOf(body)['csrf'])) throw new PageError(403, S.errors.csrf, new URL(session.returnTo).origin);
+    if (!this.fromOwnPage(request) || !csrfMatches(session, formOf(body)['csrf'])) throw new PageError(403, S.errors.csrf, new URL(session.returnTo).origin);
     return session;
+  }
+
+  /**
+   * The post came from one of our pages. Browsers send `Origin: null` for a form posted from a page
+   * with `Referrer-Policy: no-referrer` (Fetch, "append a request Origin header"), as ours are; the
+   * browser-set `Sec-Fetch-Site` then says whether it was same-origin. An attacker's page gets
+   * `cross-site` there, whatever its own referrer policy.
+   */
+  private fromOwnPage(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    if (origin === 'null') return request.headers['sec-fetch-site'] === 'same-origin';
+    return origin === this.settings.ownOrigin || origin === `${request.protocol}://${request.headers.host ?? ''}`;
   }
 
   private send(reply: FastifyReply, session: PageSession, status: number, title: string, body: Html, headers: Record<string, string> = {}): void {

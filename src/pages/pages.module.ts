@@ -1,14 +1,17 @@
 import { Module } from '@nestjs/common';
 import type { Config } from '../config/config.js';
 import { CONFIG, TOKEN_KEY } from '../ports/injection.tokens.js';
-import { UsersModule } from '../two-factor/users.module.js';
+import { BackupCodeHasher } from '../two-factor/backup-code.hasher.js';
+import { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
 import { HandoffVerifier, type HandoffKey } from './handoff.verifier.js';
 import { JwksController, PagesController, PagesErrorFilter, PagesSettings } from './pages.controller.js';
 
 @Module({
-  imports: [UsersModule],
   controllers: [PagesController, JwksController],
   providers: [
+    // The same flows as the JSON routes (stateless: their state is the event store).
+    TwoFactorFlows,
+    BackupCodeHasher,
     PagesSettings,
     PagesErrorFilter,
     {

@@ -73,6 +73,8 @@ export const STRINGS = {
     notEnabled: 'Two-factor authentication is not on for your account, so there is nothing to verify.',
   },
   manage: {
+    statusLabel: 'Status',
+    codesLabel: 'Backup codes',
     statusOn: (since: string) => `On since ${since}.`,
     statusOff: 'Off. Your account is protected by your password only.',
     codesLeft: (left: number) => `${left} of 10 backup codes left.`,

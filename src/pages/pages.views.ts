@@ -188,8 +188,8 @@ export function managePage(view: ManageView): Html {
   }
   return html`${view.message ? notice(view.message) : null}
 <dl class="status">
-<div><dt>Status</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
-<div><dt>Backup codes</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
+<div><dt>${S.manage.statusLabel}</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
+<div><dt>${S.manage.codesLabel}</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
 </dl>
 ${view.newCodes ? backupCodesSection(view.newCodes, view.productName, null) : null}
 <section aria-labelledby="regenerate-heading">
@@ -203,15 +203,19 @@ ${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenera
 </section>
 <section aria-labelledby="disable-heading">
 <h2 id="disable-heading">${S.manage.disableHeading}</h2>
-${view.enforcedBy.length > 0 ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : null}
-<p>${S.manage.disableIntro}</p>
+${view.enforcedBy.length > 0 && !view.disableError ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : disableForm(view)}
+</section>
+<p><a href="${view.returnTo}">${S.continue}</a></p>`;
+}
+
+/** Offered only when no organisation keeps 2FA on (an action that can only fail is not offered). */
+function disableForm(view: ManageView): Html {
+  return html`<p>${S.manage.disableIntro}</p>
 <form method="post" action="/two-factor/manage/disable" novalidate>
 ${csrfField(view.csrf)}
 ${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
 <button type="submit" class="button danger">${S.manage.disable}</button>
-</form>
-</section>
-<p><a href="${view.returnTo}">${S.continue}</a></p>`;
+</form>`;
 }
 
 export function messagePage(message: string, backUrl: string | null, backLabel: string = S.continue): Html {

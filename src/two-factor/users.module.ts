@@ -8,7 +8,5 @@ import { UsersController } from './users.controller.js';
 @Module({
   controllers: [UsersController],
   providers: [UserCommandHandler, UserViewHandler, TwoFactorFlows, BackupCodeHasher],
-  // The pages drive the same flows as the JSON routes.
-  exports: [TwoFactorFlows],
 })
 export class UsersModule {}

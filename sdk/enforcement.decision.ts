@@ -24,8 +24,8 @@ export interface EnforcementDecision {
    */
   readonly twoFactorEnabled: boolean;
   readonly enforcedBy: readonly EnforcingOrganisation[];
-  /** Present when any schedule or grace period ends (DESIGN §9). */
-  readonly deadline?: string;
+  /** When a scheduled escalation or a newcomer's grace ends (DESIGN §9); null when nothing is due. */
+  readonly deadline?: string | null;
   /** Present when the user is exempted until that instant (DESIGN §9). */
   readonly exemptUntil?: string;
   /**

@@ -15,5 +15,9 @@ export function complianceCsv(report: ComplianceReport): string {
   for (const change of report.modeChanges) {
     rows.push(csvRecord(['mode_change', report.orgId, null, null, null, null, change.at, null, change.from, change.to, change.actor.id, change.actor.roles.join(' '), change.reason]));
   }
+  for (const change of report.policyChanges) {
+    const value = change.change === 'grace_changed' ? change.graceDays : change.hardFrom;
+    rows.push(csvRecord([change.change, report.orgId, null, null, null, null, change.at, null, null, value, change.actor.id, change.actor.roles.join(' '), change.reason]));
+  }
   return rows.join('');
 }

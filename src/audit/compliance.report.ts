@@ -42,6 +42,18 @@ export interface ModeChangeEvidence {
   readonly actor: Actor;
 }
 
+/** A scheduled escalation set, moved or cancelled, or the newcomers' grace changed (DESIGN §9). */
+export interface PolicyChangeEvidence {
+  readonly at: string;
+  readonly change: 'escalation_scheduled' | 'escalation_cancelled' | 'grace_changed';
+  /** The schedule's instant (scheduled or cancelled). */
+  readonly hardFrom: string | null;
+  /** The new grace length (grace_changed). */
+  readonly graceDays: number | null;
+  readonly reason: string | null;
+  readonly actor: Actor;
+}
+
 export interface ComplianceReport {
   readonly orgId: string;
   readonly from: string;
@@ -50,6 +62,7 @@ export interface ComplianceReport {
   readonly countedUntil: string;
   readonly members: readonly MemberCompliance[];
   readonly modeChanges: readonly ModeChangeEvidence[];
+  readonly policyChanges: readonly PolicyChangeEvidence[];
 }
 
 export function complianceReport(
@@ -69,6 +82,7 @@ export function complianceReport(
     countedUntil: new Date(Math.max(window.end, window.from)).toISOString(),
     members,
     modeChanges: modeChanges(orgHistory, window),
+    policyChanges: policyChanges(orgHistory, window),
   };
 }
 
@@ -161,4 +175,20 @@ function modeChanges(orgHistory: readonly RecordedEvent[], window: Window): Mode
       const data = event.data as { from: string; to: string; reason: string | null };
       return { at: event.metadata.occurredAt, from: data.from, to: data.to, reason: data.reason, actor: event.metadata.actor };
     });
+}
+
+function policyChanges(orgHistory: readonly RecordedEvent[], window: Window): PolicyChangeEvidence[] {
+  const evidence: PolicyChangeEvidence[] = [];
+  for (const event of orgHistory) {
+    if (!inWindow(event.metadata.occurredAt, window)) continue;
+    const base = { at: event.metadata.occurredAt, actor: event.metadata.actor };
+    const data = event.data as { hardFrom?: string; reason?: string; to?: number };
+    if (event.type === 'EscalationScheduled' || event.type === 'EscalationCancelled') {
+      const change = event.type === 'EscalationScheduled' ? 'escalation_scheduled' : 'escalation_cancelled';
+      evidence.push({ ...base, change, hardFrom: data.hardFrom ?? null, graceDays: null, reason: data.reason ?? null });
+    } else if (event.type === 'GracePeriodChanged') {
+      evidence.push({ ...base, change: 'grace_changed', hardFrom: null, graceDays: data.to ?? null, reason: null });
+    }
+  }
+  return evidence;
 }

@@ -1,3 +1,5 @@
+import { earliestDeadline, effectivePolicy, type TimedPolicy } from './enforcement.deadline.js';
+
 /**
  * The enforcement decision, a pure function of one user's enforcement document. Kept apart from
  * HTTP and storage so the rules of DESIGN section 1 are tested directly.
@@ -18,7 +20,12 @@ export interface EnforcementDecision {
   readonly redirectTo?: string;
   readonly twoFactorEnabled: boolean;
   readonly enforcedBy: readonly MembershipPolicy[];
+  /** When the requirement becomes stricter (a scheduled escalation, the end of a newcomer's grace), else null. */
+  readonly deadline: string | null;
 }
+
+/** A membership as stored: the organisation's mode and the time-bound parts of its policy. */
+export type StoredMembership = MembershipPolicy & TimedPolicy;
 
 const STRICTNESS: Readonly<Record<Mode, number>> = { off: 0, soft: 1, hard: 2 };
 
@@ -32,10 +39,13 @@ export function strictestMode(memberships: readonly MembershipPolicy[]): Mode {
  * but still sees what is required so the host app can explain it.
  */
 export function decideEnforcement(
-  memberships: readonly MembershipPolicy[],
+  stored: readonly StoredMembership[],
   twoFactorEnabled: boolean,
   enforcementPageUrl: string,
+  now: Date,
 ): EnforcementDecision {
+  const timed = stored.map((m) => ({ orgId: m.orgId, xeroConnected: m.xeroConnected, ...effectivePolicy(m, now) }));
+  const memberships: MembershipPolicy[] = timed.map(({ orgId, mode, xeroConnected }) => ({ orgId, mode, xeroConnected }));
   const enforcedBy = memberships.filter((m) => m.mode !== 'off').sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
   const mode = strictestMode(enforcedBy);
   const requirement: Requirement = mode === 'off' ? 'none' : mode;
@@ -46,5 +56,6 @@ export function decideEnforcement(
     ...(action === 'redirect' ? { redirectTo: enforcementPageUrl } : {}),
     twoFactorEnabled,
     enforcedBy,
+    deadline: earliestDeadline(timed, requirement),
   };
 }

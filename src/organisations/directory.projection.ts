@@ -21,6 +21,9 @@ export interface OrganisationDoc extends Doc {
   modeChangedAt: string | null;
   modeChangedBy: string | null;
   modeChangeReason: string | null;
+  /** The pending scheduled escalation and the newcomers' grace (absent in documents written before them). */
+  hardFrom: string | null;
+  graceDays: number;
 }
 
 /** One vocabulary for a member's 2FA: these statuses are also the members list's filter values. */
@@ -81,7 +84,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
   const at = event.metadata.occurredAt;
   switch (event.type) {
     case 'OrganisationRegistered': {
-      const doc: OrganisationDoc = { id: orgId, name: event.data.name, mode: 'off', xeroConnected: false, tenantId: null, registeredAt: at, modeChangedAt: null, modeChangedBy: null, modeChangeReason: null };
+      const doc: OrganisationDoc = { id: orgId, name: event.data.name, mode: 'off', xeroConnected: false, tenantId: null, registeredAt: at, modeChangedAt: null, modeChangedBy: null, modeChangeReason: null, hardFrom: null, graceDays: 0 };
       return [{ kind: 'upsert', collection: ORGANISATIONS, doc }];
     }
     case 'OrgConnectedToXero':
@@ -89,13 +92,21 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
     case 'OrgDisconnectedFromXero':
       return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { xeroConnected: false, tenantId: null } }];
     case 'EnforcementModeChanged':
-      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason } }];
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason, ...(event.data.to === 'soft' ? {} : { hardFrom: null }) } }];
     case 'MemberJoinedOrg':
       return memberJoined(orgId, event.data.userId, event.data.role, at, view);
     case 'MemberRoleChanged':
       return membershipChanged(orgId, event.data.userId, event.data.to, view);
     case 'MemberLeftOrg':
       return membershipChanged(orgId, event.data.userId, null, view);
+    case 'EscalationScheduled':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { hardFrom: event.data.hardFrom } }];
+    case 'EscalationCancelled': {
+      const org = await view.get<OrganisationDoc>(ORGANISATIONS, orgId);
+      return org?.hardFrom === event.data.hardFrom ? [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { hardFrom: null } }] : [];
+    }
+    case 'GracePeriodChanged':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { graceDays: event.data.to } }];
     default:
       return assertNever(event);
   }

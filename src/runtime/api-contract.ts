@@ -69,6 +69,8 @@ const organisationView = z
     registeredAt: instant,
     modeLastChanged: z.object({ at: instant, by: z.string(), reason: z.string().nullable() }).strict().nullable(),
     members: z.object({ total: z.number().int(), withTwoFactor: z.number().int(), withoutTwoFactor: z.number().int() }).strict(),
+    hardFrom: instant.nullable().meta({ description: 'When this soft organisation becomes hard by itself (a scheduled escalation); null when none is pending.' }),
+    graceDays: z.number().int().meta({ description: 'Days a member who joins a hard organisation is treated as soft.' }),
   })
   .strict();
 const membersPage = z
@@ -101,6 +103,7 @@ const decision = z
     redirectTo: z.string().optional().meta({ description: 'Only with `redirect`: where to send the user to set up 2FA.' }),
     twoFactorEnabled: z.boolean(),
     enforcedBy: z.array(z.object({ orgId: z.string(), mode: z.enum(['off', 'soft', 'hard']), xeroConnected: z.boolean() }).strict()),
+    deadline: instant.nullable().meta({ description: 'When the requirement becomes stricter: a soft organisation\'s scheduled escalation (`hardFrom`), or the end of a newcomer\'s grace in a hard organisation; null when nothing is due.' }),
   })
   .strict();
 
@@ -178,6 +181,19 @@ const complianceReport = z
         .strict(),
     ),
     modeChanges: z.array(z.object({ at: instant, from: z.string(), to: z.string(), reason: z.string().nullable(), actor }).strict()),
+    policyChanges: z.array(
+      z
+        .object({
+          at: instant,
+          change: z.enum(['escalation_scheduled', 'escalation_cancelled', 'grace_changed']),
+          hardFrom: instant.nullable(),
+          graceDays: z.number().int().nullable(),
+          reason: z.string().nullable(),
+          actor,
+        })
+        .strict()
+        .meta({ description: 'A scheduled escalation set, moved (cancelled, then scheduled) or cancelled, or the newcomers\' grace changed.' }),
+    ),
   })
   .strict();
 const rebuildProgress = z

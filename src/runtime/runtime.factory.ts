@@ -24,12 +24,15 @@ import type { ReminderIntervals } from '../reminders/reminder.policy.js';
 import { ReminderSender } from '../reminders/reminder.sender.js';
 import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
+import { AgendaEscalationJobs, defineEscalationJob, type EscalationJobs } from '../organisations/escalation.jobs.js';
+import { EscalationRunner } from '../organisations/escalation.runner.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
 export interface ProjectionDependencies {
   readonly reminderJobs: ReminderJobs;
   readonly intervals: ReminderIntervals;
   readonly mailer: Mailer;
+  readonly escalationJobs: EscalationJobs;
 }
 
 export interface RuntimeOptions {
@@ -58,7 +61,9 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
   const reminderJobs = new AgendaReminderJobs(agenda);
-  const projections = options.projections({ reminderJobs, intervals, mailer });
+  const escalations = new EscalationRunner({ events: stores.eventStore, clock });
+  defineEscalationJob(agenda, escalations, logger);
+  const projections = options.projections({ reminderJobs, intervals, mailer, escalationJobs: new AgendaEscalationJobs(agenda) });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
@@ -76,6 +81,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     tokenKey: apiTokenKey,
     pagesKeys: new DerivedPagesKeys(masterKey, apiTokenKey.kind === 'secret' ? apiTokenKey.secret : null),
     reminders: sender,
+    escalations,
     projections,
     projector: runner,
     async start() {

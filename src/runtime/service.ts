@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { createHttpApp, listen } from './http-app.js';
 import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './runtime.factory.js';
 import { reminderSaga } from '../reminders/reminder.saga.js';
+import { escalationSaga } from '../organisations/escalation.saga.js';
 import { reminderHistoryProjection } from '../reminders/reminder-history.projection.js';
 import { RemindersModule } from '../reminders/reminders.module.js';
 import type { Runtime } from './runtime.js';
@@ -19,7 +20,7 @@ import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer)];
+  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer), escalationSaga(deps.escalationJobs)];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule, PagesModule];
 

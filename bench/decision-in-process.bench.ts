@@ -1,3 +1,4 @@
+import { SystemClock } from '../src/kernel/clock.js';
 import { loadConfig } from '../src/config/config.js';
 import { EnforcementDecisionHandler, EnforcementDecisionQuery } from '../src/enforcement/enforcement.query.js';
 import { ENFORCEMENT, membershipKey } from '../src/enforcement/enforcement.projection.js';
@@ -41,7 +42,7 @@ export async function decisionInProcessBench(users = 10_000, calls = 200_000): P
     const store = new SqliteReadStore(db);
     await seedEnforcementDocs(store, users);
     const config = loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) });
-    const handler = new EnforcementDecisionHandler(store, ALWAYS_CAUGHT_UP, config);
+    const handler = new EnforcementDecisionHandler(store, ALWAYS_CAUGHT_UP, config, new SystemClock());
     const principal = { id: 'host-platform', roles: ['platform' as const] };
     const samples = new Float64Array(calls);
     for (let i = 0; i < 5_000; i++) await handler.execute(new EnforcementDecisionQuery(principal, `u${i % users}`, null, undefined));

@@ -10,6 +10,8 @@ export interface MembershipPolicy {
   readonly orgId: string;
   readonly mode: Mode;
   readonly xeroConnected: boolean;
+  /** Set while the user is exempt from this organisation's enforcement (until that instant). */
+  readonly exemptUntil?: string | null;
 }
 
 export interface EnforcementDecision {
@@ -18,6 +20,8 @@ export interface EnforcementDecision {
   readonly redirectTo?: string;
   readonly twoFactorEnabled: boolean;
   readonly enforcedBy: readonly MembershipPolicy[];
+  /** When an exemption relaxed this answer: the earliest end of those exemptions; else null. */
+  readonly exemptUntil: string | null;
 }
 
 const STRICTNESS: Readonly<Record<Mode, number>> = { off: 0, soft: 1, hard: 2 };
@@ -35,9 +39,14 @@ export function decideEnforcement(
   memberships: readonly MembershipPolicy[],
   twoFactorEnabled: boolean,
   enforcementPageUrl: string,
+  now?: Date,
 ): EnforcementDecision {
-  const enforcedBy = memberships.filter((m) => m.mode !== 'off').sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
-  const mode = strictestMode(enforcedBy);
+  const enforcedBy = memberships
+    .filter((m) => m.mode !== 'off')
+    .map((m) => publicPolicy(m, now))
+    .sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
+  // An exempt organisation drops out of the strictest-wins computation; the others still apply.
+  const mode = strictestMode(enforcedBy.filter((m) => m.exemptUntil === undefined));
   const requirement: Requirement = mode === 'off' ? 'none' : mode;
   const action: Action = twoFactorEnabled || requirement === 'none' ? 'allow' : requirement === 'soft' ? 'prompt' : 'redirect';
   return {
@@ -46,5 +55,26 @@ export function decideEnforcement(
     ...(action === 'redirect' ? { redirectTo: enforcementPageUrl } : {}),
     twoFactorEnabled,
     enforcedBy,
+    exemptUntil: relaxedUntil(enforcedBy, mode),
   };
+}
+
+/**
+ * Expiry is an event written by the scheduler; until it is recorded, an exemption whose `until`
+ * has passed no longer counts (a late scheduler never extends an exemption).
+ */
+export function isExempt(membership: MembershipPolicy, now?: Date): boolean {
+  if (membership.exemptUntil === undefined || membership.exemptUntil === null) return false;
+  return now === undefined || Date.parse(membership.exemptUntil) > now.getTime();
+}
+
+/** Only the policy's public fields, with `exemptUntil` where the user is exempt. */
+function publicPolicy(m: MembershipPolicy, now: Date | undefined): MembershipPolicy {
+  const policy = { orgId: m.orgId, mode: m.mode, xeroConnected: m.xeroConnected };
+  return isExempt(m, now) ? { ...policy, exemptUntil: m.exemptUntil! } : policy;
+}
+
+function relaxedUntil(enforcedBy: readonly MembershipPolicy[], applied: Mode): string | null {
+  const relaxing = enforcedBy.filter((m) => m.exemptUntil !== undefined && STRICTNESS[m.mode] > STRICTNESS[applied]).map((m) => m.exemptUntil!);
+  return relaxing.length === 0 ? null : relaxing.sort()[0]!;
 }

@@ -20,6 +20,7 @@ import {
   type MemberRole,
   type OrganisationEvent,
 } from './organisation.events.js';
+import { endExemption, evolveExemptions, exemptMember, expireExemption, withExemptionsOfLeaversEnded, type Exemption } from './exemption.decisions.js';
 
 /** The host platform's service account: the only caller trusted by token claim alone. */
 export const PLATFORM_ROLE = 'platform';
@@ -47,6 +48,10 @@ export interface RegisteredOrganisation {
   readonly xero: { readonly tenantId: string } | null;
   /** A Map, not a Record: user ids such as "constructor" must not collide with Object.prototype. */
   readonly members: ReadonlyMap<string, MemberRole>;
+  /** Exempt members by user id; absent until the first exemption (exemption.decisions.ts). */
+  readonly exemptions?: ReadonlyMap<string, Exemption>;
+  /** The last exemption version issued; versions are never reused. */
+  readonly exemptionVersion?: number;
 }
 
 export type OrganisationState = UnregisteredOrganisation | RegisteredOrganisation;
@@ -246,7 +251,7 @@ function removeMember(command: RemoveMember, state: OrganisationState): Decision
     return new DomainError('not_found', 'membership_not_found', 'This user is not a member of the organisation');
   }
   if (wouldLoseLastAdmin(state, command.userId, null)) return lastAdmin();
-  return [{ type: 'MemberLeftOrg', data: { userId: command.userId } }];
+  return withExemptionsOfLeaversEnded(state, [{ type: 'MemberLeftOrg', data: { userId: command.userId } }]);
 }
 
 function validateDesiredMembers(members: readonly DesiredMember[]): DomainError | null {
@@ -298,7 +303,7 @@ function syncMembers(command: SyncMembers, state: OrganisationState): Decision {
     () => unavailableUsers(command),
   );
   if (error) return error;
-  const events = membershipDifferences(state, command.members, command.removeOthers === true);
+  const events = withExemptionsOfLeaversEnded(state, membershipDifferences(state, command.members, command.removeOthers === true));
   const after = events.reduce<OrganisationState>(evolve, state);
   if (adminIds(state).length > 0 && adminIds(after).length === 0) return lastAdmin();
   return events;
@@ -320,6 +325,12 @@ function decide(command: OrganisationCommand, state: OrganisationState): Decisio
       return removeMember(command, state);
     case 'SyncMembers':
       return syncMembers(command, state);
+    case 'ExemptMember':
+      return exemptMember(command, state);
+    case 'EndExemption':
+      return endExemption(command, state);
+    case 'ExpireExemption':
+      return expireExemption(command, state);
     default: {
       const unknown: never = command;
       return new DomainError('invalid', 'unknown_command', `Unknown organisation command ${String((unknown as { type?: unknown }).type)}`);
@@ -349,11 +360,14 @@ function evolveRegistered(state: RegisteredOrganisation, event: OrganisationEven
     case 'EnforcementModeChanged':
       return { ...state, mode: event.data.to };
     case 'MemberJoinedOrg':
-      return withMember(state, event.data.userId, event.data.role);
+      return withMember(evolveExemptions(state, event), event.data.userId, event.data.role);
     case 'MemberRoleChanged':
       return withMember(state, event.data.userId, event.data.to);
     case 'MemberLeftOrg':
-      return withMember(state, event.data.userId, null);
+      return withMember(evolveExemptions(state, event), event.data.userId, null);
+    case 'MemberExempted':
+    case 'MemberExemptionEnded':
+      return evolveExemptions(state, event);
     default: {
       const unknown: never = event;
       void unknown;

@@ -19,6 +19,19 @@ export type MemberJoinedOrg = DomainEvent<'MemberJoinedOrg', { userId: string; r
 export type MemberRoleChanged = DomainEvent<'MemberRoleChanged', { userId: string; from: MemberRole; to: MemberRole }>;
 export type MemberLeftOrg = DomainEvent<'MemberLeftOrg', { userId: string }>;
 
+/** Why an exemption ended: its `until` passed (the scheduler), staff ended it early, or the member left. */
+export const EXEMPTION_END_REASONS = ['expired', 'revoked', 'left'] as const;
+export type ExemptionEndReason = (typeof EXEMPTION_END_REASONS)[number];
+/**
+ * `version` numbers the organisation's exemptions (1, 2, …): an expiry job carries the version it
+ * was scheduled for, so a replaced or ended exemption's old job finds nothing to expire.
+ */
+export type MemberExempted = DomainEvent<'MemberExempted', { userId: string; reason: string; until: string; version: number }>;
+export type MemberExemptionEnded = DomainEvent<
+  'MemberExemptionEnded',
+  { userId: string; version: number; reason: ExemptionEndReason; note: string | null }
+>;
+
 export type OrganisationEvent =
   | OrganisationRegistered
   | OrgConnectedToXero
@@ -26,7 +39,9 @@ export type OrganisationEvent =
   | EnforcementModeChanged
   | MemberJoinedOrg
   | MemberRoleChanged
-  | MemberLeftOrg;
+  | MemberLeftOrg
+  | MemberExempted
+  | MemberExemptionEnded;
 
 export type OrganisationEventType = OrganisationEvent['type'];
 
@@ -38,6 +53,8 @@ export const ORGANISATION_EVENT_TYPES: readonly OrganisationEventType[] = [
   'MemberJoinedOrg',
   'MemberRoleChanged',
   'MemberLeftOrg',
+  'MemberExempted',
+  'MemberExemptionEnded',
 ];
 
 export function isEnforcementMode(value: unknown): value is EnforcementMode {

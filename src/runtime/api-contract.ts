@@ -71,9 +71,14 @@ const organisationView = z
     members: z.object({ total: z.number().int(), withTwoFactor: z.number().int(), withoutTwoFactor: z.number().int() }).strict(),
   })
   .strict();
+const exemption = z
+  .object({ reason: z.string().meta({ description: 'Written by the staff member who granted it.' }), until: instant })
+  .strict()
+  .nullable()
+  .meta({ description: 'The member\'s exemption from this organisation\'s enforcement, or null.' });
 const membersPage = z
   .object({
-    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary }).strict()),
+    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption }).strict()),
     nextCursor: z.string().nullable(),
   })
   .strict();
@@ -100,7 +105,17 @@ const decision = z
     action: z.enum(['allow', 'prompt', 'redirect']),
     redirectTo: z.string().optional().meta({ description: 'Only with `redirect`: where to send the user to set up 2FA.' }),
     twoFactorEnabled: z.boolean(),
-    enforcedBy: z.array(z.object({ orgId: z.string(), mode: z.enum(['off', 'soft', 'hard']), xeroConnected: z.boolean() }).strict()),
+    enforcedBy: z.array(
+      z
+        .object({
+          orgId: z.string(),
+          mode: z.enum(['off', 'soft', 'hard']),
+          xeroConnected: z.boolean(),
+          exemptUntil: instant.optional().meta({ description: 'Only where the user is exempt from this organisation: until when.' }),
+        })
+        .strict(),
+    ),
+    exemptUntil: instant.nullable().meta({ description: 'When an exemption relaxed this answer: the earliest instant one of those exemptions ends; else null.' }),
   })
   .strict();
 

@@ -5,13 +5,13 @@ const org = (orgId: string, mode: MembershipPolicy['mode'], xeroConnected = fals
 
 describe('enforcement decision', () => {
   it('requires nothing without enforcing organisations', () => {
-    expect(decideEnforcement([], false, PAGE)).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [] });
+    expect(decideEnforcement([], false, PAGE)).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [], exemptUntil: null });
     expect(decideEnforcement([org('a', 'off')], false, PAGE).action).toBe('allow');
   });
 
   it('prompts for soft and redirects for hard', () => {
-    expect(decideEnforcement([org('a', 'soft', true)], false, PAGE)).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [org('a', 'soft', true)] });
-    expect(decideEnforcement([org('b', 'hard')], false, PAGE)).toEqual({ requirement: 'hard', action: 'redirect', redirectTo: PAGE, twoFactorEnabled: false, enforcedBy: [org('b', 'hard')] });
+    expect(decideEnforcement([org('a', 'soft', true)], false, PAGE)).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [org('a', 'soft', true)], exemptUntil: null });
+    expect(decideEnforcement([org('b', 'hard')], false, PAGE)).toEqual({ requirement: 'hard', action: 'redirect', redirectTo: PAGE, twoFactorEnabled: false, enforcedBy: [org('b', 'hard')], exemptUntil: null });
   });
 
   it('takes the strictest requirement and lists enforcing organisations strictest first', () => {
@@ -21,6 +21,6 @@ describe('enforcement decision', () => {
   });
 
   it('allows a user with 2FA while still showing the requirement', () => {
-    expect(decideEnforcement([org('b', 'hard')], true, PAGE)).toEqual({ requirement: 'hard', action: 'allow', twoFactorEnabled: true, enforcedBy: [org('b', 'hard')] });
+    expect(decideEnforcement([org('b', 'hard')], true, PAGE)).toEqual({ requirement: 'hard', action: 'allow', twoFactorEnabled: true, enforcedBy: [org('b', 'hard')], exemptUntil: null });
   });
 });

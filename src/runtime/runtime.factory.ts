@@ -23,12 +23,15 @@ import type { ReminderIntervals } from '../reminders/reminder.policy.js';
 import { ReminderSender } from '../reminders/reminder.sender.js';
 import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
+import { AgendaExemptionExpiryJobs, type ExemptionExpiryJobs } from '../organisations/exemption-expiry.jobs.js';
+import { defineExemptionExpiryJob, ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
 export interface ProjectionDependencies {
   readonly reminderJobs: ReminderJobs;
   readonly intervals: ReminderIntervals;
   readonly mailer: Mailer;
+  readonly exemptionJobs: ExemptionExpiryJobs;
 }
 
 export interface RuntimeOptions {
@@ -57,7 +60,9 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
   const reminderJobs = new AgendaReminderJobs(agenda);
-  const projections = options.projections({ reminderJobs, intervals, mailer });
+  const exemptions = new ExemptionExpiry({ events: stores.eventStore, clock, logger });
+  defineExemptionExpiryJob(agenda, exemptions, logger);
+  const projections = options.projections({ reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda) });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
@@ -73,6 +78,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     progress,
     tokenKey: tokenKey(config),
     reminders: sender,
+    exemptions,
     projections,
     projector: runner,
     async start() {

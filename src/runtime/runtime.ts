@@ -9,6 +9,7 @@ import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import type { TokenKey } from '../http/token-verifier.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import type { ReminderSender } from '../reminders/reminder.sender.js';
+import type { ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 import type { Projection } from '../projections/projection.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';
 
@@ -26,6 +27,8 @@ export interface Runtime {
   readonly tokenKey: TokenKey;
   /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */
   readonly reminders: ReminderSender;
+  /** Runs one exemption's expiry job by hand (operations, tests); the scheduler calls the same code. */
+  readonly exemptions: ExemptionExpiry;
   /** Every projection and saga of this service (rebuilds, CLI). */
   readonly projections: readonly Projection[];
   /** The live projector when this process runs the `projector` role, else null. */

@@ -8,6 +8,7 @@ import { reminderHistoryProjection } from '../reminders/reminder-history.project
 import { RemindersModule } from '../reminders/reminders.module.js';
 import type { Runtime } from './runtime.js';
 import { directoryProjection } from '../organisations/directory.projection.js';
+import { exemptionExpirySaga } from '../organisations/exemption-expiry.saga.js';
 import { OrganisationsModule } from '../organisations/organisations.module.js';
 import type { Projection } from '../projections/projection.js';
 import { EnforcementModule } from '../enforcement/enforcement.module.js';
@@ -18,7 +19,13 @@ import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer)];
+  return [
+    directoryProjection,
+    enforcementProjection,
+    reminderHistoryProjection,
+    reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer),
+    exemptionExpirySaga(deps.exemptionJobs),
+  ];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
 

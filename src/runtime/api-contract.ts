@@ -212,12 +212,19 @@ const complianceReport = z
           userId: z.string(),
           memberSeconds: z.number(),
           withoutTwoFactorSeconds: z.number(),
+          exemptSeconds: z.number().meta({ description: 'Time without 2FA under enforcement while exempt; not in `withoutTwoFactorSeconds`.' }),
           twoFactorEnabledAtEnd: z.boolean(),
           reminders: z.array(z.object({ sentAt: instant, cadence: z.string(), messageId: z.string() }).strict()),
         })
         .strict(),
     ),
     modeChanges: z.array(z.object({ at: instant, from: z.string(), to: z.string(), reason: z.string().nullable(), actor }).strict()),
+    exemptions: z.array(
+      z
+        .object({ at: instant, userId: z.string(), change: z.enum(['exempted', 'ended']), until: instant.nullable(), reason: z.string(), actor })
+        .strict()
+        .meta({ description: 'Exemptions granted (`reason`: the staff\'s text) or ended (`reason`: expired, revoked or left) in the period.' }),
+    ),
   })
   .strict();
 const rebuildProgress = z

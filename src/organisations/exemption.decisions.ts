@@ -73,6 +73,10 @@ export function exemptMember(command: ExemptMember, state: OrganisationState): D
   if (state.status === 'unregistered') return new DomainError('not_found', 'organisation_not_found', 'No such organisation');
   const notMember = memberOf(command, state);
   if (notMember) return notMember;
+  // An admin could otherwise lift enforcement from themself, even where Xero requires it.
+  if (command.userId === command.actor.id && !command.actor.roles.includes('support')) {
+    return new DomainError('forbidden', 'self_exemption', 'An admin may not exempt themself; ask support or another admin');
+  }
   const reason = validReason(command.reason, true);
   if (reason instanceof DomainError) return reason;
   const until = validUntil(command.until, command.now);

@@ -342,7 +342,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     description: 'The member is not held to this organisation\'s enforcement until `until` (after now, at most 90 days ahead; never open-ended). Other organisations still apply. Exempting again replaces the exemption. The scheduler ends it at `until` (`MemberExemptionEnded`, reason `expired`).',
     params: exemptions.exemptionPath, body: exemptions.exemptBody,
     responses: { 200: json(commandAnswer, 'The member is exempt until `until`.') },
-    problems: { 400: ['invalid_reason', 'invalid_until', 'until_not_in_future', 'until_too_far'], 404: ['organisation_not_found', 'membership_not_found'] },
+    problems: { 400: ['invalid_reason', 'invalid_until', 'until_not_in_future', 'until_too_far'], 403: ['self_exemption'], 404: ['organisation_not_found', 'membership_not_found'] },
   },
   {
     method: 'DELETE', path: '/v1/organisations/:orgId/members/:userId/exemption', tag: 'organisations', summary: 'End a member\'s exemption early', roles: ['support', 'org-admin'],

@@ -69,6 +69,7 @@ describe('exemptions and the enforcement preview over HTTP', () => {
     expectProblem(await h.call('PUT', exemption(orgA, erin), { token: await h.token(erin), body }), 403);
     expectProblem(await h.call('PUT', exemption(orgB, bob), { token: adminToken, body }), 403);
     expectProblem(await h.call('PUT', exemption(orgA, 'stranger'), { token: adminToken, body }), 404, 'membership_not_found');
+    expectProblem(await h.call('PUT', exemption(orgA, admin), { token: adminToken, body }), 403, 'self_exemption');
     expectProblem(await h.call('PUT', exemption('no-such-org', erin), { token: support, body }), 404, 'organisation_not_found');
     expectProblem(await h.call('PUT', exemption(orgA, erin), { token: adminToken, body: { reason: 'x', until: iso(91 * DAY) } }), 400, 'until_too_far');
     expectProblem(await h.call('PUT', exemption(orgA, erin), { token: adminToken, body: { reason: 'x', until: iso(-1000) } }), 400, 'until_not_in_future');

@@ -51,6 +51,13 @@ describe('ExemptMember', () => {
     org([]).when(exempt(platform, 'bob', later(30))).thenError({ kind: 'forbidden', code: 'not_support_or_organisation_admin' });
   });
 
+  it('refuses an admin exempting themself; another admin or support may', () => {
+    const twoAdmins = [...acme(), { type: 'MemberRoleChanged', data: { userId: 'bob', from: 'member', to: 'admin' } } as OrganisationEvent];
+    org(twoAdmins).when(exempt(alice, 'alice', later(30))).thenError({ kind: 'forbidden', code: 'self_exemption' });
+    org(twoAdmins).when(exempt(bob, 'alice', later(30))).thenEvents([exempted('alice', later(30), 1)]);
+    org(twoAdmins).when(exempt(support, 'alice', later(30))).thenEvents([exempted('alice', later(30), 1)]);
+  });
+
   it('answers an unknown organisation and a non-member with not found', () => {
     org([]).when(exempt(support, 'bob', later(30))).thenError({ kind: 'not_found', code: 'organisation_not_found' });
     org().when(exempt(support, 'stranger', later(30))).thenError({ kind: 'not_found', code: 'membership_not_found' });

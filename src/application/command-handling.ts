@@ -26,6 +26,8 @@ export interface CommandOutcome<E extends DomainEvent> {
   readonly revision: number;
   /** Global position of the stream's last event; null when the stream is still empty. */
   readonly position: string | null;
+  /** When the events were first recorded, if this outcome is a retry answered from them; absent when decided now. */
+  readonly recordedAt?: string;
 }
 
 export class CommandRetriesExhaustedError extends Error {
@@ -159,6 +161,7 @@ function findPreviousOutcome<E extends DomainEvent>(
     events: stored.map((e) => ({ type: e.type, data: e.data }) as unknown as E),
     revision: lastStored.revision,
     position: lastStored.position,
+    recordedAt: stored[0]!.metadata.occurredAt,
   };
 }
 

@@ -19,5 +19,9 @@ export function complianceCsv(report: ComplianceReport): string {
     const record = exemption.change === 'exempted' ? 'exemption' : 'exemption_end';
     rows.push(csvRecord([record, report.orgId, exemption.userId, null, null, null, exemption.at, null, null, null, exemption.actor.id, exemption.actor.roles.join(' '), exemption.reason, null, exemption.until]));
   }
+  for (const change of report.policyChanges) {
+    const value = change.change === 'grace_changed' ? change.graceDays : change.hardFrom;
+    rows.push(csvRecord([change.change, report.orgId, null, null, null, null, change.at, null, null, value, change.actor.id, change.actor.roles.join(' '), change.reason]));
+  }
   return rows.join('');
 }

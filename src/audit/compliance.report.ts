@@ -55,6 +55,18 @@ export interface ExemptionEvidence {
   readonly actor: Actor;
 }
 
+/** A scheduled escalation set, moved or cancelled, or the newcomers' grace changed (DESIGN §9). */
+export interface PolicyChangeEvidence {
+  readonly at: string;
+  readonly change: 'escalation_scheduled' | 'escalation_cancelled' | 'grace_changed';
+  /** The schedule's instant (scheduled or cancelled). */
+  readonly hardFrom: string | null;
+  /** The new grace length (grace_changed). */
+  readonly graceDays: number | null;
+  readonly reason: string | null;
+  readonly actor: Actor;
+}
+
 export interface ComplianceReport {
   readonly orgId: string;
   readonly from: string;
@@ -64,6 +76,7 @@ export interface ComplianceReport {
   readonly members: readonly MemberCompliance[];
   readonly modeChanges: readonly ModeChangeEvidence[];
   readonly exemptions: readonly ExemptionEvidence[];
+  readonly policyChanges: readonly PolicyChangeEvidence[];
 }
 
 export function complianceReport(
@@ -84,6 +97,7 @@ export function complianceReport(
     members,
     modeChanges: modeChanges(orgHistory, window),
     exemptions: exemptionChanges(orgHistory, window),
+    policyChanges: policyChanges(orgHistory, window),
   };
 }
 
@@ -202,4 +216,20 @@ function exemptionChanges(orgHistory: readonly RecordedEvent[], window: Window):
       const exempted = event.type === 'MemberExempted';
       return { at: event.metadata.occurredAt, userId: data.userId, change: exempted ? 'exempted' : 'ended', until: exempted ? (data.until ?? null) : null, reason: data.reason, actor: event.metadata.actor };
     });
+}
+
+function policyChanges(orgHistory: readonly RecordedEvent[], window: Window): PolicyChangeEvidence[] {
+  const evidence: PolicyChangeEvidence[] = [];
+  for (const event of orgHistory) {
+    if (!inWindow(event.metadata.occurredAt, window)) continue;
+    const base = { at: event.metadata.occurredAt, actor: event.metadata.actor };
+    const data = event.data as { hardFrom?: string; reason?: string; to?: number };
+    if (event.type === 'EscalationScheduled' || event.type === 'EscalationCancelled') {
+      const change = event.type === 'EscalationScheduled' ? 'escalation_scheduled' : 'escalation_cancelled';
+      evidence.push({ ...base, change, hardFrom: data.hardFrom ?? null, graceDays: null, reason: data.reason ?? null });
+    } else if (event.type === 'GracePeriodChanged') {
+      evidence.push({ ...base, change: 'grace_changed', hardFrom: null, graceDays: data.to ?? null, reason: null });
+    }
+  }
+  return evidence;
 }

@@ -37,6 +37,15 @@ const schema = z
     PRODUCT_NAME: z.string().trim().min(1).max(64).regex(/^[^\p{Cc}]+$/u, 'no control characters').default('Approvals'),
     /** Default: a mailto: link to the MAIL_FROM address, filled in by loadConfig. */
     SUPPORT_URL: z.string().regex(/^(https?:\/\/|mailto:)\S+$/, 'an http(s):// or mailto: URL').pipe(url).optional(),
+    // The pages' brand: one colour (the pages derive readable shades from it) and an optional logo.
+    BRAND_COLOR: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #rrggbb').default('#2457c5'),
+    LOGO_URL: z.string().regex(/^(https:\/\/\S+|\/[^/\s]\S*)$/, 'an https:// URL or an absolute path such as /logo.svg').optional(),
+    /** Origins a hand-off may return to (comma-separated). Default: APP_BASE_URL's origin and the demo host. */
+    PAGES_RETURN_ORIGINS: z
+      .string()
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'origins such as https://app.example.com (scheme, host and port only)')).min(1))
+      .optional(),
     REMINDER_SOFT_EVERY: humanInterval.prefault('1 week'),
     REMINDER_HARD_EVERY: humanInterval.prefault('1 day'),
     SCHEDULER_PROCESS_EVERY: humanInterval.prefault('5 seconds'),

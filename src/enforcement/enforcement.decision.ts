@@ -1,3 +1,5 @@
+import { earliestDeadline, effectivePolicy, type TimedPolicy } from './enforcement.deadline.js';
+
 /**
  * The enforcement decision, a pure function of one user's enforcement document. Kept apart from
  * HTTP and storage so the rules of DESIGN section 1 are tested directly.
@@ -22,7 +24,12 @@ export interface EnforcementDecision {
   readonly enforcedBy: readonly MembershipPolicy[];
   /** When an exemption relaxed this answer: the earliest end of those exemptions; else null. */
   readonly exemptUntil: string | null;
+  /** When the requirement becomes stricter (a scheduled escalation, the end of a newcomer's grace), else null. */
+  readonly deadline: string | null;
 }
+
+/** A membership as stored: the organisation's mode and the time-bound parts of its policy. */
+export type StoredMembership = MembershipPolicy & TimedPolicy;
 
 const STRICTNESS: Readonly<Record<Mode, number>> = { off: 0, soft: 1, hard: 2 };
 
@@ -36,12 +43,13 @@ export function strictestMode(memberships: readonly MembershipPolicy[]): Mode {
  * but still sees what is required so the host app can explain it.
  */
 export function decideEnforcement(
-  memberships: readonly MembershipPolicy[],
+  stored: readonly StoredMembership[],
   twoFactorEnabled: boolean,
   enforcementPageUrl: string,
-  now?: Date,
+  now: Date,
 ): EnforcementDecision {
-  const enforcedBy = memberships
+  const timed = stored.map((m) => ({ orgId: m.orgId, xeroConnected: m.xeroConnected, ...effectivePolicy(m, now), ...(m.exemptUntil ? { exemptUntil: m.exemptUntil } : {}) }));
+  const enforcedBy = timed
     .filter((m) => m.mode !== 'off')
     .map((m) => publicPolicy(m, now))
     .sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
@@ -55,6 +63,7 @@ export function decideEnforcement(
     ...(action === 'redirect' ? { redirectTo: enforcementPageUrl } : {}),
     twoFactorEnabled,
     enforcedBy,
+    deadline: earliestDeadline(timed.filter((m) => !isExempt(m, now)), requirement),
     exemptUntil: relaxedUntil(enforcedBy, mode),
   };
 }

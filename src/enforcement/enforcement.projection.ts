@@ -6,7 +6,7 @@ import type { Projection, ReadModelView } from '../projections/projection.js';
 import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
 import type { MemberExempted, MemberExemptionEnded, OrganisationEvent } from '../organisations/organisation.events.js';
 import type { UserEvent } from '../two-factor/user.events.js';
-import type { MembershipPolicy, Mode } from './enforcement.decision.js';
+import type { Mode, StoredMembership } from './enforcement.decision.js';
 
 export const ENFORCEMENT = 'enforcement';
 export const ENFORCEMENT_ORGS = 'enforcement_orgs';
@@ -17,12 +17,15 @@ export interface EnforcementDoc extends Doc {
   twoFactorEnabled: boolean;
   forgotten: boolean;
   /** Keyed by membershipKey(orgId): org ids may hold characters that field paths may not. */
-  orgs: { [key: string]: MembershipPolicy & { [key: string]: string | boolean | null } };
+  orgs: { [key: string]: StoredMembership & { [key: string]: string | boolean | number | null } };
 }
 
 interface OrgPolicyDoc extends Doc {
   mode: Mode;
   xeroConnected: boolean;
+  /** Pending scheduled escalation and newcomers' grace (absent in documents written before them). */
+  hardFrom: string | null;
+  graceDays: number;
 }
 
 export function membershipKey(orgId: string): string {
@@ -39,6 +42,7 @@ export const enforcementProjection: Projection = {
   handles: [
     'OrganisationRegistered', 'OrgConnectedToXero', 'OrgDisconnectedFromXero', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
     'MemberExempted', 'MemberExemptionEnded',
+    'EscalationScheduled', 'EscalationCancelled', 'GracePeriodChanged',
     'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten',
   ],
   indexes: { [ENFORCEMENT_MEMBERS]: [{ fields: ['orgId'] }] },
@@ -54,18 +58,25 @@ async function organisationChanged(event: RecordedEvent & OrganisationEvent, vie
   const key = membershipKey(orgId);
   switch (event.type) {
     case 'OrganisationRegistered':
-      return [{ kind: 'upsert', collection: ENFORCEMENT_ORGS, doc: { id: orgId, mode: 'off', xeroConnected: false } }];
+      return [{ kind: 'upsert', collection: ENFORCEMENT_ORGS, doc: { id: orgId, mode: 'off', xeroConnected: false, hardFrom: null, graceDays: 0 } }];
     case 'OrgConnectedToXero':
     case 'OrgDisconnectedFromXero': {
       const xeroConnected = event.type === 'OrgConnectedToXero';
-      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set: { xeroConnected } }, ...(await fanOut(orgId, view, { [`orgs.${key}.xeroConnected`]: xeroConnected }))];
+      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set: { xeroConnected } }, ...(await fanOut(orgId, view, prefixed(key, { xeroConnected })))];
     }
-    case 'EnforcementModeChanged':
-      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set: { mode: event.data.to } }, ...(await fanOut(orgId, view, { [`orgs.${key}.mode`]: event.data.to }))];
+    case 'EnforcementModeChanged': {
+      // Leaving soft ends any schedule (the decider's rule), so its instant goes with it.
+      const set: Record<string, string | null> = event.data.to === 'soft' ? { mode: event.data.to } : { mode: event.data.to, hardFrom: null };
+      return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set }, ...(await fanOut(orgId, view, prefixed(key, set)))];
+    }
+    case 'EscalationScheduled':
+    case 'EscalationCancelled':
+    case 'GracePeriodChanged':
+      return policyOverTimeChanged(event, orgId, view);
     case 'MemberJoinedOrg': {
       const org = await view.get<OrgPolicyDoc>(ENFORCEMENT_ORGS, orgId);
       const userId = event.data.userId;
-      const policy = { orgId, mode: org?.mode ?? 'off', xeroConnected: org?.xeroConnected ?? false };
+      const policy = { orgId, mode: org?.mode ?? 'off', xeroConnected: org?.xeroConnected ?? false, hardFrom: org?.hardFrom ?? null, graceDays: org?.graceDays ?? 0, graceFrom: event.data.graceFrom ?? null };
       return [
         { kind: 'upsert', collection: ENFORCEMENT_MEMBERS, doc: orgMemberDoc(orgId, userId) },
         { kind: 'patch', collection: ENFORCEMENT, id: userId, set: { [`orgs.${key}`]: policy } },
@@ -92,8 +103,25 @@ function exemptionChanged(event: RecordedEvent & (MemberExempted | MemberExempti
   return [{ kind: 'patch', collection: ENFORCEMENT, id: event.data.userId, set: { [`orgs.${key}.exemptUntil`]: exemptUntil } }];
 }
 
+/** The schedule and the grace length live on the organisation and on every member's copy of its policy. */
+async function policyOverTimeChanged(event: RecordedEvent & OrganisationEvent, orgId: string, view: ReadModelView): Promise<WriteOp[]> {
+  let set: Record<string, string | number | null>;
+  if (event.type === 'EscalationScheduled') set = { hardFrom: event.data.hardFrom };
+  else if (event.type === 'GracePeriodChanged') set = { graceDays: event.data.to };
+  else if (event.type === 'EscalationCancelled') {
+    const org = await view.get<OrgPolicyDoc>(ENFORCEMENT_ORGS, orgId);
+    if (org?.hardFrom !== event.data.hardFrom) return [];
+    set = { hardFrom: null };
+  } else return [];
+  return [{ kind: 'patch', collection: ENFORCEMENT_ORGS, id: orgId, set }, ...(await fanOut(orgId, view, prefixed(membershipKey(orgId), set)))];
+}
+
+function prefixed(key: string, set: Record<string, string | boolean | number | null>): Record<string, string | boolean | number | null> {
+  return Object.fromEntries(Object.entries(set).map(([field, value]) => [`orgs.${key}.${field}`, value]));
+}
+
 /** One patch per member. */
-async function fanOut(orgId: string, view: ReadModelView, set: Record<string, string | boolean>): Promise<WriteOp[]> {
+async function fanOut(orgId: string, view: ReadModelView, set: Record<string, string | boolean | number | null>): Promise<WriteOp[]> {
   const ops: WriteOp[] = [];
   for await (const userId of orgMemberIds(view, ENFORCEMENT_MEMBERS, orgId)) ops.push({ kind: 'patch', collection: ENFORCEMENT, id: userId, set });
   return ops;

@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
+import type { Clock } from '../kernel/clock.js';
 import { hasRole, type Principal } from '../kernel/principal.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { ReadStore } from '../ports/read-store.port.js';
 import { CLOCK, CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
-import type { Clock } from '../kernel/clock.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { decideEnforcement, type EnforcementDecision } from './enforcement.decision.js';
 import { ENFORCEMENT, membershipKey, type EnforcementDoc } from './enforcement.projection.js';

@@ -35,9 +35,19 @@ export function onClientError(error: Error & { code?: string }, socket: Duplex):
 /**
  * Bodies are JSON only. Fastify also parses text/plain, which then reaches validation as a string
  * (and form bodies, as Nest adds them, arrive as one odd key): both are answered 415 instead.
+ * The one exception is HTML forms posted to paths under `formPrefix` (the pages): parsed into a
+ * plain object of strings (a repeated field keeps its last value).
  */
-export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+export function acceptJsonBodiesOnly(fastify: FastifyInstance, formPrefix?: string): void {
   for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
+  if (formPrefix === undefined) return;
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    if (!request.url.startsWith(formPrefix)) {
+      done(Object.assign(new Error('form bodies are accepted by the pages only'), { statusCode: 415 }), undefined);
+      return;
+    }
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
 }

@@ -189,8 +189,19 @@ function operation(route: ApiRoute): Record<string, unknown> {
     ...(route.roles.includes('anyone') ? { security: [] } : {}),
     parameters: parameters(route),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(route.body, 'input') } } } } : {}),
-    responses: { ...successResponses(route), ...problemResponses(route) },
+    responses: mergedResponses(successResponses(route), problemResponses(route)),
   };
+}
+
+/** A status answered both ways (an HTML page's own refusal and a framework problem) lists both media types. */
+function mergedResponses(own: Record<string, unknown>, problems: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...own };
+  for (const [status, problem] of Object.entries(problems)) {
+    const mine = merged[status] as { description: string; content?: Record<string, unknown> } | undefined;
+    const theirs = problem as { description: string; content?: Record<string, unknown> };
+    merged[status] = mine ? { ...theirs, description: `${mine.description} ${theirs.description}`, content: { ...theirs.content, ...mine.content } } : theirs;
+  }
+  return merged;
 }
 
 function parameters(route: ApiRoute): Record<string, unknown>[] {

@@ -7,7 +7,8 @@ import { FixedWindowLimiter } from './fixed-window.limiter.js';
 import { Problem } from './problem.js';
 
 /** The two-factor commands that store events or check codes: each is its own family. */
-const LIMITED_ROUTES: Readonly<Record<string, string>> = {
+export type RateLimitFamily = 'setup' | 'confirm' | 'verify' | 'backup-codes' | 'disable';
+const LIMITED_ROUTES: Readonly<Record<string, RateLimitFamily>> = {
   'POST /v1/users/:userId/two-factor/setup': 'setup',
   'POST /v1/users/:userId/two-factor/confirm': 'confirm',
   'POST /v1/users/:userId/two-factor/verify': 'verify',
@@ -36,14 +37,21 @@ export class RateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const family = LIMITED_ROUTES[`${request.method} ${request.routeOptions.url}`];
     if (family === undefined) return true;
-    const now = this.clock.now().getTime();
-    const client = this.limiter.hit(`client\n${request.ip}`, this.config.RATE_LIMIT_PER_CLIENT, now);
-    if (!client.allowed) throw tooManyRequests(client.retryAfterSeconds);
     const userId = (request.params as Record<string, string | undefined>)['userId'] ?? '';
-    const caller = request.principal?.id ?? `address ${request.ip}`;
-    const user = this.limiter.hit(`user\n${family}\n${userId}\n${caller}`, this.config.RATE_LIMIT_PER_USER, now);
-    if (!user.allowed) throw tooManyRequests(user.retryAfterSeconds);
+    this.check(request.ip, family, userId, request.principal?.id ?? `address ${request.ip}`);
     return true;
+  }
+
+  /**
+   * The same limits for a caller that is not a bearer-token route: the pages, whose session user is
+   * both the target and the caller, spend the same allowance as that user's own JSON calls.
+   */
+  check(clientAddress: string, family: RateLimitFamily, userId: string, callerId: string): void {
+    const now = this.clock.now().getTime();
+    const client = this.limiter.hit(`client\n${clientAddress}`, this.config.RATE_LIMIT_PER_CLIENT, now);
+    if (!client.allowed) throw tooManyRequests(client.retryAfterSeconds);
+    const user = this.limiter.hit(`user\n${family}\n${userId}\n${callerId}`, this.config.RATE_LIMIT_PER_USER, now);
+    if (!user.allowed) throw tooManyRequests(user.retryAfterSeconds);
   }
 }
 

@@ -21,6 +21,9 @@ export interface OrganisationDoc extends Doc {
   modeChangedAt: string | null;
   modeChangedBy: string | null;
   modeChangeReason: string | null;
+  /** The pending scheduled escalation and the newcomers' grace (absent in documents written before them). */
+  hardFrom: string | null;
+  graceDays: number;
 }
 
 /** One vocabulary for a member's 2FA: these statuses are also the members list's filter values. */
@@ -90,7 +93,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
   const at = event.metadata.occurredAt;
   switch (event.type) {
     case 'OrganisationRegistered': {
-      const doc: OrganisationDoc = { id: orgId, name: event.data.name, mode: 'off', xeroConnected: false, tenantId: null, registeredAt: at, modeChangedAt: null, modeChangedBy: null, modeChangeReason: null };
+      const doc: OrganisationDoc = { id: orgId, name: event.data.name, mode: 'off', xeroConnected: false, tenantId: null, registeredAt: at, modeChangedAt: null, modeChangedBy: null, modeChangeReason: null, hardFrom: null, graceDays: 0 };
       return [{ kind: 'upsert', collection: ORGANISATIONS, doc }];
     }
     case 'OrgConnectedToXero':
@@ -98,7 +101,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
     case 'OrgDisconnectedFromXero':
       return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { xeroConnected: false, tenantId: null } }];
     case 'EnforcementModeChanged':
-      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason } }];
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason, ...(event.data.to === 'soft' ? {} : { hardFrom: null }) } }];
     case 'MemberJoinedOrg':
       return memberJoined(orgId, event.data.userId, event.data.role, at, view);
     case 'MemberRoleChanged':
@@ -111,6 +114,14 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
     }
     case 'MemberExemptionEnded':
       return [{ kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, event.data.userId), set: { exemption: null, exempt: false } }];
+    case 'EscalationScheduled':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { hardFrom: event.data.hardFrom } }];
+    case 'EscalationCancelled': {
+      const org = await view.get<OrganisationDoc>(ORGANISATIONS, orgId);
+      return org?.hardFrom === event.data.hardFrom ? [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { hardFrom: null } }] : [];
+    }
+    case 'GracePeriodChanged':
+      return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { graceDays: event.data.to } }];
     default:
       return assertNever(event);
   }

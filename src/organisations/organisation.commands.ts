@@ -25,6 +25,21 @@ export interface ChangeEnforcementMode extends ActorCommand {
   readonly type: 'ChangeEnforcementMode';
   readonly mode: EnforcementMode;
   readonly reason?: string | null;
+  /** A future instant at which a soft organisation becomes hard; null cancels; undefined keeps it. */
+  readonly hardFrom?: string | null;
+  /** Days a newcomer to a hard organisation is treated as soft (0-90); undefined keeps it. */
+  readonly graceDays?: number;
+  /** Names the schedule hardFrom creates (the scheduler's job carries it). */
+  readonly scheduleId?: string;
+  /** The command's instant, ISO 8601. */
+  readonly at?: string;
+}
+
+/** The scheduler carrying out a schedule; decides nothing unless that schedule is still the pending one and due. */
+export interface FireScheduledEscalation extends ActorCommand {
+  readonly type: 'FireScheduledEscalation';
+  readonly scheduleId: string;
+  readonly at: string;
 }
 
 /** Joins the user with the role, or changes the role of an existing member. */
@@ -32,11 +47,15 @@ export interface SetMember extends ActorCommand {
   readonly type: 'SetMember';
   readonly userId: string;
   readonly role: MemberRole;
+  /** The command's instant: recorded on a join, it starts the newcomer's grace. */
+  readonly at?: string;
 }
 
 export interface RemoveMember extends ActorCommand {
   readonly type: 'RemoveMember';
   readonly userId: string;
+  /** The command's instant: a re-join within the grace continues the grace from it. */
+  readonly at?: string;
 }
 
 export interface DesiredMember {
@@ -56,6 +75,8 @@ export interface SyncMembers extends ActorCommand {
   readonly unregisteredUserIds: readonly string[];
   /** Listed users that have been forgotten, likewise. */
   readonly forgottenUserIds: readonly string[];
+  /** The command's instant, recorded on joins and departures (grace for newcomers). */
+  readonly at?: string;
 }
 
 /** Staff (support, or an admin of the organisation) exempt one member until an instant. */
@@ -93,4 +114,5 @@ export type OrganisationCommand =
   | SyncMembers
   | ExemptMember
   | EndExemption
-  | ExpireExemption;
+  | ExpireExemption
+  | FireScheduledEscalation;

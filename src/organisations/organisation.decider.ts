@@ -6,6 +6,7 @@ import type {
   ChangeEnforcementMode,
   ConnectToXero,
   DisconnectFromXero,
+  FireScheduledEscalation,
   OrganisationCommand,
   RegisterOrganisation,
   DesiredMember,
@@ -21,6 +22,15 @@ import {
   type OrganisationEvent,
 } from './organisation.events.js';
 import { endExemption, evolveExemptions, exemptMember, expireExemption, withExemptionsOfLeaversEnded, type Exemption } from './exemption.decisions.js';
+import {
+  escalationEvents,
+  graceFromOnJoin,
+  scheduleEvents,
+  validateGraceDays,
+  validateHardFrom,
+  type Escalation,
+  type Tenure,
+} from './enforcement-schedule.rules.js';
 
 /** The host platform's service account: the only caller trusted by token claim alone. */
 export const PLATFORM_ROLE = 'platform';
@@ -52,6 +62,12 @@ export interface RegisteredOrganisation {
   readonly exemptions?: ReadonlyMap<string, Exemption>;
   /** The last exemption version issued; versions are never reused. */
   readonly exemptionVersion?: number;
+  /** The pending scheduled escalation of a soft organisation. */
+  readonly escalation: Escalation | null;
+  /** Days a newcomer to a hard organisation is treated as soft. */
+  readonly graceDays: number;
+  /** Members' grace start and last departure, kept after they leave so a re-join cannot renew grace. */
+  readonly tenure: ReadonlyMap<string, Tenure>;
 }
 
 export type OrganisationState = UnregisteredOrganisation | RegisteredOrganisation;
@@ -187,7 +203,10 @@ function changeEnforcementMode(command: ChangeEnforcementMode, state: Organisati
   }
   const reason = normaliseReason(command.reason);
   if (reason instanceof DomainError) return reason;
-  if (command.mode === state.mode) return [];
+  const invalid = firstError(() => validateGraceDays(command.graceDays), () => validateHardFrom(command));
+  if (invalid) return invalid;
+  const schedule = scheduleEvents(command, state);
+  if (command.mode === state.mode) return schedule;
   if (command.mode === 'off' && state.xero) {
     return new DomainError(
       'conflict',
@@ -195,7 +214,26 @@ function changeEnforcementMode(command: ChangeEnforcementMode, state: Organisati
       'Two-factor enforcement cannot be turned off while the organisation is connected to Xero',
     );
   }
-  return [{ type: 'EnforcementModeChanged', data: { from: state.mode, to: command.mode, reason } }];
+  return [{ type: 'EnforcementModeChanged', data: { from: state.mode, to: command.mode, reason } }, ...schedule];
+}
+
+/** Only the service's own scheduler fires schedules; no token grants the 'system' role. */
+function fireScheduledEscalation(command: FireScheduledEscalation, state: OrganisationState): Decision {
+  if (!command.actor.roles.includes('system')) {
+    return new DomainError('forbidden', 'scheduler_only', 'Only the scheduler carries out a scheduled escalation');
+  }
+  if (state.status === 'unregistered') return notFound();
+  return escalationEvents(command.scheduleId, command.at, state);
+}
+
+/** A join records its instant and when the member's grace counts from (see graceFromOnJoin). */
+function joinEvent(state: RegisteredOrganisation, userId: string, role: MemberRole, at: string | undefined): OrganisationEvent {
+  if (at === undefined) return { type: 'MemberJoinedOrg', data: { userId, role } };
+  return { type: 'MemberJoinedOrg', data: { userId, role, joinedAt: at, graceFrom: graceFromOnJoin(state.tenure.get(userId), at, state.graceDays) } };
+}
+
+function leaveEvent(userId: string, at: string | undefined): OrganisationEvent {
+  return { type: 'MemberLeftOrg', data: at === undefined ? { userId } : { userId, leftAt: at } };
 }
 
 function wouldLoseLastAdmin(state: RegisteredOrganisation, userId: string, newRole: MemberRole | null): boolean {
@@ -234,7 +272,7 @@ function setMember(command: SetMember, state: OrganisationState): Decision {
   const current = state.members.get(command.userId);
   if (current === undefined) {
     if (!isPlatform(command.actor)) return addedByPlatformOnly();
-    return [{ type: 'MemberJoinedOrg', data: { userId: command.userId, role: command.role } }];
+    return [joinEvent(state, command.userId, command.role, command.at)];
   }
   if (current === command.role) return [];
   if (wouldLoseLastAdmin(state, command.userId, command.role)) return lastAdmin();
@@ -251,7 +289,7 @@ function removeMember(command: RemoveMember, state: OrganisationState): Decision
     return new DomainError('not_found', 'membership_not_found', 'This user is not a member of the organisation');
   }
   if (wouldLoseLastAdmin(state, command.userId, null)) return lastAdmin();
-  return withExemptionsOfLeaversEnded(state, [{ type: 'MemberLeftOrg', data: { userId: command.userId } }]);
+  return withExemptionsOfLeaversEnded(state, [leaveEvent(command.userId, command.at)]);
 }
 
 function validateDesiredMembers(members: readonly DesiredMember[]): DomainError | null {
@@ -278,18 +316,18 @@ function unavailableUsers(command: SyncMembers): DomainError | null {
 }
 
 /** Only the differences; gains before losses, so no revision in between shows the organisation without its admins. */
-function membershipDifferences(state: RegisteredOrganisation, members: readonly DesiredMember[], removeOthers: boolean): OrganisationEvent[] {
+function membershipDifferences(state: RegisteredOrganisation, members: readonly DesiredMember[], removeOthers: boolean, at: string | undefined): OrganisationEvent[] {
   const joins: OrganisationEvent[] = [];
   const promotions: OrganisationEvent[] = [];
   const demotions: OrganisationEvent[] = [];
   for (const { userId, role } of members) {
     const current = state.members.get(userId);
-    if (current === undefined) joins.push({ type: 'MemberJoinedOrg', data: { userId, role } });
+    if (current === undefined) joins.push(joinEvent(state, userId, role, at));
     else if (current !== role) (role === 'admin' ? promotions : demotions).push({ type: 'MemberRoleChanged', data: { userId, from: current, to: role } });
   }
   const listed = new Set(members.map((member) => member.userId));
   const leaves: OrganisationEvent[] = removeOthers
-    ? [...state.members.keys()].filter((userId) => !listed.has(userId)).map((userId) => ({ type: 'MemberLeftOrg', data: { userId } }))
+    ? [...state.members.keys()].filter((userId) => !listed.has(userId)).map((userId) => leaveEvent(userId, at))
     : [];
   return [...joins, ...promotions, ...demotions, ...leaves];
 }
@@ -303,7 +341,7 @@ function syncMembers(command: SyncMembers, state: OrganisationState): Decision {
     () => unavailableUsers(command),
   );
   if (error) return error;
-  const events = withExemptionsOfLeaversEnded(state, membershipDifferences(state, command.members, command.removeOthers === true));
+  const events = withExemptionsOfLeaversEnded(state, membershipDifferences(state, command.members, command.removeOthers === true, command.at));
   const after = events.reduce<OrganisationState>(evolve, state);
   if (adminIds(state).length > 0 && adminIds(after).length === 0) return lastAdmin();
   return events;
@@ -331,6 +369,8 @@ function decide(command: OrganisationCommand, state: OrganisationState): Decisio
       return endExemption(command, state);
     case 'ExpireExemption':
       return expireExemption(command, state);
+    case 'FireScheduledEscalation':
+      return fireScheduledEscalation(command, state);
     default: {
       const unknown: never = command;
       return new DomainError('invalid', 'unknown_command', `Unknown organisation command ${String((unknown as { type?: unknown }).type)}`);
@@ -349,6 +389,20 @@ function withMember(state: RegisteredOrganisation, userId: string, role: MemberR
   return { ...state, members };
 }
 
+/** A join without a recorded instant (older history) leaves no tenure: that member never had grace. */
+function withTenure(state: RegisteredOrganisation, userId: string, tenure: Tenure | null): RegisteredOrganisation {
+  const all = new Map(state.tenure);
+  if (tenure === null) all.delete(userId);
+  else all.set(userId, tenure);
+  return { ...state, tenure: all };
+}
+
+function withDeparture(state: RegisteredOrganisation, userId: string, leftAt: string | null): RegisteredOrganisation {
+  const tenure = state.tenure.get(userId);
+  if (!tenure) return state;
+  return leftAt === null ? withTenure(state, userId, null) : withTenure(state, userId, { ...tenure, leftAt });
+}
+
 function evolveRegistered(state: RegisteredOrganisation, event: OrganisationEvent): OrganisationState {
   switch (event.type) {
     case 'OrganisationRegistered':
@@ -358,16 +412,23 @@ function evolveRegistered(state: RegisteredOrganisation, event: OrganisationEven
     case 'OrgDisconnectedFromXero':
       return { ...state, xero: null };
     case 'EnforcementModeChanged':
-      return { ...state, mode: event.data.to };
+      // A schedule only ever escalates a soft organisation; leaving soft, by hand or by the schedule, ends it.
+      return { ...state, mode: event.data.to, escalation: event.data.to === 'soft' ? state.escalation : null };
     case 'MemberJoinedOrg':
-      return withMember(evolveExemptions(state, event), event.data.userId, event.data.role);
+      return withTenure(withMember(evolveExemptions(state, event), event.data.userId, event.data.role), event.data.userId, event.data.graceFrom ? { graceFrom: event.data.graceFrom, leftAt: null } : null);
     case 'MemberRoleChanged':
       return withMember(state, event.data.userId, event.data.to);
     case 'MemberLeftOrg':
-      return withMember(evolveExemptions(state, event), event.data.userId, null);
+      return withDeparture(withMember(evolveExemptions(state, event), event.data.userId, null), event.data.userId, event.data.leftAt ?? null);
     case 'MemberExempted':
     case 'MemberExemptionEnded':
       return evolveExemptions(state, event);
+    case 'EscalationScheduled':
+      return { ...state, escalation: { scheduleId: event.data.scheduleId, hardFrom: event.data.hardFrom } };
+    case 'EscalationCancelled':
+      return state.escalation?.scheduleId === event.data.scheduleId ? { ...state, escalation: null } : state;
+    case 'GracePeriodChanged':
+      return { ...state, graceDays: event.data.to };
     default: {
       const unknown: never = event;
       void unknown;
@@ -380,7 +441,7 @@ function evolve(state: OrganisationState, event: OrganisationEvent): Organisatio
   switch (state.status) {
     case 'unregistered':
       if (event.type !== 'OrganisationRegistered') return state;
-      return { status: 'registered', orgId: event.data.orgId, name: event.data.name, mode: 'off', xero: null, members: new Map() };
+      return { status: 'registered', orgId: event.data.orgId, name: event.data.name, mode: 'off', xero: null, members: new Map(), escalation: null, graceDays: 0, tenure: new Map() };
     case 'registered':
       return evolveRegistered(state, event);
     default: {

@@ -13,11 +13,20 @@ export type OrgConnectedToXero = DomainEvent<'OrgConnectedToXero', { tenantId: s
 export type OrgDisconnectedFromXero = DomainEvent<'OrgDisconnectedFromXero', { tenantId: string }>;
 export type EnforcementModeChanged = DomainEvent<
   'EnforcementModeChanged',
-  { from: EnforcementMode; to: EnforcementMode; reason: string | null }
+  /** scheduleId: set when the scheduler made the change, naming the schedule it carried out. */
+  { from: EnforcementMode; to: EnforcementMode; reason: string | null; scheduleId?: string }
 >;
-export type MemberJoinedOrg = DomainEvent<'MemberJoinedOrg', { userId: string; role: MemberRole }>;
+/**
+ * joinedAt and graceFrom (when a newcomer's grace starts counting) are recorded since grace for
+ * newcomers; older events lack them and their members get no grace.
+ */
+export type MemberJoinedOrg = DomainEvent<'MemberJoinedOrg', { userId: string; role: MemberRole; joinedAt?: string; graceFrom?: string }>;
 export type MemberRoleChanged = DomainEvent<'MemberRoleChanged', { userId: string; from: MemberRole; to: MemberRole }>;
-export type MemberLeftOrg = DomainEvent<'MemberLeftOrg', { userId: string }>;
+export type MemberLeftOrg = DomainEvent<'MemberLeftOrg', { userId: string; leftAt?: string }>;
+// Policy over time (DESIGN §9): a soft organisation's escalation to hard at an instant, and grace for newcomers.
+export type EscalationScheduled = DomainEvent<'EscalationScheduled', { scheduleId: string; hardFrom: string; reason: string }>;
+export type EscalationCancelled = DomainEvent<'EscalationCancelled', { scheduleId: string; hardFrom: string; reason: string }>;
+export type GracePeriodChanged = DomainEvent<'GracePeriodChanged', { from: number; to: number }>;
 
 /** Why an exemption ended: its `until` passed (the scheduler), staff ended it early, or the member left. */
 export const EXEMPTION_END_REASONS = ['expired', 'revoked', 'left'] as const;
@@ -41,7 +50,10 @@ export type OrganisationEvent =
   | MemberRoleChanged
   | MemberLeftOrg
   | MemberExempted
-  | MemberExemptionEnded;
+  | MemberExemptionEnded
+  | EscalationScheduled
+  | EscalationCancelled
+  | GracePeriodChanged;
 
 export type OrganisationEventType = OrganisationEvent['type'];
 
@@ -55,6 +67,9 @@ export const ORGANISATION_EVENT_TYPES: readonly OrganisationEventType[] = [
   'MemberLeftOrg',
   'MemberExempted',
   'MemberExemptionEnded',
+  'EscalationScheduled',
+  'EscalationCancelled',
+  'GracePeriodChanged',
 ];
 
 export function isEnforcementMode(value: unknown): value is EnforcementMode {

@@ -18,6 +18,9 @@ export interface OrganisationView {
   readonly registeredAt: string;
   readonly modeLastChanged: { readonly at: string; readonly by: string; readonly reason: string | null } | null;
   readonly members: { readonly total: number; readonly withTwoFactor: number; readonly withoutTwoFactor: number };
+  /** When a soft organisation becomes hard by itself, if scheduled. */
+  readonly hardFrom: string | null;
+  readonly graceDays: number;
 }
 
 export interface MemberView {
@@ -98,6 +101,8 @@ export class OrganisationViewHandler implements IQueryHandler<OrganisationViewQu
       registeredAt: org.registeredAt,
       modeLastChanged: org.modeChangedAt && org.modeChangedBy ? { at: org.modeChangedAt, by: org.modeChangedBy, reason: org.modeChangeReason } : null,
       members: { total, withTwoFactor, withoutTwoFactor: total - withTwoFactor },
+      hardFrom: org.hardFrom ?? null,
+      graceDays: org.graceDays ?? 0,
     };
   }
 }

@@ -13,6 +13,7 @@ import type { Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
 import { ENFORCEMENT_MODES, MEMBER_ROLES, type OrganisationEvent } from './organisation.events.js';
 import { MAX_SYNCED_MEMBERS } from './organisation.decider.js';
+import { MAX_GRACE_DAYS } from './enforcement-schedule.rules.js';
 import type { OrganisationCommand } from './organisation.commands.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
 import { MEMBER_TWO_FACTOR_FILTERS, OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
@@ -20,7 +21,18 @@ import { MEMBER_TWO_FACTOR_FILTERS, OrganisationMembersQuery, OrganisationViewQu
 const text = (max: number) => z.string().trim().min(1).max(max);
 const registerBody = z.object({ id: idField.optional(), name: text(200) }).strict();
 const xeroBody = z.object({ tenantId: text(100) }).strict();
-const enforcementBody = z.object({ mode: z.enum(ENFORCEMENT_MODES), reason: text(500).optional() }).strict();
+const enforcementBody = z
+  .object({
+    mode: z.enum(ENFORCEMENT_MODES),
+    reason: text(500).optional(),
+    hardFrom: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .optional()
+      .meta({ description: 'Only with `soft`: the future instant at which the organisation becomes `hard` by itself; `null` cancels the schedule; absent keeps it.' }),
+    graceDays: z.number().int().min(0).max(MAX_GRACE_DAYS).optional().meta({ description: 'Days a member who joins a hard organisation is treated as soft (0-90, default 0); absent keeps it.' }),
+  })
+  .strict();
 const memberBody = z.object({ role: z.enum(MEMBER_ROLES) }).strict();
 const membersBody = z
   .object({
@@ -95,8 +107,11 @@ export class OrganisationsController {
   @ApiBody({ schema: z.toJSONSchema(enforcementBody) as object })
   async changeEnforcement(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId } = parseInput(orgPath, params, 'path');
-    const { mode, reason } = parseInput(enforcementBody, body, 'body');
-    return this.send(request, principal, orgId, (actor) => ({ type: 'ChangeEnforcementMode', mode, reason: reason ?? null, actor }));
+    const { mode, reason, hardFrom, graceDays } = parseInput(enforcementBody, body, 'body');
+    const context = commandContext(request, principal, this.clock);
+    const schedule = { ...(hardFrom === undefined ? {} : { hardFrom }), ...(graceDays === undefined ? {} : { graceDays }), scheduleId: generatedId(context), at: context.now.toISOString() };
+    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, { type: 'ChangeEnforcementMode', mode, reason: reason ?? null, ...schedule, actor: context.actor }, context));
+    return commandAnswer(outcome);
   }
 
   @Put(':orgId/members/:userId')
@@ -104,7 +119,7 @@ export class OrganisationsController {
   async setMember(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId, userId } = parseInput(memberPath, params, 'path');
     const { role } = parseInput(memberBody, body, 'body');
-    return this.send(request, principal, orgId, (actor) => ({ type: 'SetMember', userId, role, actor }));
+    return this.send(request, principal, orgId, (actor, at) => ({ type: 'SetMember', userId, role, actor, at }));
   }
 
   /** The platform's bulk sync: the full desired list, applied as one decision with only the differences. */
@@ -114,7 +129,7 @@ export class OrganisationsController {
     const { orgId } = parseInput(orgPath, params, 'path');
     const { members, removeOthers } = parseInput(membersBody, body, 'body');
     const context = commandContext(request, principal, this.clock);
-    const command: OrganisationCommand = { type: 'SyncMembers', members, removeOthers: removeOthers ?? false, unregisteredUserIds: [], forgottenUserIds: [], actor: context.actor };
+    const command: OrganisationCommand = { type: 'SyncMembers', members, removeOthers: removeOthers ?? false, unregisteredUserIds: [], forgottenUserIds: [], actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, command, context));
     return { ...commandAnswer(outcome), changes: countChanges(outcome.events) };
   }
@@ -122,7 +137,7 @@ export class OrganisationsController {
   @Delete(':orgId/members/:userId')
   async removeMember(@Param() params: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId, userId } = parseInput(memberPath, params, 'path');
-    return this.send(request, principal, orgId, (actor) => ({ type: 'RemoveMember', userId, actor }));
+    return this.send(request, principal, orgId, (actor, at) => ({ type: 'RemoveMember', userId, actor, at }));
   }
 
   @Get(':orgId')
@@ -143,10 +158,10 @@ export class OrganisationsController {
     request: FastifyRequest,
     principal: Principal,
     orgId: string,
-    build: (actor: OrganisationCommand['actor']) => OrganisationCommand,
+    build: (actor: OrganisationCommand['actor'], at: string) => OrganisationCommand,
   ): Promise<CommandAnswer> {
     const context = commandContext(request, principal, this.clock);
-    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, build(context.actor), context));
+    const outcome = await this.commands.execute(new OrganisationCommandMessage(orgId, build(context.actor, context.now.toISOString()), context));
     return commandAnswer(outcome);
   }
 }

@@ -11,3 +11,7 @@ export const PERSONAL_DATA_CIPHER = Symbol('PersonalDataCipher');
 export const READ_MODEL_PROGRESS = Symbol('ReadModelProgress');
 export const SCHEDULER = Symbol('Scheduler');
 export const MAILER = Symbol('Mailer');
+export const IDEMPOTENCY_STORE = Symbol('IdempotencyStore');
+export const PAGES_KEYS = Symbol('PagesKeys');
+/** How API tokens (and the pages' hand-off tokens) are verified: a shared secret or a JWKS URL. */
+export const TOKEN_KEY = Symbol('TokenKey');

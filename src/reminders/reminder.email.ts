@@ -16,6 +16,9 @@ export interface ReminderEmailInput {
   readonly enforcementPageUrl: string;
   /** Where to ask for help: an http(s) page or a mailto: address. */
   readonly supportUrl: string;
+  /** When a soft requirement turns hard (a scheduled escalation, the end of grace); counted down from `now`. */
+  readonly deadline?: string | null;
+  readonly now?: string;
 }
 
 export interface ReminderOrg {
@@ -53,8 +56,36 @@ export function reminderEmail(input: ReminderEmailInput): ReminderEmail {
   const orgs = cleanOrgs(input.orgs);
   const links = { setup: httpUrl(input.enforcementPageUrl), app: httpUrl(input.appBaseUrl), support: supportUrl(input.supportUrl) };
   const repeat = `You will get this reminder ${everyPhrase(input.intervalMs)} until two-factor authentication is on.`;
-  const parts: Parts = { product, orgs, words, links, repeat };
-  return { subject: `${product}: ${words.subject}`, text: textPart(parts), html: htmlPart(parts) };
+  const countdown = input.cadence === 'soft' && input.deadline && input.now ? countdownWords(input.deadline, input.now) : null;
+  const status = countdown ? { ...words, status: `${words.status} ${countdown.sentence}` } : words;
+  const parts: Parts = { product, orgs, words: status, links, repeat };
+  const subject = countdown ? `${words.subject} (${countdown.left})` : words.subject;
+  return { subject: `${product}: ${subject}`, text: textPart(parts), html: htmlPart(parts) };
+}
+
+const DAY_MS = 86_400_000;
+// A job may run a little late or early; an hour's slack keeps "14 days before" saying 14.
+const SLACK_MS = 3_600_000;
+
+/** "Monday 15 December 2026 at 09:00 UTC": the words a reader uses, in UTC, and saying so. */
+export function deadlinePhrase(instant: string): string {
+  const at = new Date(instant);
+  const day = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(at).replace(',', '');
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' }).format(at);
+  return `${day} at ${time} UTC`;
+}
+
+/** Whole days left, rounded up; "less than a day" on the last one. */
+export function daysLeftPhrase(deadline: string, now: string): string {
+  const left = Date.parse(deadline) - Date.parse(now);
+  if (left < DAY_MS - SLACK_MS) return 'less than a day left';
+  const days = Math.ceil((left - SLACK_MS) / DAY_MS);
+  return days === 1 ? '1 day left' : `${days} days left`;
+}
+
+function countdownWords(deadline: string, now: string): { left: string; sentence: string } {
+  const left = daysLeftPhrase(deadline, now);
+  return { left, sentence: `From ${deadlinePhrase(deadline)} (${left}), your access will be blocked until it is on.` };
 }
 
 const UNITS = [

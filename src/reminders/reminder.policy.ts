@@ -3,6 +3,8 @@
  * the modes of their organisations, when enforcement began, when they were last reminded).
  * The saga stores this subject per user and schedules one job at nextReminderAt().
  */
+import { effectivePolicy, type TimedPolicy } from '../enforcement/enforcement.deadline.js';
+
 export type Cadence = 'soft' | 'hard';
 export type Mode = 'off' | 'soft' | 'hard';
 
@@ -14,7 +16,17 @@ export interface ReminderSubject {
   /** When the user last became subject to enforcement (cadence went from none to some). */
   readonly enforcedSince: string | null;
   readonly lastSentAt: string | null;
+  /**
+   * Each organisation's policy over time (scheduled escalation, newcomer's grace), in the order of
+   * `modes`; absent means plain modes. With it the cadence turns hard when a deadline passes,
+   * without any command.
+   */
+  readonly policies?: readonly TimedPolicy[];
 }
+
+const DAY_MS = 86_400_000;
+/** Reminders before a deadline, on top of the soft cadence: so many days before it. */
+export const COUNTDOWN_DAYS = [14, 7, 1] as const;
 
 export interface ReminderIntervals {
   readonly soft: number;
@@ -54,10 +66,48 @@ export function nextReminderAt(subject: ReminderSubject, intervals: ReminderInte
   const since = Date.parse(subject.enforcedSince);
   const last = subject.lastSentAt === null ? null : Date.parse(subject.lastSentAt);
   if (last === null || last < since) return new Date(since);
-  return new Date(last + intervals[cadence]);
+  if (cadenceAt(subject, new Date(last)) === 'hard') return new Date(last + intervals.hard);
+  return new Date(Math.min(softNext(subject, last, intervals), ...countdownAfter(subject, last)));
+}
+
+/**
+ * After a soft reminder: one soft interval later, unless a deadline turns the cadence hard first;
+ * then the first hard reminder is due a hard interval after the last one, or at the deadline.
+ */
+function softNext(subject: ReminderSubject, last: number, intervals: ReminderIntervals): number {
+  const deadline = hardeningAfter(subject, new Date(last));
+  const soft = last + intervals.soft;
+  return deadline === null ? soft : Math.min(soft, Math.max(last + intervals.hard, Date.parse(deadline)));
+}
+
+/** The next countdown reminder (14, 7, 1 days before the deadline) after the last reminder, if any. */
+function countdownAfter(subject: ReminderSubject, last: number): number[] {
+  const deadline = hardeningAfter(subject, new Date(last));
+  if (deadline === null) return [];
+  const points = COUNTDOWN_DAYS.map((days) => Date.parse(deadline) - days * DAY_MS).filter((at) => at > last);
+  return points.length === 0 ? [] : [Math.min(...points)];
+}
+
+function timedPolicies(subject: ReminderSubject): readonly TimedPolicy[] {
+  return subject.policies ?? subject.modes.map((mode) => ({ mode }));
+}
+
+/** The cadence at an instant: a newcomer's grace and a pending schedule are soft until they end. */
+export function cadenceAt(subject: ReminderSubject, at: Date): Cadence | null {
+  if (cadenceOf(subject) === null) return null;
+  const modes = timedPolicies(subject).map((policy) => effectivePolicy(policy, at).mode);
+  if (modes.includes('hard')) return 'hard';
+  return modes.includes('soft') ? 'soft' : null;
+}
+
+/** When a soft cadence at `at` turns hard (the earliest schedule or end of grace), else null. */
+export function hardeningAfter(subject: ReminderSubject, at: Date): string | null {
+  if (cadenceAt(subject, at) !== 'soft') return null;
+  const deadlines = timedPolicies(subject).map((policy) => effectivePolicy(policy, at).deadline).filter((d): d is string => d !== null);
+  return deadlines.reduce<string | null>((earliest, d) => (earliest === null || Date.parse(d) < Date.parse(earliest) ? d : earliest), null);
 }
 
 /** Names the period a reminder belongs to, so a retried job records (and sends) it once. */
 export function periodKey(subject: ReminderSubject, due: Date): string {
-  return `${cadenceOf(subject) ?? 'none'}@${due.toISOString()}`;
+  return `${cadenceAt(subject, due) ?? 'none'}@${due.toISOString()}`;
 }

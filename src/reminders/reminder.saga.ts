@@ -26,20 +26,41 @@ export interface SubjectDoc extends Doc {
   lastSentAt: string | null;
   dueAt: string | null;
   jobId: string | null;
+  /** Policy over time per organisation, keyed like orgModes (absent in documents written before it). */
+  orgPolicies: { [key: string]: OrgTimes } | null;
+}
+
+/** A schedule's instant, and a newcomer's grace start and length. */
+interface OrgTimes {
+  hardFrom: string | null;
+  graceFrom: string | null;
+  graceDays: number;
+  [field: string]: string | number | null;
 }
 
 interface OrgDoc extends Doc {
   mode: Mode;
+  hardFrom: string | null;
+  graceDays: number;
 }
 
 export function toSubject(doc: SubjectDoc): ReminderSubject {
-  return { twoFactorEnabled: doc.twoFactorEnabled, forgotten: doc.forgotten, modes: Object.values(enforcingModes(doc)), enforcedSince: doc.enforcedSince, lastSentAt: doc.lastSentAt };
+  const enforcing = enforcingModes(doc);
+  const policies = Object.entries(enforcing).map(([key, mode]) => ({ mode, ...(doc.orgPolicies?.[key] ?? {}) }));
+  return { twoFactorEnabled: doc.twoFactorEnabled, forgotten: doc.forgotten, modes: Object.values(enforcing), enforcedSince: doc.enforcedSince, lastSentAt: doc.lastSentAt, policies };
 }
 
 /** The modes that remind this user: an organisation that exempts the user reminds nobody until the exemption ends (an event). */
 export function enforcingModes(doc: SubjectDoc): { [key: string]: Mode } {
   const exempt = doc.orgExemptions ?? {};
   return Object.fromEntries(Object.entries(doc.orgModes).filter(([key]) => exempt[key] === undefined));
+}
+
+const NO_TIMES: OrgTimes = { hardFrom: null, graceFrom: null, graceDays: 0 };
+
+function withTimes(doc: SubjectDoc, key: string, change: Partial<OrgTimes>): { orgPolicies: { [key: string]: OrgTimes } } {
+  const current = doc.orgPolicies?.[key] ?? NO_TIMES;
+  return { orgPolicies: { ...doc.orgPolicies, [key]: { ...current, ...change } as OrgTimes } };
 }
 
 type SubjectChange = (doc: SubjectDoc) => Partial<SubjectDoc>;
@@ -73,22 +94,29 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
     const at = event.metadata.occurredAt;
     switch (event.type) {
       case 'OrganisationRegistered':
-        return [{ kind: 'upsert', collection: REMINDER_ORGS, doc: { id: orgId, mode: 'off' } }];
+        return [{ kind: 'upsert', collection: REMINDER_ORGS, doc: { id: orgId, mode: 'off', hardFrom: null, graceDays: 0 } }];
       case 'EnforcementModeChanged': {
         const mode = event.data.to;
-        const ops = await fanOut(orgId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode } }));
-        return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: { mode } }, ...ops];
+        // Leaving soft ends a schedule (the decider's rule).
+        const times: Partial<OrgTimes> = mode === 'soft' ? {} : { hardFrom: null };
+        const ops = await fanOut(orgId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, ...withTimes(doc, key, times) }));
+        return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: { mode, ...times } as Record<string, string | number | null> }, ...ops];
       }
+      case 'EscalationScheduled':
+      case 'EscalationCancelled':
+      case 'GracePeriodChanged':
+        return onPolicyOverTime(event, orgId, at, view);
       case 'MemberJoinedOrg': {
         const org = await view.get<OrgDoc>(REMINDER_ORGS, orgId);
         const mode = org?.mode ?? 'off';
         const userId = event.data.userId;
-        const ops = await change(userId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId } }));
+        const times: OrgTimes = { hardFrom: org?.hardFrom ?? null, graceDays: org?.graceDays ?? 0, graceFrom: event.data.graceFrom ?? null };
+        const ops = await change(userId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId }, ...withTimes(doc, key, times) }));
         return [{ kind: 'upsert', collection: REMINDER_MEMBERS, doc: orgMemberDoc(orgId, userId) }, ...ops];
       }
       case 'MemberLeftOrg': {
         const userId = event.data.userId;
-        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgExemptions: without(doc.orgExemptions ?? {}, key) }));
+        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgPolicies: without(doc.orgPolicies ?? {}, key), orgExemptions: without(doc.orgExemptions ?? {}, key) }));
         return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: orgMemberId(orgId, userId) }, ...ops];
       }
       case 'MemberExempted': {
@@ -106,13 +134,28 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
     }
   };
 
+  /** A schedule set, moved or cancelled, or a new grace length, reaches every member's due date. */
+  const onPolicyOverTime = async (event: RecordedEvent & OrganisationEvent, orgId: string, at: string, view: ReadModelView): Promise<WriteOp[]> => {
+    const key = membershipKey(orgId);
+    let times: Partial<OrgTimes>;
+    if (event.type === 'EscalationScheduled') times = { hardFrom: event.data.hardFrom };
+    else if (event.type === 'GracePeriodChanged') times = { graceDays: event.data.to };
+    else if (event.type === 'EscalationCancelled') {
+      const org = await view.get<OrgDoc>(REMINDER_ORGS, orgId);
+      if (org?.hardFrom !== event.data.hardFrom) return [];
+      times = { hardFrom: null };
+    } else return [];
+    const ops = await fanOut(orgId, at, view, (doc) => withTimes(doc, key, times));
+    return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: times as Record<string, string | number | null> }, ...ops];
+  };
+
   const onUser = async (event: RecordedEvent & UserEvent, view: ReadModelView): Promise<WriteOp[]> => {
     const userId = event.stream.slice('user-'.length);
     const at = event.metadata.occurredAt;
     switch (event.type) {
       case 'UserRegistered': {
         if (await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId)) return [];
-        const doc: SubjectDoc = { id: userId, twoFactorEnabled: false, forgotten: false, orgModes: {}, orgIds: {}, orgExemptions: {}, enforcedSince: null, lastSentAt: null, dueAt: null, jobId: null };
+        const doc: SubjectDoc = { id: userId, twoFactorEnabled: false, forgotten: false, orgModes: {}, orgIds: {}, orgExemptions: {}, enforcedSince: null, lastSentAt: null, dueAt: null, jobId: null, orgPolicies: {} };
         return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc }];
       }
       case 'TwoFactorEnabled':
@@ -137,6 +180,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
     rebuildable: false,
     handles: [
       'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg', 'MemberExempted', 'MemberExemptionEnded',
+      'EscalationScheduled', 'EscalationCancelled', 'GracePeriodChanged',
       'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten', 'ReminderSent',
     ],
     indexes: { [REMINDER_MEMBERS]: [{ fields: ['orgId'] }] },

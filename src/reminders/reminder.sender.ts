@@ -14,7 +14,7 @@ import { EMAIL_PURPOSE } from '../two-factor/two-factor.flows.js';
 import { userDecider, userStream } from '../two-factor/user.decider.js';
 import type { UserEvent } from '../two-factor/user.events.js';
 import { reminderEmail, type ReminderOrg } from './reminder.email.js';
-import { cadenceOf, nextReminderAt, periodKey, type ReminderIntervals } from './reminder.policy.js';
+import { cadenceAt, hardeningAfter, nextReminderAt, periodKey, type ReminderIntervals } from './reminder.policy.js';
 import { enforcingModes, REMINDER_SUBJECTS, toSubject, type SubjectDoc } from './reminder.saga.js';
 
 export type ReminderOutcome = 'sent' | 'not_due' | 'already_sent' | 'not_subject';
@@ -47,9 +47,9 @@ export class ReminderSender {
     const doc = await readStore.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
     if (!doc) return 'not_subject';
     const subject = toSubject(doc);
-    const cadence = cadenceOf(subject);
     const due = nextReminderAt(subject, intervals);
     const now = clock.now();
+    const cadence = cadenceAt(subject, now);
     if (!cadence || !due) return 'not_subject';
     if (due.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return 'not_due';
     const key = periodKey(subject, due);
@@ -64,7 +64,7 @@ export class ReminderSender {
     const { config } = this.deps;
     const intervalMs = cadence === 'hard' ? config.REMINDER_HARD_EVERY : config.REMINDER_SOFT_EVERY;
     const content = reminderEmail({
-      productName: config.PRODUCT_NAME, orgs, cadence, intervalMs,
+      productName: config.PRODUCT_NAME, orgs, cadence, intervalMs, deadline: cadence === 'soft' ? hardeningAfter(subject, now) : null, now: now.toISOString(),
       appBaseUrl: config.APP_BASE_URL, enforcementPageUrl: config.ENFORCEMENT_PAGE_URL, supportUrl: config.SUPPORT_URL,
     });
     const sent = await sendWithRetry(this.deps.mailer, { to, recipientId: userId, ...content, idempotencyKey: `${userId}|${key}` }, { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 });

@@ -72,6 +72,8 @@ const organisationView = z
     registeredAt: instant,
     modeLastChanged: z.object({ at: instant, by: z.string(), reason: z.string().nullable() }).strict().nullable(),
     members: z.object({ total: z.number().int(), withTwoFactor: z.number().int(), withoutTwoFactor: z.number().int() }).strict(),
+    hardFrom: instant.nullable().meta({ description: 'When this soft organisation becomes hard by itself (a scheduled escalation); null when none is pending.' }),
+    graceDays: z.number().int().meta({ description: 'Days a member who joins a hard organisation is treated as soft.' }),
   })
   .strict();
 const exemption = z
@@ -119,6 +121,7 @@ const decision = z
         .strict(),
     ),
     exemptUntil: instant.nullable().meta({ description: 'When an exemption relaxed this answer: the earliest instant one of those exemptions ends; else null.' }),
+    deadline: instant.nullable().meta({ description: 'When the requirement becomes stricter: a soft organisation\'s scheduled escalation (`hardFrom`), or the end of a newcomer\'s grace in a hard organisation; null when nothing is due.' }),
   })
   .strict();
 
@@ -225,6 +228,19 @@ const complianceReport = z
         .strict()
         .meta({ description: 'Exemptions granted (`reason`: the staff\'s text) or ended (`reason`: expired, revoked or left) in the period.' }),
     ),
+    policyChanges: z.array(
+      z
+        .object({
+          at: instant,
+          change: z.enum(['escalation_scheduled', 'escalation_cancelled', 'grace_changed']),
+          hardFrom: instant.nullable(),
+          graceDays: z.number().int().nullable(),
+          reason: z.string().nullable(),
+          actor,
+        })
+        .strict()
+        .meta({ description: 'A scheduled escalation set, moved (cancelled, then scheduled) or cancelled, or the newcomers\' grace changed.' }),
+    ),
   })
   .strict();
 const rebuildProgress = z
@@ -277,6 +293,18 @@ const json = (schema: SchemaSource, description: string) => ({ description, cont
 const ndjson = { type: 'string', description: 'One JSON object per line.' };
 const text = { type: 'string' };
 const asset = z.object({ file: z.string() });
+
+/**
+ * The pages (DESIGN §8): HTML for people, not the JSON API. "anyone" because no bearer token is
+ * asked: a page needs the session cookie that a hand-off set (sealed, HttpOnly, 30 minutes idle),
+ * and its user is the only principal it acts for. Every refusal is an HTML error page.
+ */
+const SESSION_WORDS = 'Needs the pages\' session cookie, set by a hand-off; without a live session the answer is the 401 error page. The session\'s user acts on itself, as with their own token.';
+const FORM_WORDS = 'An HTML form post (application/x-www-form-urlencoded) with the session\'s `csrf` field and a same-origin `Origin` header (else 403).';
+const htmlPage = (description: string) => ({ description, content: { 'text/html': text } });
+const htmlErrors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, htmlPage('The HTML error page, with a way back to the host when its origin is allowed.')]));
+const redirect = (description: string) => ({ description });
+const handoffQuery = z.object({ token: z.string().meta({ description: 'The hand-off JWT (DESIGN §8).' }) });
 
 export const API_ROUTES: readonly ApiRoute[] = [
   // Organisations
@@ -494,6 +522,81 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'GET', path: '/metrics', tag: 'health', summary: 'Prometheus metrics (also open on METRICS_PORT, bound to loopback)', roles: ['operator'],
     responses: { 200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': text } } },
+  },
+  // The pages
+  {
+    method: 'GET', path: '/two-factor/handoff', tag: 'pages', summary: 'Hand-off from a host to a page', roles: ['anyone'],
+    description: 'Checks the hand-off JWT (same key as API tokens, `aud` `two-factor-pages`, at most 10 minutes, single-use `jti`, `purpose`, `returnTo` on an allowed origin), starts a new session (cookie) and answers 303 to the page for the purpose.',
+    query: handoffQuery,
+    responses: { 303: redirect('To `/two-factor/{purpose}` (`/two-factor/required` for a setup hand-off of a hard-enforced user), with the session cookie.'), ...htmlErrors(400, 401, 403) },
+  },
+  {
+    method: 'POST', path: '/two-factor/handoff', tag: 'pages', summary: 'Hand-off as a form post', roles: ['anyone'],
+    description: 'The same as the GET, with `token` as a form field (the token stays out of URLs and logs).',
+    responses: { 303: redirect('To the page for the purpose, with the session cookie.'), ...htmlErrors(400, 401, 403) },
+  },
+  {
+    method: 'GET', path: '/two-factor/setup', tag: 'pages', summary: 'Set up 2FA: QR code, manual key, first code', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 200: htmlPage('The setup page (or "already on").'), ...htmlErrors(401, 404, 410, 429) },
+  },
+  {
+    method: 'POST', path: '/two-factor/setup', tag: 'pages', summary: 'Confirm setup; shows the backup codes once', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,
+    responses: { 200: htmlPage('The ten backup codes (never cached), or "already on" when posted again.'), ...htmlErrors(401, 403, 404, 410, 422, 429) },
+  },
+  {
+    method: 'GET', path: '/two-factor/required', tag: 'pages', summary: 'Hard enforcement: who requires 2FA and why', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 200: htmlPage('The organisations that require 2FA (Xero named when it is the reason), set up now, sign out.'), ...htmlErrors(401, 404, 410, 503) },
+  },
+  {
+    method: 'GET', path: '/two-factor/verify', tag: 'pages', summary: 'Sign-in challenge', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 200: htmlPage('The code form.'), ...htmlErrors(401) },
+  },
+  {
+    method: 'POST', path: '/two-factor/verify', tag: 'pages', summary: 'Check a code or a backup code; back to the host with `tfa`', roles: ['anyone'],
+    description: `${SESSION_WORDS} ${FORM_WORDS} Field \`code\`: six digits (authenticator) or eight (backup code). On success 303 to \`returnTo\` with \`tfa\`, a JWT: \`iss\` APP_BASE_URL's origin, \`aud\` returnTo's origin, \`sub\`, \`amr\` ["otp"] (["otp","backup_code"] for a backup code), \`auth_time\`, \`iat\`, \`exp\` (2 minutes), \`jti\`; HS256 with the API tokens' shared secret, else ES256 (/.well-known/jwks.json).`,
+    responses: { 303: redirect('Verified: to `returnTo` with `tfa`.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429) },
+  },
+  {
+    method: 'GET', path: '/two-factor/manage', tag: 'pages', summary: 'Status, backup codes left, regenerate, disable', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 200: htmlPage('The management page.'), ...htmlErrors(401, 404, 410, 503) },
+  },
+  {
+    method: 'POST', path: '/two-factor/manage/backup-codes', tag: 'pages', summary: 'Regenerate backup codes (with a code)', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,
+    responses: { 200: htmlPage('The new codes, shown once.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429, 503) },
+  },
+  {
+    method: 'POST', path: '/two-factor/manage/disable', tag: 'pages', summary: 'Disable 2FA (with a code); refused while enforced', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,
+    responses: { 200: htmlPage('2FA is off.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429, 503) },
+  },
+  {
+    method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Console (not available yet)', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 200: htmlPage('Says the console comes in a later release.'), ...htmlErrors(401) },
+  },
+  {
+    method: 'POST', path: '/two-factor/signout', tag: 'pages', summary: 'End the pages\' session', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,
+    responses: { 303: redirect('Cookie cleared; to the hand-off\'s `signOutUrl`, else the host\'s origin.'), ...htmlErrors(401, 403) },
+  },
+  {
+    method: 'GET', path: '/two-factor/assets/pages.css', tag: 'pages', summary: 'The pages\' stylesheet', roles: ['anyone'],
+    responses: { 200: { description: 'CSS.', content: { 'text/css': text } } },
+  },
+  {
+    method: 'GET', path: '/two-factor/assets/brand.css', tag: 'pages', summary: 'The brand colours (BRAND_COLOR)', roles: ['anyone'],
+    responses: { 200: { description: 'CSS custom properties.', content: { 'text/css': text } } },
+  },
+  {
+    method: 'GET', path: '/two-factor/assets/pages.js', tag: 'pages', summary: 'Copy, download and print of backup codes', roles: ['anyone'],
+    responses: { 200: { description: 'The script.', content: { 'text/javascript': text } } },
+  },
+  {
+    method: 'GET', path: '/two-factor/prompt.js', tag: 'pages', summary: 'The soft prompt\'s custom element, for hosts\' pages', roles: ['anyone'],
+    description: 'Served with `Cross-Origin-Resource-Policy: cross-origin` and a day of caching.',
+    responses: { 200: { description: 'The script.', content: { 'text/javascript': text } } },
+  },
+  {
+    method: 'GET', path: '/.well-known/jwks.json', tag: 'pages', summary: 'Keys that verify `tfa` assertions', roles: ['anyone'],
+    description: 'The ES256 public key when API tokens come from a JWKS; empty (`keys: []`) when assertions are HS256 with the shared secret.',
+    responses: { 200: json(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).strict(), 'A JWK set.') },
   },
   // The documentation itself
   {

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthGuard } from '../http/auth.guard.js';
@@ -14,15 +14,18 @@ import {
   CLOCK,
   CONFIG,
   EVENT_STORE,
+  IDEMPOTENCY_STORE,
   LOGGER,
+  PAGES_KEYS,
   PERSONAL_DATA_CIPHER,
   READ_MODEL_PROGRESS,
   READ_STORE,
+  TOKEN_KEY,
 } from '../ports/injection.tokens.js';
 
 @Module({})
 export class AppModule {
-  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly DynamicModule[] = []): DynamicModule {
+  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly Type[] = []): DynamicModule {
     const portProviders: Provider[] = [
       { provide: CONFIG, useValue: runtime.config },
       { provide: CLOCK, useValue: runtime.clock },
@@ -32,6 +35,11 @@ export class AppModule {
       { provide: PERSONAL_DATA_CIPHER, useValue: runtime.cipher },
       { provide: READ_MODEL_PROGRESS, useValue: runtime.progress },
       { provide: MetricsRegistry, useValue: metrics },
+      { provide: IDEMPOTENCY_STORE, useValue: runtime.idempotency.store },
+      { provide: PAGES_KEYS, useValue: runtime.pagesKeys },
+      { provide: TOKEN_KEY, useValue: runtime.tokenKey },
+      // Also injectable by class: the pages apply the same per-user limits to their form posts.
+      RateLimitGuard,
       { provide: TokenVerifier, useValue: new TokenVerifier({ key: runtime.tokenKey, issuer: runtime.config.AUTH_ISSUER, audience: runtime.config.AUTH_AUDIENCE, maxLifetimeMs: runtime.config.AUTH_MAX_TOKEN_LIFETIME }) },
     ];
     return {
@@ -43,11 +51,11 @@ export class AppModule {
         ...portProviders,
         { provide: APP_GUARD, useClass: AuthGuard },
         // After AuthGuard (global guards run in this order): the limiter keys on the caller.
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_FILTER, useFactory: () => new ProblemFilter(runtime.logger) },
         { provide: APP_INTERCEPTOR, useFactory: () => new IdempotencyInterceptor({ ...runtime.idempotency, clock: runtime.clock, logger: runtime.logger }) },
       ],
-      exports: portProviders.map((p) => (p as { provide: symbol | Function }).provide),
+      exports: portProviders.map((p) => (typeof p === 'function' ? p : (p as { provide: symbol | Function }).provide)),
     };
   }
 }

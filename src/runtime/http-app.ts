@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { DynamicModule } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { AppModule } from './app.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
@@ -20,7 +20,8 @@ export interface HttpApp {
 }
 
 /** Builds the Nest application on Fastify, with every edge concern (limits, errors, logs, docs). */
-export async function createHttpApp(runtime: Runtime, features: readonly DynamicModule[]): Promise<NestFastifyApplication> {
+// Feature modules are passed as classes: a module imported by another (pages import users) is then one instance, not two.
+export async function createHttpApp(runtime: Runtime, features: readonly Type[]): Promise<NestFastifyApplication> {
   const metrics = new MetricsRegistry();
   const adapter = new FastifyAdapter({
     bodyLimit: runtime.config.BODY_LIMIT_BYTES,
@@ -52,7 +53,7 @@ export async function listen(app: NestFastifyApplication, host: string, port: nu
 }
 
 function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
-  acceptJsonBodiesOnly(fastify);
+  acceptJsonBodiesOnly(fastify, '/two-factor/');
   const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status');
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

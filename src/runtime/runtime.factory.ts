@@ -10,6 +10,7 @@ import { CheckpointProgress, type ReadModelProgress } from '../projections/read-
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { IdempotentAnswerSealer } from '../personal-data/idempotent-answer.sealer.js';
+import { DerivedPagesKeys } from '../personal-data/pages.keys.js';
 import { embeddedProfileStores } from './embedded.stores.js';
 import { JWT_SECRET_FILE, MASTER_KEY_FILE } from './data-dir.files.js';
 import type { ProfileStores } from './profile.stores.js';
@@ -25,6 +26,8 @@ import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
 import { AgendaExemptionExpiryJobs, type ExemptionExpiryJobs } from '../organisations/exemption-expiry.jobs.js';
 import { defineExemptionExpiryJob, ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
+import { AgendaEscalationJobs, defineEscalationJob, type EscalationJobs } from '../organisations/escalation.jobs.js';
+import { EscalationRunner } from '../organisations/escalation.runner.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
 export interface ProjectionDependencies {
@@ -32,6 +35,7 @@ export interface ProjectionDependencies {
   readonly intervals: ReminderIntervals;
   readonly mailer: Mailer;
   readonly exemptionJobs: ExemptionExpiryJobs;
+  readonly escalationJobs: EscalationJobs;
 }
 
 export interface RuntimeOptions {
@@ -62,11 +66,14 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const reminderJobs = new AgendaReminderJobs(agenda);
   const exemptions = new ExemptionExpiry({ events: stores.eventStore, clock, logger });
   defineExemptionExpiryJob(agenda, exemptions, logger);
-  const projections = options.projections({ reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda) });
+  const escalations = new EscalationRunner({ events: stores.eventStore, clock });
+  defineEscalationJob(agenda, escalations, logger);
+  const projections = options.projections({ reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda), escalationJobs: new AgendaEscalationJobs(agenda) });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
   const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.eventStore, stores.readStore, projections.map((p) => p.name));
+  const apiTokenKey = tokenKey(config);
   return {
     config,
     clock,
@@ -76,9 +83,11 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     cipher,
     idempotency: { store: stores.idempotencyStore, sealer: new IdempotentAnswerSealer(cipher, masterKey) },
     progress,
-    tokenKey: tokenKey(config),
+    tokenKey: apiTokenKey,
+    pagesKeys: new DerivedPagesKeys(masterKey, apiTokenKey.kind === 'secret' ? apiTokenKey.secret : null),
     reminders: sender,
     exemptions,
+    escalations,
     projections,
     projector: runner,
     async start() {

@@ -7,9 +7,11 @@ import type { ReadStore } from '../ports/read-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import type { TokenKey } from '../http/token-verifier.js';
+import type { PagesKeys } from '../ports/pages-keys.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import type { ReminderSender } from '../reminders/reminder.sender.js';
 import type { ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
+import type { EscalationRunner } from '../organisations/escalation.runner.js';
 import type { Projection } from '../projections/projection.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';
 
@@ -25,10 +27,14 @@ export interface Runtime {
   readonly idempotency: { readonly store: IdempotencyStore; readonly sealer: AnswerSealer };
   readonly progress: ReadModelProgress;
   readonly tokenKey: TokenKey;
+  /** Seals the pages' session cookie and signs the `tfa` assertions they hand to hosts. */
+  readonly pagesKeys: PagesKeys;
   /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */
   readonly reminders: ReminderSender;
   /** Runs one exemption's expiry job by hand (operations, tests); the scheduler calls the same code. */
   readonly exemptions: ExemptionExpiry;
+  /** Runs one organisation's scheduled escalation by hand (tests); the scheduler calls the same code. */
+  readonly escalations: EscalationRunner;
   /** Every projection and saga of this service (rebuilds, CLI). */
   readonly projections: readonly Projection[];
   /** The live projector when this process runs the `projector` role, else null. */

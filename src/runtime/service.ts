@@ -1,9 +1,10 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Config } from '../config/config.js';
 import { createHttpApp, listen } from './http-app.js';
 import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './runtime.factory.js';
 import { reminderSaga } from '../reminders/reminder.saga.js';
+import { escalationSaga } from '../organisations/escalation.saga.js';
 import { reminderHistoryProjection } from '../reminders/reminder-history.projection.js';
 import { RemindersModule } from '../reminders/reminders.module.js';
 import type { Runtime } from './runtime.js';
@@ -15,6 +16,7 @@ import { EnforcementModule } from '../enforcement/enforcement.module.js';
 import { enforcementProjection } from '../enforcement/enforcement.projection.js';
 import { UsersModule } from '../two-factor/users.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { PagesModule } from '../pages/pages.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
@@ -24,10 +26,11 @@ export function projections(deps: ProjectionDependencies): readonly Projection[]
     enforcementProjection,
     reminderHistoryProjection,
     reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer),
+    escalationSaga(deps.escalationJobs),
     exemptionExpirySaga(deps.exemptionJobs),
   ];
 }
-const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule];
+const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule, PagesModule];
 
 export interface RunningService {
   readonly runtime: Runtime;
@@ -48,7 +51,7 @@ export async function startService(config: Config, options: Omit<RuntimeOptions,
   let metrics: MetricsServer | null = null;
   try {
     if (config.ROLES.includes('api')) {
-      app = await createHttpApp(runtime, FEATURES.map((module): DynamicModule => ({ module })));
+      app = await createHttpApp(runtime, FEATURES);
       url = await listen(app, config.HOST, config.PORT);
       const registry = app.get(MetricsRegistry);
       if (config.METRICS_PORT !== undefined) metrics = await startMetricsServer(() => registry.render(), config.METRICS_HOST, config.METRICS_PORT);

@@ -133,7 +133,7 @@ export class TwoFactorFlows {
     const outcome = await this.send(userId, {
       fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedTimeStep: await this.matchCode(userId, state, code, context.now) })),
     }, context);
-    return rejectFailedCheck(outcome, context.now);
+    return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
   }
 
   async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
@@ -141,7 +141,7 @@ export class TwoFactorFlows {
     const outcome = await this.send(userId, {
       fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedBackupCodeIndex: await this.hasher.match(backupCode, backupSlots(state)) })),
     }, context);
-    return rejectFailedCheck(outcome, context.now);
+    return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
@@ -311,6 +311,19 @@ function rejectFailedCheck(outcome: Outcome, now: Date): Outcome {
     throw new DomainError('locked', 'verification_locked', 'Too many failed checks; verification is locked for a while.', { lockedUntil: failure.lockedUntil, retryAfterSeconds: retryAfter });
   }
   throw codeRefused(failure.reason, { revision: outcome.revision, position: outcome.position });
+}
+
+/** How long a retried verification may be answered from what it recorded: about a code's life. */
+const VERIFICATION_RETRY_WINDOW_MS = 5 * 60_000;
+
+/**
+ * A verification answers "this person proved possession now". A retry (same command id) found in
+ * history is answered from it only shortly after the check; later it would vouch for a code that
+ * was not checked now, so it is refused like a used code and the caller asks for a fresh one.
+ */
+function refuseStaleVerification(outcome: Outcome, now: Date): Outcome {
+  if (outcome.recordedAt === undefined || now.getTime() - Date.parse(outcome.recordedAt) <= VERIFICATION_RETRY_WINDOW_MS) return outcome;
+  throw codeRefused('code_already_used');
 }
 
 function codeRefused(reason: VerificationFailureReason, details: DomainError['details'] = {}): DomainError {

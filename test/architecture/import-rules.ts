@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  */
 export type Layer = 'kernel' | 'ports' | 'application' | 'projections' | 'config' | 'http' | 'infrastructure' | 'slice' | 'runtime' | 'entry';
 
-export const SLICES = ['organisations', 'two-factor', 'enforcement', 'reminders', 'audit', 'health', 'personal-data'] as const;
+export const SLICES = ['organisations', 'two-factor', 'enforcement', 'reminders', 'audit', 'health', 'personal-data', 'pages'] as const;
 
 const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   kernel: ['kernel'],

@@ -36,7 +36,8 @@ describe('audit export of 100,000 events', () => {
     }
     // Projections skim the new events in the background; let them finish so they do not count.
     expect(await h.service.runtime.progress.waitFor((await store.headPosition())!, 60_000)).toBe(true);
-  });
+    // Loading 100,000 events on a busy machine: a bound against hanging, not a timing assertion.
+  }, 120_000);
   afterAll(() => h.dispose());
 
   it('streams every event while heap growth stays bounded far below the export size', async () => {

@@ -188,9 +188,9 @@ describe('HTTP audit', () => {
       expectProblem(await get(`/v1/audit/organisations/${orgId}/state?at=${t0.toISOString()}`), 404, 'no_state_at_instant');
       const atT1 = await get(`/v1/audit/organisations/${orgId}/state?at=${t1.toISOString()}`);
       expect(atT1.body).toMatchObject({ stream: `organisation-${orgId}`, revision: 0, eventsApplied: 1 });
-      expect(atT1.body.state).toEqual({ status: 'registered', orgId, name: 'Time Travel Ltd', mode: 'off', xero: null, members: {} });
+      expect(atT1.body.state).toEqual({ status: 'registered', orgId, name: 'Time Travel Ltd', mode: 'off', xero: null, members: {}, escalation: null, graceDays: 0, tenure: {} });
       const atT2 = await get(`/v1/audit/organisations/${orgId}/state?at=${t2.toISOString()}`);
-      expect(atT2.body.state).toEqual({ status: 'registered', orgId, name: 'Time Travel Ltd', mode: 'soft', xero: null, members: { [member]: 'admin' } });
+      expect(atT2.body.state).toEqual({ status: 'registered', orgId, name: 'Time Travel Ltd', mode: 'soft', xero: null, members: { [member]: 'admin' }, escalation: null, graceDays: 0, tenure: { [member]: { graceFrom: expect.any(String), leftAt: null } } });
       const now = await get(`/v1/audit/organisations/${orgId}/state?at=${h.clock.now().toISOString()}`);
       expect(now.body.state.mode).toBe('hard');
       expect(now.body.revision).toBe(3);

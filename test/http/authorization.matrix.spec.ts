@@ -172,6 +172,19 @@ const ROWS: readonly Row[] = [
   { method: 'GET', route: '/docs/openapi.json', scenarios: one('document', () => '/docs/openapi.json', anyone(200)) },
   { method: 'GET', route: '/docs/assets/init.js', scenarios: one('script', () => '/docs/assets/init.js', anyone(200)) },
   { method: 'GET', route: '/docs/assets/:file', scenarios: one('stylesheet', () => '/docs/assets/swagger-ui.css', anyone(200)) },
+  // The pages: a bearer token means nothing to them. A page acts only for the user of the session a
+  // hand-off started (sealed cookie), so acting for another user is impossible by construction;
+  // without a session every page is the 401 error page, and a hand-off without a token is 400.
+  { method: 'GET', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
+  { method: 'POST', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
+  ...['setup', 'required', 'verify', 'manage', 'console'].map((page): Row => ({ method: 'GET', route: `/two-factor/${page}`, scenarios: one('no session', () => `/two-factor/${page}`, anyone(401)) })),
+  ...['setup', 'verify', 'manage/backup-codes', 'manage/disable', 'signout'].map((page): Row => ({
+    method: 'POST',
+    route: `/two-factor/${page}`,
+    scenarios: one('no session', () => `/two-factor/${page}`, anyone(401), { body: (w, h) => code(w, h) }),
+  })),
+  ...['assets/pages.css', 'assets/brand.css', 'assets/pages.js', 'prompt.js'].map((file): Row => ({ method: 'GET', route: `/two-factor/${file}`, scenarios: one('file', () => `/two-factor/${file}`, anyone(200)) })),
+  { method: 'GET', route: '/.well-known/jwks.json', scenarios: one('keys', () => '/.well-known/jwks.json', anyone(200)) },
 ];
 
 describe('authorization matrix', () => {
@@ -274,7 +287,9 @@ describe('authorization matrix', () => {
         const w = needsFreshWorld(row, scenario, principal) ? await buildWorld(scenario.factor ?? 'none') : shared;
         const response = await send(row, scenario, principal, w);
         const expected = scenario.expect[principal];
-        const problem = response.status >= 400 && !String(response.headers.get('content-type')).includes('application/problem+json');
+        // The pages refuse with their HTML error page; every other route with problem+json.
+        const refusalType = row.route.startsWith('/two-factor/') ? 'text/html' : 'application/problem+json';
+        const problem = response.status >= 400 && !String(response.headers.get('content-type')).includes(refusalType);
         if (response.status !== expected || problem) {
           const code = typeof response.body === 'object' && response.body !== null ? response.body.code : undefined;
           deviations.push(`${principal}: expected ${expected}, got ${response.status}${code ? ` ${code}` : ''}${problem ? ' (not problem+json)' : ''}`);

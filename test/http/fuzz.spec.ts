@@ -2,13 +2,16 @@ import fc from 'fast-check';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { closeRawAgent, rawRequest, rawSocketRequest, type RawResponse } from '../support/raw-http.js';
 import { fastifyOf, registeredRoutes, routeKey, type RegisteredRoute } from '../support/route-table.js';
+import { handoffToken, PageClient } from '../support/page-client.js';
 import { enableTwoFactor, registerOrg, registerUser, setMember } from './http-steps.js';
 
 /**
  * Malformed bodies, path parameters and query strings sent to every registered route, with valid
  * tokens so the input reaches the handlers. Inputs come from fast-check with a fixed seed and a
  * fixed count per route, so a run is repeatable and bounded (about 1,570 requests for 35 routes). Every answer
- * is checked: never a 5xx; every error is problem+json; a refused request stores nothing.
+ * is checked: never a 5xx; every error is problem+json (on the pages, /two-factor/*, their HTML
+ * error page, sent with a live pages session so the input reaches the handlers); a refused request
+ * stores nothing.
  */
 
 const SEED = 20_261_201;
@@ -140,6 +143,13 @@ function problemOf(response: RawResponse): Record<string, unknown> | string {
   return missing.length === 0 ? problem : `a problem without a valid ${missing.join(', ')}: ${response.text.slice(0, 120)}`;
 }
 
+/** What is wrong with a page's refusal, or null: the pages answer people with an HTML error page. */
+function htmlErrorOf(response: RawResponse): string | null {
+  if (!response.contentType.includes('text/html')) return `content-type ${JSON.stringify(response.contentType)}, not text/html: ${response.text.slice(0, 120)}`;
+  if (!response.text.includes('<h1>') || /at .*\.(ts|js):\d+/.test(response.text)) return `not the error page: ${response.text.slice(0, 120)}`;
+  return null;
+}
+
 /** A route's inputs depend on its own key only, so adding a route leaves the others' cases as they were. */
 function seedOf(route: RegisteredRoute, part: string): number {
   let hash = SEED;
@@ -158,6 +168,8 @@ describe('fuzzing every route', () => {
   let routes: RegisteredRoute[];
   let fixtures: Fixtures;
   const tokens = {} as Record<Caller, string>;
+  /** The member's pages session cookie, sent with every request to /two-factor/*. */
+  let pagesCookie = '';
 
   beforeAll(async () => {
     // A minPosition beyond the head is waited on until this bound: keep it short so such cases cost little.
@@ -175,6 +187,10 @@ describe('fuzzing every route', () => {
     await enableTwoFactor(h, tokens.member, member);
     fixtures = { orgId, userId: member };
     routes = registeredRoutes(fastifyOf(h));
+    const browser = new PageClient(h);
+    const landing = await browser.get(`/two-factor/handoff?token=${await handoffToken(h, { sub: member, purpose: 'manage', returnTo: 'http://localhost:3001/after' })}`);
+    expect(landing.status).toBe(303);
+    pagesCookie = `tfa_pages=${browser.cookie('tfa_pages')!}`;
   }, 60_000);
 
   afterAll(async () => {
@@ -203,7 +219,8 @@ describe('fuzzing every route', () => {
   }
 
   function headersOf(fuzzCase: FuzzCase): Record<string, string> {
-    return { authorization: `Bearer ${tokens[fuzzCase.caller]}`, ...(fuzzCase.contentType === undefined ? {} : { 'content-type': fuzzCase.contentType }) };
+    const page: Record<string, string> = fuzzCase.path.startsWith('/two-factor/') ? { cookie: pagesCookie } : {};
+    return { authorization: `Bearer ${tokens[fuzzCase.caller]}`, ...page, ...(fuzzCase.contentType === undefined ? {} : { 'content-type': fuzzCase.contentType }) };
   }
 
   /** Sends one case and returns what is wrong with the answer, if anything. */
@@ -218,6 +235,11 @@ describe('fuzzing every route', () => {
     const after = await h.service.runtime.eventStore.headPosition();
     if (response.status >= 500 || response.status < 100) return report(fuzzCase, `status ${response.status} ${response.text.slice(0, 200)}`);
     if (response.status < 400) return null;
+    if (fuzzCase.path.startsWith('/two-factor/') && !response.contentType.includes('application/problem+json')) {
+      const wrong = htmlErrorOf(response);
+      if (wrong) return report(fuzzCase, `status ${response.status}: ${wrong}`);
+      return before === after ? null : report(fuzzCase, `status ${response.status} HTML error page but the store head moved from ${before} to ${after}`);
+    }
     const problem = problemOf(response);
     if (typeof problem === 'string') return report(fuzzCase, `status ${response.status}: ${problem}`);
     if (before !== after && !RECORDED_REFUSALS.has(String(problem['code']))) return report(fuzzCase, `status ${response.status} ${String(problem['code'])} but the store head moved from ${before} to ${after}`);

@@ -250,6 +250,17 @@ describe('Idempotency-Key on command routes (DESIGN §7)', () => {
       expect((await eventTypes(`user-${userId}`)).filter((t) => t === 'TwoFactorVerificationFailed')).toHaveLength(failuresBefore + 1);
     });
 
+    it('after 24 hours the identical verify is not answered "verified" from history: the code was not checked now', async () => {
+      const { userId, token, secret } = await enabledUser();
+      const key = uniqueId('verify');
+      const body = { code: codeAt(h, secret) };
+      expectCommandAnswer(await twoFactor(userId, 'verify', token, body, key));
+      const length = await streamLength(h, `user-${userId}`);
+      h.clock.advance(DAY_MS + STEP_MS);
+      expectProblem(await twoFactor(userId, 'verify', token, body, key), 422, 'code_already_used');
+      expect(await streamLength(h, `user-${userId}`)).toBe(length);
+    });
+
     it('after 24 hours a retried confirm cannot show its backup codes again, and says so (409)', async () => {
       const userId = await registerUser(h, platform);
       const token = await h.token(userId);

@@ -4,6 +4,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
+import { attribute, attributes, csrfOf, handoffToken, PageClient } from '../support/page-client.js';
 import { STEP_MS, codeAt, expectCommandAnswer, registerOrg, secretOf, setMember, uniqueId, wrongCode } from './http-steps.js';
 
 /**
@@ -25,6 +26,8 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
   const secrets: string[] = [];
   const backupCodes: string[] = [];
   const totpCodes: string[] = [];
+  /** Hand-off tokens, session cookies, CSRF tokens and `tfa` assertions of the pages. */
+  const pageTokens: string[] = [];
   const forgottenEmail = `forget-me-${randomUUID()}@example.test`;
   // Positive controls: non-secret values we write on purpose, which the scan must find.
   const orgMarker = `Marker Org ${randomUUID()}`;
@@ -108,6 +111,41 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect(view.body).toMatchObject({ forgotten: true, email: null });
   }
 
+  /** Setup and sign-in through the pages, as a browser does: nothing they carry may be kept either. */
+  async function runPagesLifecycle(): Promise<void> {
+    const platform = await h.token('host-platform', 'platform');
+    const userId = uniqueId('carol');
+    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: userId, email: `carol-${randomUUID()}@example.test` } }), 201);
+    const browser = new PageClient(h);
+    const visit = async (purpose: string): Promise<string> => {
+      const token = await handoffToken(h, { sub: userId, purpose, returnTo: 'http://localhost:3001/after' });
+      pageTokens.push(token);
+      const landing = await browser.get(`/two-factor/handoff?token=${token}`);
+      pageTokens.push(browser.cookie('tfa_pages')!);
+      const page = (await browser.get(landing.location!)).text;
+      pageTokens.push(csrfOf(page));
+      return page;
+    };
+    const setup = await visit('setup');
+    const secret = attribute(setup, 'data-manual-key')!;
+    secrets.push(secret);
+    const code = codeAt(h, secret);
+    totpCodes.push(code);
+    const done = await browser.post('/two-factor/setup', { csrf: csrfOf(setup), code });
+    const codes = attributes(done.text, 'data-backup-code');
+    expect(codes).toHaveLength(10);
+    backupCodes.push(...codes);
+    h.clock.advance(STEP_MS);
+    for (const entered of [codeAt(h, secret), codes[3]!]) {
+      const verify = await visit('verify');
+      if (entered.length === 6) totpCodes.push(entered);
+      const answer = await browser.post('/two-factor/verify', { csrf: csrfOf(verify), code: entered });
+      expect(answer.status).toBe(303);
+      pageTokens.push(new URL(answer.location!).searchParams.get('tfa')!);
+    }
+    h.clock.advance(STEP_MS);
+  }
+
   function keptAnswers(): number {
     const db = new Database(join(h.dataDir, DATABASE_FILE), { readonly: true });
     try {
@@ -123,13 +161,16 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
       ...backupCodes.filter((c) => containsToken(text, c)).map(() => 'a backup code'),
       ...totpCodes.filter((c) => containsToken(text, c)).map(() => 'a TOTP code'),
       ...(text.includes(forgottenEmail) || text.includes(forgottenEmail.split('@')[0]!) ? ['the forgotten e-mail'] : []),
+      ...pageTokens.filter((t) => text.includes(t)).map(() => 'a hand-off token, session cookie, CSRF token or assertion'),
     ];
     expect({ where, found }).toEqual({ where, found: [] });
   }
 
   it('leaves none in the SQLite file, its WAL or the logs after a full lifecycle and a forgotten user', async () => {
     await runFullLifecycle();
-    expect(secrets).toHaveLength(4);
+    await runPagesLifecycle();
+    expect(secrets).toHaveLength(5);
+    expect(pageTokens.length).toBeGreaterThanOrEqual(11);
     expect(backupCodes.length).toBeGreaterThanOrEqual(40);
     expect(totpCodes.length).toBeGreaterThanOrEqual(7);
 

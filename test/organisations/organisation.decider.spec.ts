@@ -52,6 +52,9 @@ describe('RegisterOrganisation', () => {
       mode: 'off',
       xero: null,
       members: new Map(),
+      escalation: null,
+      graceDays: 0,
+      tenure: new Map(),
     });
   });
 

@@ -1,4 +1,4 @@
-import { reminderEmail } from '../../src/reminders/reminder.email.js';
+import { daysLeftPhrase, deadlinePhrase, reminderEmail } from '../../src/reminders/reminder.email.js';
 import type { ReminderEmailInput } from '../../src/reminders/reminder.email.js';
 
 const DAY = 86_400_000;
@@ -148,5 +148,19 @@ describe('reminderEmail', () => {
     const mail = reminderEmail(input({ supportUrl: 'mailto:help@example.test' }));
     expect(mail.text).toContain('Contact support: help@example.test');
     expect(mail.html).toContain('<a href="mailto:help@example.test">Contact support: help@example.test</a>');
+  });
+
+  it('before a deadline, says how many days are left and the date in words, in UTC, not an ISO string', () => {
+    const deadline = '2026-12-15T09:00:00.000Z';
+    const email = reminderEmail(input({ deadline, now: '2026-12-01T09:00:00.000Z' }));
+    expect(email.subject).toMatch(/\(14 days left\)$/);
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain('Tuesday 15 December 2026 at 09:00 UTC');
+      expect(part).toContain('14 days left');
+      expect(part).not.toContain(deadline);
+    }
+    expect(daysLeftPhrase(deadline, '2026-12-14T09:00:01.000Z')).toBe('1 day left');
+    expect(daysLeftPhrase(deadline, '2026-12-15T08:00:00.000Z')).toBe('less than a day left');
+    expect(deadlinePhrase('2026-12-14T23:30:00.000Z')).toBe('Monday 14 December 2026 at 23:30 UTC');
   });
 });

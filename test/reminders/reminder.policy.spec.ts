@@ -87,4 +87,27 @@ describe('reminder policy over simulated time', () => {
     expect(periodKey(subject, due)).toBe(`soft@${new Date(START).toISOString()}`);
     expect(periodKey({ ...subject, modes: ['hard'] }, due)).not.toBe(periodKey(subject, due));
   });
+
+  describe('policy over time: schedules and grace change the cadence without any event', () => {
+    const iso = (days: number) => new Date(START + days * DAY).toISOString();
+
+    it('counts down 14, 7 and 1 days before a scheduled escalation, on top of the weekly cadence, then daily from the date', () => {
+      const scheduled = { modes: ['soft'] as Mode[], policies: [{ mode: 'soft' as const, hardFrom: iso(20) }] };
+      const sent = simulate([{ at: START, change: scheduled }], START + 22 * DAY);
+      expect(sent.map((t) => (t - START) / DAY)).toEqual([0, 6, 13, 19, 20, 21, 22]);
+    });
+
+    it('a newcomer to a hard organisation is reminded on the soft cadence during grace, counted down, then daily', () => {
+      const newcomer = { modes: ['hard'] as Mode[], policies: [{ mode: 'hard' as const, graceFrom: iso(0), graceDays: 10 }] };
+      const sent = simulate([{ at: START, change: newcomer }], START + 12 * DAY);
+      expect(sent.map((t) => (t - START) / DAY)).toEqual([0, 3, 9, 10, 11, 12]);
+    });
+
+    it('a cancelled schedule returns to the plain weekly cadence', () => {
+      const scheduled = { modes: ['soft'] as Mode[], policies: [{ mode: 'soft' as const, hardFrom: iso(20) }] };
+      const cancelled = { policies: [{ mode: 'soft' as const, hardFrom: null }] };
+      const sent = simulate([{ at: START, change: scheduled }, { at: START + 6 * DAY + HOUR, change: cancelled }], START + 22 * DAY);
+      expect(sent.map((t) => (t - START) / DAY)).toEqual([0, 6, 13, 20]);
+    });
+  });
 });

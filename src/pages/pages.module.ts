@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import type { Config } from '../config/config.js';
+import { CONFIG, TOKEN_KEY } from '../ports/injection.tokens.js';
+import { BackupCodeHasher } from '../two-factor/backup-code.hasher.js';
+import { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
+import { HandoffVerifier, type HandoffKey } from './handoff.verifier.js';
+import { JwksController, PagesController, PagesErrorFilter, PagesSettings } from './pages.controller.js';
+
+@Module({
+  controllers: [PagesController, JwksController],
+  providers: [
+    // The same flows as the JSON routes (stateless: their state is the event store).
+    TwoFactorFlows,
+    BackupCodeHasher,
+    PagesSettings,
+    PagesErrorFilter,
+    {
+      provide: HandoffVerifier,
+      // The same key and issuer as API tokens: a host signs hand-offs as it signs its API calls.
+      useFactory: (key: HandoffKey, config: Config, settings: PagesSettings) => new HandoffVerifier(key, config.AUTH_ISSUER, settings.returnOrigins),
+      inject: [TOKEN_KEY, CONFIG, PagesSettings],
+    },
+  ],
+})
+export class PagesModule {}

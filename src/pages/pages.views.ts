@@ -1,0 +1,229 @@
+import { html, trusted, type Html } from './html.template.js';
+import type { Brand } from './pages.brand.js';
+import { STRINGS as S } from './pages.strings.js';
+
+/** What every page needs besides its own content. */
+export interface PageFrame {
+  readonly brand: Brand;
+  readonly nonce: string;
+  /** The session's CSRF token when there is a session (then the footer offers sign-out). */
+  readonly csrf: string | null;
+}
+
+export interface CodeError {
+  readonly message: string;
+}
+
+export const ASSETS = {
+  css: '/two-factor/assets/pages.css',
+  brandCss: '/two-factor/assets/brand.css',
+  js: '/two-factor/assets/pages.js',
+} as const;
+
+export function layout(frame: PageFrame, title: string, body: Html): Html {
+  const { brand } = frame;
+  return html`<!doctype html>
+<html lang="${S.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${title} · ${brand.productName}</title>
+<link rel="stylesheet" href="${ASSETS.css}">
+<link rel="stylesheet" href="${ASSETS.brandCss}">
+<script src="${ASSETS.js}" nonce="${frame.nonce}" defer></script>
+</head>
+<body>
+<a class="skip-link" href="#main">${S.skipToContent}</a>
+<header class="masthead">
+<div class="masthead-inner">${brand.logoUrl ? html`<img class="logo" src="${brand.logoUrl}" alt="${brand.productName}">` : html`<span class="product">${brand.productName}</span>`}</div>
+</header>
+<main id="main" class="card" tabindex="-1">
+<h1>${title}</h1>
+${body}
+</main>
+<footer class="footer">
+${brand.supportUrl ? html`<a href="${brand.supportUrl}">${S.help}</a>` : null}
+${frame.csrf ? html`<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(frame.csrf)}<button type="submit" class="link-button">${S.signOut}</button></form>` : null}
+</footer>
+</body>
+</html>
+`;
+}
+
+export function csrfField(csrf: string): Html {
+  return html`<input type="hidden" name="csrf" value="${csrf}">`;
+}
+
+export function alert(message: string | null): Html {
+  if (!message) return html``;
+  return html`<div class="alert" role="alert"><p>${message}</p></div>`;
+}
+
+export function notice(message: string): Html {
+  return html`<div class="notice" role="status"><p>${message}</p></div>`;
+}
+
+/** A code field: labelled, described by its hint and its error, numeric keyboard, one-time-code autofill. */
+export function codeField(id: string, label: string, hint: string, error: CodeError | null, maxLength = 6): Html {
+  const described = error ? `${id}-hint ${id}-error` : `${id}-hint`;
+  return html`<div class="field${error ? ' field-error' : ''}">
+<label for="${id}">${label}</label>
+<p class="hint" id="${id}-hint">${hint}</p>
+${error ? html`<p class="error-message" id="${id}-error" role="alert">${error.message}</p>` : null}
+<input class="code-input" id="${id}" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" spellcheck="false" autocapitalize="off" maxlength="${maxLength + 3}" required aria-describedby="${described}"${error ? trusted(' aria-invalid="true" autofocus') : null}>
+</div>`;
+}
+
+export interface SetupView {
+  readonly qrCodeSvg: string;
+  readonly manualKey: string;
+  readonly expiresAt: string;
+  readonly csrf: string;
+  readonly error: CodeError | null;
+  readonly notice: string | null;
+}
+
+export function setupPage(view: SetupView): Html {
+  const groups = view.manualKey.match(/.{1,4}/g) ?? [];
+  return html`<p class="lead">${S.setup.intro}</p>
+${view.notice ? notice(view.notice) : null}
+<ol class="steps">
+<li>
+<p>${S.setup.step1}</p>
+<div class="qr" role="img" aria-label="${S.setup.qrLabel}">${trusted(view.qrCodeSvg)}</div>
+</li>
+<li>
+<p>${S.setup.step2}</p>
+<p class="key-label" id="manual-key-label">${S.setup.keyLabel}</p>
+<p class="manual-key" data-manual-key="${view.manualKey}" aria-labelledby="manual-key-label"><code>${groups.map((group, i) => html`${i > 0 ? ' ' : ''}<span>${group}</span>`)}</code></p>
+</li>
+<li>
+<p>${S.setup.step3}</p>
+<form method="post" action="/two-factor/setup" novalidate>
+${csrfField(view.csrf)}
+${codeField('code', S.code.label, S.code.hint, view.error)}
+<button type="submit" class="button primary">${S.setup.submit}</button>
+</form>
+<p class="hint">${S.setup.expires(view.expiresAt.slice(11, 16))}</p>
+</li>
+</ol>`;
+}
+
+export function backupCodesSection(codes: readonly string[], productName: string, continueUrl: string | null): Html {
+  return html`<section class="codes-section" aria-labelledby="codes-heading">
+<h2 id="codes-heading">${S.codes.heading}</h2>
+<p>${S.codes.intro}</p>
+<ul class="backup-codes" aria-label="${S.codes.listLabel}" data-file-heading="${S.codes.fileHeading(productName)}">
+${codes.map((code) => html`<li><code data-backup-code="${code}">${code}</code></li>`)}
+</ul>
+<div class="code-actions" data-code-actions hidden>
+<button type="button" class="button" data-copy-codes>${S.codes.copy}</button>
+<button type="button" class="button" data-download-codes>${S.codes.download}</button>
+<button type="button" class="button" data-print>${S.codes.print}</button>
+</div>
+<p class="hint" role="status" aria-live="polite" data-copy-status data-copied-text="${S.codes.copied}"></p>
+${continueUrl ? html`<p><a class="button primary" href="${continueUrl}">${S.continue}</a></p>` : null}
+</section>`;
+}
+
+export function setupDonePage(codes: readonly string[], productName: string, continueUrl: string): Html {
+  return backupCodesSection(codes, productName, continueUrl);
+}
+
+export function alreadyEnabledPage(continueUrl: string): Html {
+  return html`${notice(S.setup.alreadyEnabled)}
+<p>${S.setup.alreadyEnabledDetail}</p>
+<p class="actions"><a class="button primary" href="${continueUrl}">${S.continue}</a> <a href="/two-factor/manage">${S.setup.manageLink}</a></p>`;
+}
+
+export interface RequiringOrganisation {
+  readonly name: string;
+  readonly mode: string;
+  readonly xeroConnected: boolean;
+}
+
+export function requiredPage(organisations: readonly RequiringOrganisation[], csrf: string): Html {
+  return html`<p class="lead">${S.required.intro}</p>
+<h2 class="small-heading">${S.required.why}</h2>
+<ul class="org-list">
+${organisations.map((org) => html`<li><strong>${org.name}</strong> ${org.mode === 'hard' ? S.required.hard : S.required.soft}${org.xeroConnected ? html`<br><span class="reason">${S.required.xero}</span>` : null}</li>`)}
+</ul>
+<p>${S.required.takes}</p>
+<div class="actions"><a class="button primary" href="/two-factor/setup">${S.required.setUp}</a>
+<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(csrf)}<button type="submit" class="button">${S.signOut}</button></form></div>`;
+}
+
+export function verifyPage(csrf: string, error: CodeError | null): Html {
+  return html`<p class="lead">${S.verify.intro}</p>
+<form method="post" action="/two-factor/verify" novalidate>
+${csrfField(csrf)}
+${codeField('code', S.code.verifyLabel, S.code.verifyHint, error, 8)}
+<button type="submit" class="button primary">${S.verify.submit}</button>
+</form>
+<p class="hint">${S.verify.noPhone}</p>`;
+}
+
+export interface ManageView {
+  readonly csrf: string;
+  readonly enabled: boolean;
+  readonly enabledSince: string | null;
+  readonly backupCodesLeft: number;
+  /** Names of the organisations that keep 2FA on; empty when it may be turned off. */
+  readonly enforcedBy: readonly string[];
+  readonly message: string | null;
+  readonly regenerateError: CodeError | null;
+  readonly disableError: CodeError | null;
+  readonly newCodes: readonly string[] | null;
+  readonly productName: string;
+  readonly returnTo: string;
+}
+
+export function managePage(view: ManageView): Html {
+  if (!view.enabled) {
+    return html`${view.message ? notice(view.message) : null}
+<p>${S.manage.statusOff}</p>
+<p class="actions"><a class="button primary" href="/two-factor/setup">${S.manage.setUp}</a> <a href="${view.returnTo}">${S.continue}</a></p>`;
+  }
+  return html`${view.message ? notice(view.message) : null}
+<dl class="status">
+<div><dt>${S.manage.statusLabel}</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
+<div><dt>${S.manage.codesLabel}</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
+</dl>
+${view.newCodes ? backupCodesSection(view.newCodes, view.productName, null) : null}
+<section aria-labelledby="regenerate-heading">
+<h2 id="regenerate-heading">${S.manage.regenerateHeading}</h2>
+<p>${S.manage.regenerateIntro}</p>
+<form method="post" action="/two-factor/manage/backup-codes" novalidate>
+${csrfField(view.csrf)}
+${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenerateError)}
+<button type="submit" class="button">${S.manage.regenerate}</button>
+</form>
+</section>
+<section aria-labelledby="disable-heading">
+<h2 id="disable-heading">${S.manage.disableHeading}</h2>
+${view.enforcedBy.length > 0 && !view.disableError ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : disableForm(view)}
+</section>
+<p><a href="${view.returnTo}">${S.continue}</a></p>`;
+}
+
+/** Offered only when no organisation keeps 2FA on (an action that can only fail is not offered). */
+function disableForm(view: ManageView): Html {
+  return html`<p>${S.manage.disableIntro}</p>
+<form method="post" action="/two-factor/manage/disable" novalidate>
+${csrfField(view.csrf)}
+${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
+<button type="submit" class="button danger">${S.manage.disable}</button>
+</form>`;
+}
+
+export function messagePage(message: string, backUrl: string | null, backLabel: string = S.continue): Html {
+  return html`<p class="lead">${message}</p>
+${backUrl ? html`<p class="actions"><a class="button primary" href="${backUrl}">${backLabel}</a></p>` : null}`;
+}
+
+export function listOf(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}

@@ -2,6 +2,7 @@ import type { Actor, RecordedEvent } from '../kernel/event-envelope.js';
 import { comparePositions } from '../kernel/position.js';
 import { organisationDecider, type OrganisationState } from '../organisations/organisation.decider.js';
 import type { OrganisationEvent } from '../organisations/organisation.events.js';
+import { exemptionOf } from '../organisations/exemption.decisions.js';
 import { userDecider, type UserState } from '../two-factor/user.decider.js';
 import type { UserEvent } from '../two-factor/user.events.js';
 
@@ -30,6 +31,8 @@ export interface MemberCompliance {
   readonly memberSeconds: number;
   /** Time within the period the user was a member of the enforcing organisation without 2FA enabled. */
   readonly withoutTwoFactorSeconds: number;
+  /** Time that would count as without 2FA but the member was exempt: counted apart, not in the figure above. */
+  readonly exemptSeconds: number;
   readonly twoFactorEnabledAtEnd: boolean;
   readonly reminders: readonly ReminderEvidence[];
 }
@@ -39,6 +42,16 @@ export interface ModeChangeEvidence {
   readonly from: string;
   readonly to: string;
   readonly reason: string | null;
+  readonly actor: Actor;
+}
+
+/** An exemption granted or ended within the period; `reason` is the staff's text, or why it ended. */
+export interface ExemptionEvidence {
+  readonly at: string;
+  readonly userId: string;
+  readonly change: 'exempted' | 'ended';
+  readonly until: string | null;
+  readonly reason: string;
   readonly actor: Actor;
 }
 
@@ -62,6 +75,7 @@ export interface ComplianceReport {
   readonly countedUntil: string;
   readonly members: readonly MemberCompliance[];
   readonly modeChanges: readonly ModeChangeEvidence[];
+  readonly exemptions: readonly ExemptionEvidence[];
   readonly policyChanges: readonly PolicyChangeEvidence[];
 }
 
@@ -82,6 +96,7 @@ export function complianceReport(
     countedUntil: new Date(Math.max(window.end, window.from)).toISOString(),
     members,
     modeChanges: modeChanges(orgHistory, window),
+    exemptions: exemptionChanges(orgHistory, window),
     policyChanges: policyChanges(orgHistory, window),
   };
 }
@@ -115,6 +130,12 @@ function isMember(snapshot: Snapshot, userId: string): boolean {
   return snapshot.org.status === 'registered' && snapshot.org.members.has(userId);
 }
 
+/** An exemption counts until its `until`, even if the scheduler records the expiry a little later (as the decision does). */
+function exemptUntil(snapshot: Snapshot, userId: string): number | null {
+  const until = exemptionOf(snapshot.org, userId)?.until;
+  return until === undefined ? null : Date.parse(until);
+}
+
 /** A forgotten user can no longer sign in, so enforcement no longer applies to them. */
 function isWithoutTwoFactorUnderEnforcement(snapshot: Snapshot, userId: string): boolean {
   if (!isMember(snapshot, userId) || snapshot.org.status !== 'registered' || snapshot.org.mode === 'off') return false;
@@ -133,12 +154,21 @@ function memberCompliance(
   let cursor = window.from;
   let memberMs = 0;
   let withoutMs = 0;
-  const account = (until: number): void => {
-    const upto = Math.min(until, window.end);
+  let exemptMs = 0;
+  const accountSpan = (upto: number, exempt: boolean): void => {
     if (upto <= cursor) return;
     if (isMember(snapshot, userId)) memberMs += upto - cursor;
-    if (isWithoutTwoFactorUnderEnforcement(snapshot, userId)) withoutMs += upto - cursor;
+    if (isWithoutTwoFactorUnderEnforcement(snapshot, userId)) {
+      if (exempt) exemptMs += upto - cursor;
+      else withoutMs += upto - cursor;
+    }
     cursor = upto;
+  };
+  const account = (until: number): void => {
+    const upto = Math.min(until, window.end);
+    const exemptEnd = exemptUntil(snapshot, userId);
+    if (exemptEnd !== null && exemptEnd > cursor && exemptEnd < upto) accountSpan(exemptEnd, true);
+    accountSpan(upto, exemptEnd !== null && exemptEnd > cursor);
   };
   for (const event of timeline(orgHistory, userHistory)) {
     account(timeOf(event));
@@ -150,6 +180,7 @@ function memberCompliance(
     userId,
     memberSeconds: memberMs / 1000,
     withoutTwoFactorSeconds: withoutMs / 1000,
+    exemptSeconds: exemptMs / 1000,
     twoFactorEnabledAtEnd: snapshot.user.status === 'registered' && snapshot.user.factor.kind === 'enabled',
     reminders: reminders(orgId, userHistory, window),
   };
@@ -174,6 +205,16 @@ function modeChanges(orgHistory: readonly RecordedEvent[], window: Window): Mode
     .map((event) => {
       const data = event.data as { from: string; to: string; reason: string | null };
       return { at: event.metadata.occurredAt, from: data.from, to: data.to, reason: data.reason, actor: event.metadata.actor };
+    });
+}
+
+function exemptionChanges(orgHistory: readonly RecordedEvent[], window: Window): ExemptionEvidence[] {
+  return orgHistory
+    .filter((event) => (event.type === 'MemberExempted' || event.type === 'MemberExemptionEnded') && inWindow(event.metadata.occurredAt, window))
+    .map((event) => {
+      const data = event.data as { userId: string; reason: string; until?: string };
+      const exempted = event.type === 'MemberExempted';
+      return { at: event.metadata.occurredAt, userId: data.userId, change: exempted ? 'exempted' : 'ended', until: exempted ? (data.until ?? null) : null, reason: data.reason, actor: event.metadata.actor };
     });
 }
 

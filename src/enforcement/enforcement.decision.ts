@@ -12,6 +12,8 @@ export interface MembershipPolicy {
   readonly orgId: string;
   readonly mode: Mode;
   readonly xeroConnected: boolean;
+  /** Set while the user is exempt from this organisation's enforcement (until that instant). */
+  readonly exemptUntil?: string | null;
 }
 
 export interface EnforcementDecision {
@@ -20,6 +22,8 @@ export interface EnforcementDecision {
   readonly redirectTo?: string;
   readonly twoFactorEnabled: boolean;
   readonly enforcedBy: readonly MembershipPolicy[];
+  /** When an exemption relaxed this answer: the earliest end of those exemptions; else null. */
+  readonly exemptUntil: string | null;
   /** When the requirement becomes stricter (a scheduled escalation, the end of a newcomer's grace), else null. */
   readonly deadline: string | null;
 }
@@ -44,10 +48,13 @@ export function decideEnforcement(
   enforcementPageUrl: string,
   now: Date,
 ): EnforcementDecision {
-  const timed = stored.map((m) => ({ orgId: m.orgId, xeroConnected: m.xeroConnected, ...effectivePolicy(m, now) }));
-  const memberships: MembershipPolicy[] = timed.map(({ orgId, mode, xeroConnected }) => ({ orgId, mode, xeroConnected }));
-  const enforcedBy = memberships.filter((m) => m.mode !== 'off').sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
-  const mode = strictestMode(enforcedBy);
+  const timed = stored.map((m) => ({ orgId: m.orgId, xeroConnected: m.xeroConnected, ...effectivePolicy(m, now), ...(m.exemptUntil ? { exemptUntil: m.exemptUntil } : {}) }));
+  const enforcedBy = timed
+    .filter((m) => m.mode !== 'off')
+    .map((m) => publicPolicy(m, now))
+    .sort((a, b) => STRICTNESS[b.mode] - STRICTNESS[a.mode] || (a.orgId < b.orgId ? -1 : 1));
+  // An exempt organisation drops out of the strictest-wins computation; the others still apply.
+  const mode = strictestMode(enforcedBy.filter((m) => m.exemptUntil === undefined));
   const requirement: Requirement = mode === 'off' ? 'none' : mode;
   const action: Action = twoFactorEnabled || requirement === 'none' ? 'allow' : requirement === 'soft' ? 'prompt' : 'redirect';
   return {
@@ -56,6 +63,27 @@ export function decideEnforcement(
     ...(action === 'redirect' ? { redirectTo: enforcementPageUrl } : {}),
     twoFactorEnabled,
     enforcedBy,
-    deadline: earliestDeadline(timed, requirement),
+    deadline: earliestDeadline(timed.filter((m) => !isExempt(m, now)), requirement),
+    exemptUntil: relaxedUntil(enforcedBy, mode),
   };
+}
+
+/**
+ * Expiry is an event written by the scheduler; until it is recorded, an exemption whose `until`
+ * has passed no longer counts (a late scheduler never extends an exemption).
+ */
+export function isExempt(membership: MembershipPolicy, now?: Date): boolean {
+  if (membership.exemptUntil === undefined || membership.exemptUntil === null) return false;
+  return now === undefined || Date.parse(membership.exemptUntil) > now.getTime();
+}
+
+/** Only the policy's public fields, with `exemptUntil` where the user is exempt. */
+function publicPolicy(m: MembershipPolicy, now: Date | undefined): MembershipPolicy {
+  const policy = { orgId: m.orgId, mode: m.mode, xeroConnected: m.xeroConnected };
+  return isExempt(m, now) ? { ...policy, exemptUntil: m.exemptUntil! } : policy;
+}
+
+function relaxedUntil(enforcedBy: readonly MembershipPolicy[], applied: Mode): string | null {
+  const relaxing = enforcedBy.filter((m) => m.exemptUntil !== undefined && STRICTNESS[m.mode] > STRICTNESS[applied]).map((m) => m.exemptUntil!);
+  return relaxing.length === 0 ? null : relaxing.sort()[0]!;
 }

@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../kernel/event-envelope.js';
 import type { Doc, WriteOp } from '../ports/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
 import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
-import type { OrganisationEvent } from '../organisations/organisation.events.js';
+import type { MemberExempted, MemberExemptionEnded, OrganisationEvent } from '../organisations/organisation.events.js';
 import type { UserEvent } from '../two-factor/user.events.js';
 import type { Mode, StoredMembership } from './enforcement.decision.js';
 
@@ -41,6 +41,7 @@ export const enforcementProjection: Projection = {
   name: 'enforcement',
   handles: [
     'OrganisationRegistered', 'OrgConnectedToXero', 'OrgDisconnectedFromXero', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
+    'MemberExempted', 'MemberExemptionEnded',
     'EscalationScheduled', 'EscalationCancelled', 'GracePeriodChanged',
     'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten',
   ],
@@ -86,11 +87,20 @@ async function organisationChanged(event: RecordedEvent & OrganisationEvent, vie
         { kind: 'delete', collection: ENFORCEMENT_MEMBERS, id: orgMemberId(orgId, event.data.userId) },
         { kind: 'patch', collection: ENFORCEMENT, id: event.data.userId, unset: [`orgs.${key}`] },
       ];
+    case 'MemberExempted':
+    case 'MemberExemptionEnded':
+      return exemptionChanged(event, key);
     case 'MemberRoleChanged':
       return [];
     default:
       return assertNever(event);
   }
+}
+
+/** The member's own policy entry carries the exemption, so the hot path still reads one document. */
+function exemptionChanged(event: RecordedEvent & (MemberExempted | MemberExemptionEnded), key: string): WriteOp[] {
+  const exemptUntil = event.type === 'MemberExempted' ? event.data.until : null;
+  return [{ kind: 'patch', collection: ENFORCEMENT, id: event.data.userId, set: { [`orgs.${key}.exemptUntil`]: exemptUntil } }];
 }
 
 /** The schedule and the grace length live on the organisation and on every member's copy of its policy. */

@@ -45,6 +45,15 @@ export interface MemberDoc extends Doc {
   twoFactorEnabled: boolean;
   twoFactor: TwoFactorSummary;
   forgotten: boolean;
+  /** Written by staff, not the user's personal data; never logged. Absent on documents projected before exemptions existed. */
+  exemption: MemberExemption | null;
+  exempt: boolean;
+}
+
+export interface MemberExemption {
+  [key: string]: DocValue;
+  reason: string;
+  until: string;
 }
 
 export interface UserDoc extends Doc {
@@ -70,7 +79,7 @@ export const directoryProjection: Projection = {
   name: 'directory',
   handles: [...ORGANISATION_EVENT_TYPES, ...USER_EVENT_TYPES],
   indexes: {
-    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['orgId', 'twoFactor.status'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
+    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['orgId', 'twoFactor.status'] }, { fields: ['orgId', 'exempt'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
   },
   async apply(event, view) {
     if (event.stream.startsWith('organisation-')) return applyOrganisationEvent(event as RecordedEvent & OrganisationEvent, view);
@@ -99,6 +108,12 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
       return membershipChanged(orgId, event.data.userId, event.data.to, view);
     case 'MemberLeftOrg':
       return membershipChanged(orgId, event.data.userId, null, view);
+    case 'MemberExempted': {
+      const exemption: MemberExemption = { reason: event.data.reason, until: event.data.until };
+      return [{ kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, event.data.userId), set: { exemption, exempt: true } }];
+    }
+    case 'MemberExemptionEnded':
+      return [{ kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, event.data.userId), set: { exemption: null, exempt: false } }];
     case 'EscalationScheduled':
       return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { hardFrom: event.data.hardFrom } }];
     case 'EscalationCancelled': {
@@ -115,7 +130,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
 async function memberJoined(orgId: string, userId: string, role: string, at: string, view: ReadModelView): Promise<WriteOp[]> {
   const user = await view.get<UserDoc>(USERS, userId);
   const twoFactor = user?.twoFactor ?? NO_FACTOR;
-  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false };
+  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false };
   return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
 }
 

@@ -79,6 +79,31 @@ export interface SyncMembers extends ActorCommand {
   readonly at?: string;
 }
 
+/** Staff (support, or an admin of the organisation) exempt one member until an instant. */
+export interface ExemptMember extends ActorCommand {
+  readonly type: 'ExemptMember';
+  readonly userId: string;
+  readonly reason: string;
+  readonly until: string;
+  /** The decision's time (ISO instant): `until` must lie after it and at most 90 days ahead. */
+  readonly now: string;
+}
+
+/** Staff end an exemption before its `until`. */
+export interface EndExemption extends ActorCommand {
+  readonly type: 'EndExemption';
+  readonly userId: string;
+  readonly reason: string | null;
+}
+
+/** The scheduler's expiry job: ends exemption `version` once its `until` has passed. */
+export interface ExpireExemption extends ActorCommand {
+  readonly type: 'ExpireExemption';
+  readonly userId: string;
+  readonly version: number;
+  readonly now: string;
+}
+
 export type OrganisationCommand =
   | RegisterOrganisation
   | ConnectToXero
@@ -87,4 +112,7 @@ export type OrganisationCommand =
   | SetMember
   | RemoveMember
   | SyncMembers
+  | ExemptMember
+  | EndExemption
+  | ExpireExemption
   | FireScheduledEscalation;

@@ -21,6 +21,7 @@ import {
   type MemberRole,
   type OrganisationEvent,
 } from './organisation.events.js';
+import { endExemption, evolveExemptions, exemptMember, expireExemption, withExemptionsOfLeaversEnded, type Exemption } from './exemption.decisions.js';
 import {
   escalationEvents,
   graceFromOnJoin,
@@ -57,6 +58,10 @@ export interface RegisteredOrganisation {
   readonly xero: { readonly tenantId: string } | null;
   /** A Map, not a Record: user ids such as "constructor" must not collide with Object.prototype. */
   readonly members: ReadonlyMap<string, MemberRole>;
+  /** Exempt members by user id; absent until the first exemption (exemption.decisions.ts). */
+  readonly exemptions?: ReadonlyMap<string, Exemption>;
+  /** The last exemption version issued; versions are never reused. */
+  readonly exemptionVersion?: number;
   /** The pending scheduled escalation of a soft organisation. */
   readonly escalation: Escalation | null;
   /** Days a newcomer to a hard organisation is treated as soft. */
@@ -284,7 +289,7 @@ function removeMember(command: RemoveMember, state: OrganisationState): Decision
     return new DomainError('not_found', 'membership_not_found', 'This user is not a member of the organisation');
   }
   if (wouldLoseLastAdmin(state, command.userId, null)) return lastAdmin();
-  return [leaveEvent(command.userId, command.at)];
+  return withExemptionsOfLeaversEnded(state, [leaveEvent(command.userId, command.at)]);
 }
 
 function validateDesiredMembers(members: readonly DesiredMember[]): DomainError | null {
@@ -336,7 +341,7 @@ function syncMembers(command: SyncMembers, state: OrganisationState): Decision {
     () => unavailableUsers(command),
   );
   if (error) return error;
-  const events = membershipDifferences(state, command.members, command.removeOthers === true, command.at);
+  const events = withExemptionsOfLeaversEnded(state, membershipDifferences(state, command.members, command.removeOthers === true, command.at));
   const after = events.reduce<OrganisationState>(evolve, state);
   if (adminIds(state).length > 0 && adminIds(after).length === 0) return lastAdmin();
   return events;
@@ -358,6 +363,12 @@ function decide(command: OrganisationCommand, state: OrganisationState): Decisio
       return removeMember(command, state);
     case 'SyncMembers':
       return syncMembers(command, state);
+    case 'ExemptMember':
+      return exemptMember(command, state);
+    case 'EndExemption':
+      return endExemption(command, state);
+    case 'ExpireExemption':
+      return expireExemption(command, state);
     case 'FireScheduledEscalation':
       return fireScheduledEscalation(command, state);
     default: {
@@ -404,11 +415,14 @@ function evolveRegistered(state: RegisteredOrganisation, event: OrganisationEven
       // A schedule only ever escalates a soft organisation; leaving soft, by hand or by the schedule, ends it.
       return { ...state, mode: event.data.to, escalation: event.data.to === 'soft' ? state.escalation : null };
     case 'MemberJoinedOrg':
-      return withTenure(withMember(state, event.data.userId, event.data.role), event.data.userId, event.data.graceFrom ? { graceFrom: event.data.graceFrom, leftAt: null } : null);
+      return withTenure(withMember(evolveExemptions(state, event), event.data.userId, event.data.role), event.data.userId, event.data.graceFrom ? { graceFrom: event.data.graceFrom, leftAt: null } : null);
     case 'MemberRoleChanged':
       return withMember(state, event.data.userId, event.data.to);
     case 'MemberLeftOrg':
-      return withDeparture(withMember(state, event.data.userId, null), event.data.userId, event.data.leftAt ?? null);
+      return withDeparture(withMember(evolveExemptions(state, event), event.data.userId, null), event.data.userId, event.data.leftAt ?? null);
+    case 'MemberExempted':
+    case 'MemberExemptionEnded':
+      return evolveExemptions(state, event);
     case 'EscalationScheduled':
       return { ...state, escalation: { scheduleId: event.data.scheduleId, hardFrom: event.data.hardFrom } };
     case 'EscalationCancelled':

@@ -28,6 +28,19 @@ export type EscalationScheduled = DomainEvent<'EscalationScheduled', { scheduleI
 export type EscalationCancelled = DomainEvent<'EscalationCancelled', { scheduleId: string; hardFrom: string; reason: string }>;
 export type GracePeriodChanged = DomainEvent<'GracePeriodChanged', { from: number; to: number }>;
 
+/** Why an exemption ended: its `until` passed (the scheduler), staff ended it early, or the member left. */
+export const EXEMPTION_END_REASONS = ['expired', 'revoked', 'left'] as const;
+export type ExemptionEndReason = (typeof EXEMPTION_END_REASONS)[number];
+/**
+ * `version` numbers the organisation's exemptions (1, 2, …): an expiry job carries the version it
+ * was scheduled for, so a replaced or ended exemption's old job finds nothing to expire.
+ */
+export type MemberExempted = DomainEvent<'MemberExempted', { userId: string; reason: string; until: string; version: number }>;
+export type MemberExemptionEnded = DomainEvent<
+  'MemberExemptionEnded',
+  { userId: string; version: number; reason: ExemptionEndReason; note: string | null }
+>;
+
 export type OrganisationEvent =
   | OrganisationRegistered
   | OrgConnectedToXero
@@ -36,6 +49,8 @@ export type OrganisationEvent =
   | MemberJoinedOrg
   | MemberRoleChanged
   | MemberLeftOrg
+  | MemberExempted
+  | MemberExemptionEnded
   | EscalationScheduled
   | EscalationCancelled
   | GracePeriodChanged;
@@ -50,6 +65,8 @@ export const ORGANISATION_EVENT_TYPES: readonly OrganisationEventType[] = [
   'MemberJoinedOrg',
   'MemberRoleChanged',
   'MemberLeftOrg',
+  'MemberExempted',
+  'MemberExemptionEnded',
   'EscalationScheduled',
   'EscalationCancelled',
   'GracePeriodChanged',

@@ -29,6 +29,7 @@ export interface MemberView {
   readonly joinedAt: string;
   readonly forgotten: boolean;
   readonly twoFactor: MemberDoc['twoFactor'];
+  readonly exemption: { readonly reason: string; readonly until: string } | null;
 }
 
 /**
@@ -57,13 +58,15 @@ export class OrganisationMembersQuery extends Query<MembersPage> {
     readonly twoFactor: MemberTwoFactorFilter | null,
     readonly cursor: string | null,
     readonly limit: number,
+    /** true: exempt members only; false: members not exempt; null: all. */
+    readonly exempt: boolean | null = null,
   ) {
     super();
   }
 }
 
 /** Compliance views are for support, the platform and the organisation's own admins. */
-async function loadVisibleOrganisation(store: ReadStore, principal: Principal, orgId: string): Promise<OrganisationDoc> {
+export async function loadVisibleOrganisation(store: ReadStore, principal: Principal, orgId: string): Promise<OrganisationDoc> {
   const staff = hasRole(principal, 'support', 'platform');
   if (!staff) {
     const membership = await store.get<MemberDoc>(ORG_MEMBERS, orgMemberId(orgId, principal.id));
@@ -104,7 +107,14 @@ export class OrganisationViewHandler implements IQueryHandler<OrganisationViewQu
   }
 }
 
-function membersFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null): Filter {
+function membersFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null, exempt: boolean | null): Filter {
+  const filter = twoFactorFilter(orgId, twoFactor);
+  if (exempt === null) return filter;
+  // `$ne: true` also matches members projected before exemptions existed (no `exempt` field).
+  return { ...filter, exempt: exempt ? true : { $ne: true } };
+}
+
+function twoFactorFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null): Filter {
   switch (twoFactor) {
     case null:
       return { orgId };
@@ -128,10 +138,14 @@ export class OrganisationMembersHandler implements IQueryHandler<OrganisationMem
   async execute(query: OrganisationMembersQuery): Promise<MembersPage> {
     await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     await loadVisibleOrganisation(this.store, query.principal, query.orgId);
-    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, membersFilter(query.orgId, query.twoFactor), { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, membersFilter(query.orgId, query.twoFactor, query.exempt), { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
     return {
-      items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor })),
+      items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor, exemption: exemptionView(m) })),
       nextCursor: page.nextCursor,
     };
   }
+}
+
+function exemptionView(member: MemberDoc): MemberView['exemption'] {
+  return member.exemption ? { reason: member.exemption.reason, until: member.exemption.until } : null;
 }

@@ -53,6 +53,7 @@ const viewQuery = z.object({ minPosition: minPositionField }).strict();
 const membersQuery = z
   .object({
     twoFactor: z.enum(MEMBER_TWO_FACTOR_FILTERS).optional(),
+    exempt: z.enum(['true', 'false']).optional().meta({ description: '`true`: only members exempt from enforcement; `false`: only members not exempt.' }),
     cursor: z.string().max(1000).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     minPosition: minPositionField,
@@ -150,7 +151,7 @@ export class OrganisationsController {
   async members(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<MembersPage> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const input = parseInput(membersQuery, query, 'query');
-    return this.queries.execute(new OrganisationMembersQuery(principal, orgId, input.minPosition, input.twoFactor ?? null, input.cursor ?? null, input.limit));
+    return this.queries.execute(new OrganisationMembersQuery(principal, orgId, input.minPosition, input.twoFactor ?? null, input.cursor ?? null, input.limit, input.exempt === undefined ? null : input.exempt === 'true'));
   }
 
   private async send(

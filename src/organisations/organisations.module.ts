@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { OrganisationCommandHandler } from './organisation.command-handler.js';
 import { OrganisationMembersHandler, OrganisationViewHandler } from './organisation.queries.js';
 import { OrganisationsController } from './organisations.controller.js';
+import { ExemptionsController } from './exemptions.controller.js';
 
 @Module({
-  controllers: [OrganisationsController],
+  controllers: [OrganisationsController, ExemptionsController],
   providers: [OrganisationCommandHandler, OrganisationViewHandler, OrganisationMembersHandler],
 })
 export class OrganisationsModule {}

@@ -20,6 +20,8 @@ export interface SubjectDoc extends Doc {
   /** Mode per organisation, keyed by membershipKey(orgId). */
   orgModes: { [key: string]: Mode };
   orgIds: { [key: string]: string };
+  /** Until when the user is exempt, per organisation (membershipKey); absent on older documents. */
+  orgExemptions: { [key: string]: string };
   enforcedSince: string | null;
   lastSentAt: string | null;
   dueAt: string | null;
@@ -43,8 +45,15 @@ interface OrgDoc extends Doc {
 }
 
 export function toSubject(doc: SubjectDoc): ReminderSubject {
-  const policies = Object.entries(doc.orgModes).map(([key, mode]) => ({ mode, ...(doc.orgPolicies?.[key] ?? {}) }));
-  return { twoFactorEnabled: doc.twoFactorEnabled, forgotten: doc.forgotten, modes: Object.values(doc.orgModes), enforcedSince: doc.enforcedSince, lastSentAt: doc.lastSentAt, policies };
+  const enforcing = enforcingModes(doc);
+  const policies = Object.entries(enforcing).map(([key, mode]) => ({ mode, ...(doc.orgPolicies?.[key] ?? {}) }));
+  return { twoFactorEnabled: doc.twoFactorEnabled, forgotten: doc.forgotten, modes: Object.values(enforcing), enforcedSince: doc.enforcedSince, lastSentAt: doc.lastSentAt, policies };
+}
+
+/** The modes that remind this user: an organisation that exempts the user reminds nobody until the exemption ends (an event). */
+export function enforcingModes(doc: SubjectDoc): { [key: string]: Mode } {
+  const exempt = doc.orgExemptions ?? {};
+  return Object.fromEntries(Object.entries(doc.orgModes).filter(([key]) => exempt[key] === undefined));
 }
 
 const NO_TIMES: OrgTimes = { hardFrom: null, graceFrom: null, graceDays: 0 };
@@ -107,9 +116,15 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
       }
       case 'MemberLeftOrg': {
         const userId = event.data.userId;
-        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgPolicies: without(doc.orgPolicies ?? {}, key) }));
+        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgPolicies: without(doc.orgPolicies ?? {}, key), orgExemptions: without(doc.orgExemptions ?? {}, key) }));
         return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: orgMemberId(orgId, userId) }, ...ops];
       }
+      case 'MemberExempted': {
+        const until = event.data.until;
+        return change(event.data.userId, at, view, (doc) => ({ orgExemptions: { ...(doc.orgExemptions ?? {}), [key]: until } }));
+      }
+      case 'MemberExemptionEnded':
+        return change(event.data.userId, at, view, (doc) => ({ orgExemptions: without(doc.orgExemptions ?? {}, key) }));
       case 'OrgConnectedToXero':
       case 'OrgDisconnectedFromXero':
       case 'MemberRoleChanged':
@@ -140,7 +155,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
     switch (event.type) {
       case 'UserRegistered': {
         if (await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId)) return [];
-        const doc: SubjectDoc = { id: userId, twoFactorEnabled: false, forgotten: false, orgModes: {}, orgIds: {}, enforcedSince: null, lastSentAt: null, dueAt: null, jobId: null, orgPolicies: {} };
+        const doc: SubjectDoc = { id: userId, twoFactorEnabled: false, forgotten: false, orgModes: {}, orgIds: {}, orgExemptions: {}, enforcedSince: null, lastSentAt: null, dueAt: null, jobId: null, orgPolicies: {} };
         return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc }];
       }
       case 'TwoFactorEnabled':
@@ -164,7 +179,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
     name: 'reminders',
     rebuildable: false,
     handles: [
-      'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg',
+      'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg', 'MemberExempted', 'MemberExemptionEnded',
       'EscalationScheduled', 'EscalationCancelled', 'GracePeriodChanged',
       'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten', 'ReminderSent',
     ],

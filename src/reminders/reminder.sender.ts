@@ -15,7 +15,7 @@ import { userDecider, userStream } from '../two-factor/user.decider.js';
 import type { UserEvent } from '../two-factor/user.events.js';
 import { reminderEmail, type ReminderOrg } from './reminder.email.js';
 import { cadenceAt, hardeningAfter, nextReminderAt, periodKey, type ReminderIntervals } from './reminder.policy.js';
-import { REMINDER_SUBJECTS, toSubject, type SubjectDoc } from './reminder.saga.js';
+import { enforcingModes, REMINDER_SUBJECTS, toSubject, type SubjectDoc } from './reminder.saga.js';
 
 export type ReminderOutcome = 'sent' | 'not_due' | 'already_sent' | 'not_subject';
 
@@ -59,7 +59,7 @@ export class ReminderSender {
     if (state.reminderPeriodKeys.includes(key)) return 'already_sent';
     const to = await this.email(userId, history);
     if (to === null) return 'not_subject';
-    const orgIds = Object.entries(doc.orgModes).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
+    const orgIds = Object.entries(enforcingModes(doc)).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
     const orgs = await this.orgs(orgIds);
     const { config } = this.deps;
     const intervalMs = cadence === 'hard' ? config.REMINDER_HARD_EVERY : config.REMINDER_SOFT_EVERY;

@@ -3,6 +3,9 @@ import type { ApiRoute, SchemaSource } from '../http/openapi.document.js';
 import * as audit from '../audit/audit.params.js';
 import * as enforcement from '../enforcement/enforcement.controller.js';
 import * as organisations from '../organisations/organisations.controller.js';
+import * as exemptions from '../organisations/exemptions.controller.js';
+import * as preview from '../enforcement/enforcement-preview.controller.js';
+import type { EnforcementPreview } from '../enforcement/enforcement-preview.query.js';
 import * as reminders from '../reminders/reminders.controller.js';
 import * as users from '../two-factor/users.controller.js';
 import type { CommandAnswer } from '../http/command-context.js';
@@ -73,9 +76,14 @@ const organisationView = z
     graceDays: z.number().int().meta({ description: 'Days a member who joins a hard organisation is treated as soft.' }),
   })
   .strict();
+const exemption = z
+  .object({ reason: z.string().meta({ description: 'Written by the staff member who granted it.' }), until: instant })
+  .strict()
+  .nullable()
+  .meta({ description: 'The member\'s exemption from this organisation\'s enforcement, or null.' });
 const membersPage = z
   .object({
-    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary }).strict()),
+    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption }).strict()),
     nextCursor: z.string().nullable(),
   })
   .strict();
@@ -102,8 +110,40 @@ const decision = z
     action: z.enum(['allow', 'prompt', 'redirect']),
     redirectTo: z.string().optional().meta({ description: 'Only with `redirect`: where to send the user to set up 2FA.' }),
     twoFactorEnabled: z.boolean(),
-    enforcedBy: z.array(z.object({ orgId: z.string(), mode: z.enum(['off', 'soft', 'hard']), xeroConnected: z.boolean() }).strict()),
+    enforcedBy: z.array(
+      z
+        .object({
+          orgId: z.string(),
+          mode: z.enum(['off', 'soft', 'hard']),
+          xeroConnected: z.boolean(),
+          exemptUntil: instant.optional().meta({ description: 'Only where the user is exempt from this organisation: until when.' }),
+        })
+        .strict(),
+    ),
+    exemptUntil: instant.nullable().meta({ description: 'When an exemption relaxed this answer: the earliest instant one of those exemptions ends; else null.' }),
     deadline: instant.nullable().meta({ description: 'When the requirement becomes stricter: a soft organisation\'s scheduled escalation (`hardFrom`), or the end of a newcomer\'s grace in a hard organisation; null when nothing is due.' }),
+  })
+  .strict();
+
+const previewCounts = z
+  .object({
+    members: z.number().int().min(0),
+    prompted: z.number().int().min(0),
+    redirected: z.number().int().min(0),
+    exempt: z.number().int().min(0).meta({ description: 'Would be prompted or redirected but for an exemption in force.' }),
+    compliant: z.number().int().min(0).meta({ description: '2FA enabled.' }),
+  })
+  .strict();
+const enforcementPreview = z
+  .object({
+    orgId: z.string(),
+    mode: z.enum(['off', 'soft', 'hard']),
+    hardFrom: instant.nullable(),
+    at: instant,
+    counts: previewCounts,
+    atHardFrom: previewCounts.nullable().meta({ description: 'With `hardFrom`: the counts under `hard` at that instant.' }),
+    items: z.array(z.object({ userId: z.string(), outcome: z.enum(['prompt', 'redirect', 'exempt']), exemptUntil: instant.nullable() }).strict()),
+    nextCursor: z.string().nullable(),
   })
   .strict();
 
@@ -175,12 +215,19 @@ const complianceReport = z
           userId: z.string(),
           memberSeconds: z.number(),
           withoutTwoFactorSeconds: z.number(),
+          exemptSeconds: z.number().meta({ description: 'Time without 2FA under enforcement while exempt; not in `withoutTwoFactorSeconds`.' }),
           twoFactorEnabledAtEnd: z.boolean(),
           reminders: z.array(z.object({ sentAt: instant, cadence: z.string(), messageId: z.string() }).strict()),
         })
         .strict(),
     ),
     modeChanges: z.array(z.object({ at: instant, from: z.string(), to: z.string(), reason: z.string().nullable(), actor }).strict()),
+    exemptions: z.array(
+      z
+        .object({ at: instant, userId: z.string(), change: z.enum(['exempted', 'ended']), until: instant.nullable(), reason: z.string(), actor })
+        .strict()
+        .meta({ description: 'Exemptions granted (`reason`: the staff\'s text) or ended (`reason`: expired, revoked or left) in the period.' }),
+    ),
     policyChanges: z.array(
       z
         .object({
@@ -233,6 +280,7 @@ export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof userView, UserView>,
   true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
   true satisfies Documents<typeof decision, EnforcementDecision>,
+  true satisfies Documents<typeof enforcementPreview, EnforcementPreview>,
   true satisfies Documents<typeof streamHistory, StreamHistoryView>,
   true satisfies Documents<typeof eventsPage, EventsView>,
   true satisfies Documents<typeof stateAsOf, StateAsOfView>,
@@ -316,6 +364,27 @@ export const API_ROUTES: readonly ApiRoute[] = [
     params: organisations.memberPath,
     responses: { 200: json(commandAnswer, 'The user is no longer a member.') },
     problems: { 404: ['organisation_not_found', 'membership_not_found'], 409: ['last_admin'] },
+  },
+  {
+    method: 'PUT', path: '/v1/organisations/:orgId/members/:userId/exemption', tag: 'organisations', summary: 'Exempt a member until an instant', roles: ['support', 'org-admin'],
+    description: 'The member is not held to this organisation\'s enforcement until `until` (after now, at most 90 days ahead; never open-ended). Other organisations still apply. Exempting again replaces the exemption. The scheduler ends it at `until` (`MemberExemptionEnded`, reason `expired`).',
+    params: exemptions.exemptionPath, body: exemptions.exemptBody,
+    responses: { 200: json(commandAnswer, 'The member is exempt until `until`.') },
+    problems: { 400: ['invalid_reason', 'invalid_until', 'until_not_in_future', 'until_too_far'], 403: ['self_exemption'], 404: ['organisation_not_found', 'membership_not_found'] },
+  },
+  {
+    method: 'DELETE', path: '/v1/organisations/:orgId/members/:userId/exemption', tag: 'organisations', summary: 'End a member\'s exemption early', roles: ['support', 'org-admin'],
+    description: 'Optional body `{reason}`. Nothing happens when the member is not exempt.',
+    params: exemptions.exemptionPath, body: exemptions.endExemptionBody,
+    responses: { 200: json(commandAnswer, 'The member is no longer exempt.') },
+    problems: { 400: ['invalid_reason'], 404: ['organisation_not_found', 'membership_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/organisations/:orgId/enforcement/preview', tag: 'enforcement', summary: 'Dry run of a mode (and schedule)', roles: ['platform', 'support', 'org-admin'],
+    description: 'How many members would be prompted, redirected, spared by an exemption or are already compliant under `mode`, now and (with `hardFrom`) at that instant under `hard`, and a page of the affected members by user id. Uses the enforcement decision itself; writes nothing.',
+    params: preview.previewPath, query: preview.previewQuery,
+    responses: { 200: json(enforcementPreview, 'The effect of the proposed policy.') },
+    problems: { 400: ['invalid_cursor', 'hard_from_requires_soft', 'hard_from_not_in_future'], 404: ['organisation_not_found'], 409: ['xero_requires_enforcement'] },
   },
   // Users and their factor
   {

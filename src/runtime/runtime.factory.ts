@@ -24,6 +24,8 @@ import type { ReminderIntervals } from '../reminders/reminder.policy.js';
 import { ReminderSender } from '../reminders/reminder.sender.js';
 import { rescheduleReminders } from '../reminders/reminder.reschedule.js';
 import { defineReminderJob } from '../reminders/reminder.worker.js';
+import { AgendaExemptionExpiryJobs, type ExemptionExpiryJobs } from '../organisations/exemption-expiry.jobs.js';
+import { defineExemptionExpiryJob, ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 import { AgendaEscalationJobs, defineEscalationJob, type EscalationJobs } from '../organisations/escalation.jobs.js';
 import { EscalationRunner } from '../organisations/escalation.runner.js';
 
@@ -32,6 +34,7 @@ export interface ProjectionDependencies {
   readonly reminderJobs: ReminderJobs;
   readonly intervals: ReminderIntervals;
   readonly mailer: Mailer;
+  readonly exemptionJobs: ExemptionExpiryJobs;
   readonly escalationJobs: EscalationJobs;
 }
 
@@ -61,9 +64,11 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
   const reminderJobs = new AgendaReminderJobs(agenda);
+  const exemptions = new ExemptionExpiry({ events: stores.eventStore, clock, logger });
+  defineExemptionExpiryJob(agenda, exemptions, logger);
   const escalations = new EscalationRunner({ events: stores.eventStore, clock });
   defineEscalationJob(agenda, escalations, logger);
-  const projections = options.projections({ reminderJobs, intervals, mailer, escalationJobs: new AgendaEscalationJobs(agenda) });
+  const projections = options.projections({ reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda), escalationJobs: new AgendaEscalationJobs(agenda) });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
@@ -81,6 +86,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     tokenKey: apiTokenKey,
     pagesKeys: new DerivedPagesKeys(masterKey, apiTokenKey.kind === 'secret' ? apiTokenKey.secret : null),
     reminders: sender,
+    exemptions,
     escalations,
     projections,
     projector: runner,

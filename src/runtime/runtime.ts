@@ -10,6 +10,7 @@ import type { TokenKey } from '../http/token-verifier.js';
 import type { PagesKeys } from '../ports/pages-keys.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import type { ReminderSender } from '../reminders/reminder.sender.js';
+import type { ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 import type { EscalationRunner } from '../organisations/escalation.runner.js';
 import type { Projection } from '../projections/projection.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly pagesKeys: PagesKeys;
   /** Runs one user's reminder job by hand (operations, tests); the scheduler calls the same code. */
   readonly reminders: ReminderSender;
+  /** Runs one exemption's expiry job by hand (operations, tests); the scheduler calls the same code. */
+  readonly exemptions: ExemptionExpiry;
   /** Runs one organisation's scheduled escalation by hand (tests); the scheduler calls the same code. */
   readonly escalations: EscalationRunner;
   /** Every projection and saga of this service (rebuilds, CLI). */

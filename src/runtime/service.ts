@@ -9,6 +9,7 @@ import { reminderHistoryProjection } from '../reminders/reminder-history.project
 import { RemindersModule } from '../reminders/reminders.module.js';
 import type { Runtime } from './runtime.js';
 import { directoryProjection } from '../organisations/directory.projection.js';
+import { exemptionExpirySaga } from '../organisations/exemption-expiry.saga.js';
 import { OrganisationsModule } from '../organisations/organisations.module.js';
 import type { Projection } from '../projections/projection.js';
 import { EnforcementModule } from '../enforcement/enforcement.module.js';
@@ -20,7 +21,14 @@ import { MetricsRegistry } from '../health/metrics.registry.js';
 import { startMetricsServer, type MetricsServer } from '../http/metrics.server.js';
 
 export function projections(deps: ProjectionDependencies): readonly Projection[] {
-  return [directoryProjection, enforcementProjection, reminderHistoryProjection, reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer), escalationSaga(deps.escalationJobs)];
+  return [
+    directoryProjection,
+    enforcementProjection,
+    reminderHistoryProjection,
+    reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer),
+    escalationSaga(deps.escalationJobs),
+    exemptionExpirySaga(deps.exemptionJobs),
+  ];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule, PagesModule];
 

@@ -61,11 +61,12 @@ describe('compliance report', () => {
     // Alice: enforced 10-30h and 35-48h; without 2FA 10-15h and 25-27h.
     // Bob: enforced 10-30h and 35-40h (he left at 40h); never had 2FA.
     expect(report.members).toEqual([
-      { userId: 'alice', memberSeconds: 47 * 3600, withoutTwoFactorSeconds: 7 * 3600, twoFactorEnabledAtEnd: true, reminders: [] },
+      { userId: 'alice', memberSeconds: 47 * 3600, withoutTwoFactorSeconds: 7 * 3600, exemptSeconds: 0, twoFactorEnabledAtEnd: true, reminders: [] },
       {
         userId: 'bob',
         memberSeconds: 38 * 3600,
         withoutTwoFactorSeconds: 25 * 3600,
+        exemptSeconds: 0,
         twoFactorEnabledAtEnd: false,
         reminders: [
           { sentAt: at(11), cadence: 'soft', messageId: 'm1' },
@@ -100,12 +101,45 @@ describe('compliance report', () => {
   it('renders CSV with one row per member, reminder and mode change', () => {
     const report = complianceReport('acme', org, users, { from: new Date(at(0)), to: new Date(at(48)), now: new Date(at(100)) });
     const rows = complianceCsv(report).split('\r\n');
-    expect(rows[0]).toBe('record,orgId,userId,memberSeconds,withoutTwoFactorSeconds,twoFactorEnabledAtEnd,at,cadence,from,to,actorId,actorRoles,reason');
+    expect(rows[0]).toBe('record,orgId,userId,memberSeconds,withoutTwoFactorSeconds,twoFactorEnabledAtEnd,at,cadence,from,to,actorId,actorRoles,reason,exemptSeconds,until');
     expect(rows.filter((row) => row.startsWith('member,'))).toEqual([
-      `member,acme,alice,169200,25200,true,,,${at(0)},${at(48)},,,`,
-      `member,acme,bob,136800,90000,false,,,${at(0)},${at(48)},,,`,
+      `member,acme,alice,169200,25200,true,,,${at(0)},${at(48)},,,,0,`,
+      `member,acme,bob,136800,90000,false,,,${at(0)},${at(48)},,,,0,`,
     ]);
     expect(rows.filter((row) => row.startsWith('reminder,'))).toHaveLength(2);
-    expect(rows.filter((row) => row.startsWith('mode_change,'))[0]).toBe(`mode_change,acme,,,,,${at(10)},,off,soft,alice,,policy`);
+    expect(rows.filter((row) => row.startsWith('mode_change,'))[0]).toBe(`mode_change,acme,,,,,${at(10)},,off,soft,alice,,policy,,`);
+  });
+
+  describe('with exemptions', () => {
+    const support: Actor = { id: 'agent', roles: ['support'] };
+    const scheduler: Actor = { id: 'exemption-scheduler', roles: ['system'] };
+    // Bob is exempt from 12h until 18h (expiry recorded late, at 19h), and again from 21h, revoked at 24h.
+    const exemptOrg = history('organisation-acme', [
+      [0, 'OrganisationRegistered', { orgId: 'acme', name: 'Acme' }],
+      [1, 'MemberJoinedOrg', { userId: 'alice', role: 'admin' }],
+      [2, 'MemberJoinedOrg', { userId: 'bob', role: 'member' }],
+      [10, 'EnforcementModeChanged', { from: 'off', to: 'hard', reason: null }, admin],
+      [12, 'MemberExempted', { userId: 'bob', reason: 'Travelling', until: at(18), version: 1 }, support],
+      [19, 'MemberExemptionEnded', { userId: 'bob', version: 1, reason: 'expired', note: null }, scheduler],
+      [21, 'MemberExempted', { userId: 'bob', reason: 'Phone lost', until: at(40), version: 2 }, admin],
+      [24, 'MemberExemptionEnded', { userId: 'bob', version: 2, reason: 'revoked', note: null }, admin],
+    ]);
+    const bobOnly = new Map([['alice', alice], ['bob', history('user-bob', [[0, 'UserRegistered', { userId: 'bob', email: ENCRYPTED }]])]]);
+
+    it('counts exempt time apart from time without 2FA, up to `until` even if the expiry was recorded later', () => {
+      const report = complianceReport('acme', exemptOrg, bobOnly, { from: new Date(at(0)), to: new Date(at(30)), now: new Date(at(100)) });
+      const bobRow = report.members.find((m) => m.userId === 'bob')!;
+      // Enforced 10-30h = 20h; exempt 12-18h and 21-24h = 9h; without 2FA and not exempt: 11h.
+      expect(bobRow).toMatchObject({ exemptSeconds: 9 * 3600, withoutTwoFactorSeconds: 11 * 3600 });
+      expect(report.exemptions).toEqual([
+        { at: at(12), userId: 'bob', change: 'exempted', until: at(18), reason: 'Travelling', actor: support },
+        { at: at(19), userId: 'bob', change: 'ended', until: null, reason: 'expired', actor: scheduler },
+        { at: at(21), userId: 'bob', change: 'exempted', until: at(40), reason: 'Phone lost', actor: admin },
+        { at: at(24), userId: 'bob', change: 'ended', until: null, reason: 'revoked', actor: admin },
+      ]);
+      const rows = complianceCsv(report).split('\r\n');
+      expect(rows).toContain(`exemption,acme,bob,,,,${at(12)},,,,agent,support,Travelling,,${at(18)}`);
+      expect(rows).toContain(`exemption_end,acme,bob,,,,${at(24)},,,,alice,,revoked,,`);
+    });
   });
 });

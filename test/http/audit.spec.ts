@@ -280,7 +280,7 @@ describe('HTTP audit', () => {
       const query = `from=${start.toISOString()}&to=${h.clock.now().toISOString()}`;
 
       const csv = String((await get(`/v1/audit/organisations/${orgId}/compliance?${query}&format=csv`)).body);
-      expect(csv).toContain(`,${adminId},,"'${reason}"\r\n`);
+      expect(csv).toContain(`,${adminId},,"'${reason}",,\r\n`);
       expect(csv).not.toMatch(/(^|,)[=+\-@]/m);
     });
   });

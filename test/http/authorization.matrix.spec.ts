@@ -110,6 +110,23 @@ const ROWS: readonly Row[] = [
       { name: 'a user outside the org', path: (w) => `/v1/organisations/${w.orgA}/members/${w.outsider}`, expect: only({ platform: 404, adminOfIt: 404 }) },
     ],
   },
+  {
+    method: 'PUT',
+    route: '/v1/organisations/:orgId/members/:userId/exemption',
+    scenarios: one('a member of org A', (w) => `/v1/organisations/${w.orgA}/members/${w.self}/exemption`, only({ support: 200, adminOfIt: 200 }), {
+      body: (_w, h) => ({ reason: 'Matrix exemption', until: new Date(h.clock.now().getTime() + 86_400_000).toISOString() }),
+    }),
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/organisations/:orgId/members/:userId/exemption',
+    scenarios: one('a member of org A', (w) => `/v1/organisations/${w.orgA}/members/${w.self}/exemption`, only({ support: 200, adminOfIt: 200 })),
+  },
+  {
+    method: 'GET',
+    route: '/v1/organisations/:orgId/enforcement/preview',
+    scenarios: one('org A, hard', (w) => `/v1/organisations/${w.orgA}/enforcement/preview?mode=hard`, only({ platform: 200, support: 200, adminOfIt: 200 })),
+  },
   // Users and their factor
   {
     method: 'POST',

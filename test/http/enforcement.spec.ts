@@ -35,7 +35,7 @@ describe('GET /v1/enforcement/:userId', () => {
     const { position } = await ok('PUT', '/v1/organisations/xero-org/xero-connection', { tenantId: 'tenant-1' });
     const response = await decision('xu1', { minPosition: position });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [{ orgId: 'xero-org', mode: 'soft', xeroConnected: true }], deadline: null });
+    expect(response.body).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [{ orgId: 'xero-org', mode: 'soft', xeroConnected: true }], deadline: null, exemptUntil: null });
   });
 
   it('redirects a member of a hard organisation to the configured page', async () => {
@@ -44,7 +44,7 @@ describe('GET /v1/enforcement/:userId', () => {
     await join('hard-org', 'hu1');
     const { position } = await setMode('hard-org', 'hard');
     const response = await decision('hu1', { minPosition: position });
-    expect(response.body).toEqual({ requirement: 'hard', action: 'redirect', redirectTo: PAGE, twoFactorEnabled: false, enforcedBy: [{ orgId: 'hard-org', mode: 'hard', xeroConnected: false }], deadline: null });
+    expect(response.body).toEqual({ requirement: 'hard', action: 'redirect', redirectTo: PAGE, twoFactorEnabled: false, enforcedBy: [{ orgId: 'hard-org', mode: 'hard', xeroConnected: false }], deadline: null, exemptUntil: null });
   });
 
   it('applies the strictest mode without orgId, and each organisation its own with it', async () => {
@@ -70,7 +70,7 @@ describe('GET /v1/enforcement/:userId', () => {
     const confirm = await h.call('POST', '/v1/users/enabled/two-factor/confirm', { token: platform, body: { code: generateTotpCode({ secret, at: h.clock.now() }) } });
     expect(confirm.status).toBe(200);
     const response = await decision('enabled', { minPosition: confirm.body.position });
-    expect(response.body).toEqual({ requirement: 'hard', action: 'allow', twoFactorEnabled: true, enforcedBy: [{ orgId: 'e-org', mode: 'hard', xeroConnected: false }], deadline: null });
+    expect(response.body).toEqual({ requirement: 'hard', action: 'allow', twoFactorEnabled: true, enforcedBy: [{ orgId: 'e-org', mode: 'hard', xeroConnected: false }], deadline: null, exemptUntil: null });
   });
 
   it('allows again once the user leaves the only enforcing organisation', async () => {
@@ -80,7 +80,7 @@ describe('GET /v1/enforcement/:userId', () => {
     const joined = await join('l-org', 'leaver');
     expect((await decision('leaver', { minPosition: joined.position })).body.action).toBe('redirect');
     const left = await ok('DELETE', '/v1/organisations/l-org/members/leaver');
-    expect((await decision('leaver', { minPosition: left.position })).body).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [], deadline: null });
+    expect((await decision('leaver', { minPosition: left.position })).body).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [], deadline: null, exemptUntil: null });
   });
 
   it('reflects a mode change immediately with minPosition, including going back to off', async () => {

@@ -62,7 +62,7 @@ const junkSegment: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 1, max: 200 }).map((length) => '%41'.repeat(length)),
 );
 
-const QUERY_KEYS = ['minPosition', 'limit', 'cursor', 'twoFactor', 'orgId', 'at', 'from', 'to', 'type', 'stream', 'actor', 'format', 'direction', 'fromRevision', '__proto__', 'constructor', '__proto__[polluted]', 'limit[]', 'a[b][c]', '', '%zz', 'x'.repeat(300)];
+const QUERY_KEYS = ['minPosition', 'limit', 'cursor', 'twoFactor', 'orgId', 'at', 'from', 'to', 'type', 'stream', 'actor', 'format', 'direction', 'fromRevision', 'exempt', 'mode', 'hardFrom', '__proto__', 'constructor', '__proto__[polluted]', 'limit[]', 'a[b][c]', '', '%zz', 'x'.repeat(300)];
 const QUERY_VALUES = ['', '-1', '0', '1.5', '1e309', 'NaN', 'Infinity', '99999999999999999999999', '4000000000', '1/2/3', 'true', 'null', '[]', '{}', '%00', '%zz', 'enabled', 'disabled', 'csv', 'jsonl', 'xml', 'backwards', '2026-13-45T99:99:99Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', 'x'.repeat(3000), 'a,b,,c', 'Organisation%20Registered'];
 
 const queryString: fc.Arbitrary<string> = fc.oneof(
@@ -80,7 +80,7 @@ function jsonObject(pairs: ReadonlyArray<readonly [string, unknown]>): string {
   return `{${pairs.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}`).join(',')}}`;
 }
 
-const BODY_KEYS = ['id', 'name', 'email', 'tenantId', 'mode', 'reason', 'role', 'code', 'backupCode', 'extra', '__proto__', 'constructor', 'prototype', ''];
+const BODY_KEYS = ['id', 'name', 'email', 'tenantId', 'mode', 'reason', 'role', 'until', 'code', 'backupCode', 'extra', '__proto__', 'constructor', 'prototype', ''];
 const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1e308, 123456, 12345678, '', ' ', '000000', '12345678', 'admin', 'member', 'owner', 'off', 'soft', 'hard', 'x@example.test', 'not-an-email', 'a:b', '\u0000', '\u202e', '\ud800', 'x'.repeat(10_000)),
   fc.string({ unit: 'binary', maxLength: 40 }),

@@ -28,12 +28,12 @@ describe('the SDK client against the real service', () => {
 
   describe('decide', () => {
     it('allows a user no organisation asks for 2FA', async () => {
-      expect(await createEnforcementClient(options()).decide(users.free)).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [], deadline: null });
+      expect(await createEnforcementClient(options()).decide(users.free)).toEqual({ requirement: 'none', action: 'allow', twoFactorEnabled: false, enforcedBy: [], deadline: null, exemptUntil: null });
     });
 
     it('prompts a member of a Xero-connected organisation, and names the organisation', async () => {
       const decision = await createEnforcementClient(options()).decide(users.soft);
-      expect(decision).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [{ orgId: users.softOrg, mode: 'soft', xeroConnected: true }], deadline: null });
+      expect(decision).toEqual({ requirement: 'soft', action: 'prompt', twoFactorEnabled: false, enforcedBy: [{ orgId: users.softOrg, mode: 'soft', xeroConnected: true }], deadline: null, exemptUntil: null });
     });
 
     it('redirects a member of a hard organisation, in its context too', async () => {

@@ -85,7 +85,7 @@ export class PagesErrorFilter implements ExceptionFilter {
     const refusal = error instanceof Problem ? new PageError(error.status, error.status === 429 ? S.errors.rateLimited(Number(error.extensions['retryAfterSeconds'] ?? 60)) : S.errors.generic, null, error.extensions.headers ?? {}) : asPageError(error, null);
     if (!refusal) this.logger.error({ err: { name: (error as Error | null)?.name ?? typeof error } }, 'unhandled error on a page');
     const shown = refusal ?? new PageError(500, S.errors.generic);
-    sendPage(reply, this.settings, shown.status, S.titles.error, views.messagePage(shown.userMessage, shown.backUrl, shown.backUrl ? S.backTo(new URL(shown.backUrl).host) : undefined), null, shown.headers);
+    sendPage(reply, this.settings, shown.status, S.titles.errorFor(shown.status), views.messagePage(shown.userMessage, shown.backUrl, shown.backUrl ? S.backTo(new URL(shown.backUrl).host) : undefined), null, shown.headers);
   }
 }
 

@@ -2,6 +2,16 @@
  * Every word the pages show, in one place (for review, tone and a later translation). Functions
  * take values that the templates escape; no string here contains markup.
  */
+const ERROR_TITLES: Readonly<Record<number, string>> = {
+  400: 'This link cannot be used',
+  401: 'This link cannot be used',
+  403: 'This request was stopped',
+  404: 'Page not found',
+  410: 'This account was removed',
+  429: 'Please wait a moment',
+  503: 'Temporarily unavailable',
+};
+
 export const STRINGS = {
   lang: 'en',
   skipToContent: 'Skip to content',
@@ -18,7 +28,8 @@ export const STRINGS = {
     manage: 'Two-factor authentication',
     signedOut: 'You have signed out',
     console: 'The console is not available yet',
-    error: 'Something went wrong',
+    /** The error page's heading says what kind of stop it is; the message says what to do. */
+    errorFor: (status: number): string => ERROR_TITLES[status] ?? 'Something went wrong',
   },
   setup: {
     intro: 'Use an authenticator app (such as 1Password, Google Authenticator or Microsoft Authenticator) to add an extra step when you sign in.',

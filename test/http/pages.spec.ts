@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { startHarness, TEST_JWT_SECRET, type Harness } from '../support/http-harness.js';
 import { attribute, attributes, csrfOf, handoffToken, HOST_ORIGIN, PageClient, PAGES_ENV, type PageResponse } from '../support/page-client.js';
 import { generateTotpCode } from '../../src/two-factor/totp.js';
+import { STRINGS } from '../../src/pages/pages.strings.js';
 import { codeAt, enableTwoFactor, registerOrg, registerUser, setMember, STEP_MS, wrongCode } from './http-steps.js';
 
 /** DESIGN §8 through real HTTP: hand-off, session, CSRF, the pages and the `tfa` assertion. */
@@ -22,7 +23,7 @@ describe('pages', () => {
   function expectErrorPage(page: PageResponse, status: number): void {
     expect(page.status).toBe(status);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('<h1>Something went wrong</h1>');
+    expect(page.text).toContain(`<h1>${STRINGS.titles.errorFor(status)}</h1>`);
     expect(page.text).not.toMatch(/at .*\.(ts|js):\d+/);
   }
 

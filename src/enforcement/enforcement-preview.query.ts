@@ -67,7 +67,7 @@ export class EnforcementPreviewHandler implements IQueryHandler<EnforcementPrevi
     const now = this.clock.now();
     refuseImpossible(query, org.xeroConnected, now);
     const after = query.cursor === null ? null : decodeCursor(query.cursor);
-    const policy: ProposedPolicy = { orgId: org.id, mode: query.mode, xeroConnected: org.xeroConnected };
+    const policy: ProposedPolicy = { orgId: org.id, mode: query.mode, xeroConnected: org.xeroConnected, graceDays: org.graceDays ?? 0 };
     const hardPolicy: ProposedPolicy = { ...policy, mode: 'hard' };
     let counts = emptyCounts();
     let atHardFrom = query.hardFrom ? emptyCounts() : null;
@@ -92,7 +92,7 @@ export class EnforcementPreviewHandler implements IQueryHandler<EnforcementPrevi
     do {
       const page: { items: MemberDoc[]; nextCursor: string | null } = await this.store.find<MemberDoc>(ORG_MEMBERS, { orgId }, { limit: SCAN_PAGE, ...(cursor ? { cursor } : {}) });
       for (const m of page.items) {
-        if (!m.forgotten) yield { userId: m.userId, twoFactorEnabled: m.twoFactorEnabled, exemptUntil: m.exemption?.until ?? null };
+        if (!m.forgotten) yield { userId: m.userId, twoFactorEnabled: m.twoFactorEnabled, exemptUntil: m.exemption?.until ?? null, graceFrom: m.graceFrom ?? null };
       }
       cursor = page.nextCursor;
     } while (cursor);

@@ -10,6 +10,8 @@ export interface PreviewMember {
   readonly userId: string;
   readonly twoFactorEnabled: boolean;
   readonly exemptUntil: string | null;
+  /** When the member's grace counts from; a newcomer to a hard organisation is prompted, not redirected, until it ends. */
+  readonly graceFrom: string | null;
 }
 
 export interface PreviewCounts {
@@ -24,12 +26,13 @@ export interface ProposedPolicy {
   readonly orgId: string;
   readonly mode: Mode;
   readonly xeroConnected: boolean;
+  readonly graceDays: number;
 }
 
 /** Compliant: 2FA enabled. Exempt: would be prompted or redirected but for an exemption in force at `at`. */
 export function previewOutcome(policy: ProposedPolicy, member: PreviewMember, at: Date): PreviewOutcome {
   if (member.twoFactorEnabled) return 'compliant';
-  const decision = decideEnforcement([{ ...policy, exemptUntil: member.exemptUntil }], false, '', at);
+  const decision = decideEnforcement([{ ...policy, graceFrom: member.graceFrom, exemptUntil: member.exemptUntil }], false, '', at);
   if (decision.action === 'prompt') return 'prompt';
   if (decision.action === 'redirect') return 'redirect';
   return decision.exemptUntil === null ? 'unaffected' : 'exempt';

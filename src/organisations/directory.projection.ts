@@ -48,6 +48,8 @@ export interface MemberDoc extends Doc {
   /** Written by staff, not the user's personal data; never logged. Absent on documents projected before exemptions existed. */
   exemption: MemberExemption | null;
   exempt: boolean;
+  /** When this member's grace counts from (MemberJoinedOrg); null on documents projected before grace existed. */
+  graceFrom: string | null;
 }
 
 export interface MemberExemption {
@@ -103,7 +105,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
     case 'EnforcementModeChanged':
       return [{ kind: 'patch', collection: ORGANISATIONS, id: orgId, set: { mode: event.data.to, modeChangedAt: at, modeChangedBy: event.metadata.actor.id, modeChangeReason: event.data.reason, ...(event.data.to === 'soft' ? {} : { hardFrom: null }) } }];
     case 'MemberJoinedOrg':
-      return memberJoined(orgId, event.data.userId, event.data.role, at, view);
+      return memberJoined(orgId, event.data.userId, event.data.role, at, event.data.graceFrom ?? null, view);
     case 'MemberRoleChanged':
       return membershipChanged(orgId, event.data.userId, event.data.to, view);
     case 'MemberLeftOrg':
@@ -127,10 +129,10 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
   }
 }
 
-async function memberJoined(orgId: string, userId: string, role: string, at: string, view: ReadModelView): Promise<WriteOp[]> {
+async function memberJoined(orgId: string, userId: string, role: string, at: string, graceFrom: string | null, view: ReadModelView): Promise<WriteOp[]> {
   const user = await view.get<UserDoc>(USERS, userId);
   const twoFactor = user?.twoFactor ?? NO_FACTOR;
-  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false };
+  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false, graceFrom };
   return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
 }
 

@@ -101,6 +101,20 @@ describe('exemptions and the enforcement preview over HTTP', () => {
     expect(erinSubject?.dueAt).toEqual(expect.any(String));
   });
 
+  it('previews newcomers in their grace as prompted, not redirected, until the grace ends', async () => {
+    const orgId = await registerOrg(h, platform, 'Gamma');
+    const [owner, newcomer] = (await Promise.all([1, 2].map(() => registerUser(h, platform)))) as [string, string];
+    expectCommandAnswer(await h.call('PUT', `/v1/organisations/${orgId}/enforcement`, { token: platform, body: { mode: 'soft', graceDays: 14 } }));
+    expect((await setMember(h, platform, orgId, owner, 'admin')).status).toBe(200);
+    const joined = await setMember(h, platform, orgId, newcomer, 'member');
+    const preview = (query: string) => h.call('GET', `/v1/organisations/${orgId}/enforcement/preview?${query}&minPosition=${joined.body.position}`, { token: platform });
+    // Both joined just now: under `hard` both would still be in their 14 days of grace.
+    expect((await preview('mode=hard')).body.counts).toEqual({ members: 2, prompted: 2, redirected: 0, exempt: 0, compliant: 0 });
+    // A schedule that hardens after the grace redirects them at that instant.
+    const later = (await preview(`mode=soft&hardFrom=${encodeURIComponent(iso(20 * DAY))}`)).body;
+    expect(later.atHardFrom).toEqual({ members: 2, prompted: 0, redirected: 2, exempt: 0, compliant: 0 });
+  });
+
   it('previews a mode without writing anything, with the decision\'s own rules', async () => {
     const runtime = h.service.runtime;
     const snapshot = async () => ({

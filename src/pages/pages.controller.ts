@@ -213,7 +213,7 @@ export class PagesController {
     const organisations = await Promise.all(
       decision.enforcedBy.map(async (org) => ({ name: (await this.readStore.get<OrganisationDoc>(ORGANISATIONS, org.orgId))?.name ?? org.orgId, mode: org.mode, xeroConnected: org.xeroConnected })),
     );
-    this.send(reply, session, 200, S.titles.required, views.requiredPage(organisations, session.csrf));
+    this.send(reply, session, 200, S.titles.required, views.requiredPage(organisations));
   }
 
   // Verify

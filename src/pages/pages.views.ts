@@ -144,15 +144,15 @@ export interface RequiringOrganisation {
   readonly xeroConnected: boolean;
 }
 
-export function requiredPage(organisations: readonly RequiringOrganisation[], csrf: string): Html {
+/** One way forward (set up now); signing out is the footer's, as on every page with a session. */
+export function requiredPage(organisations: readonly RequiringOrganisation[]): Html {
   return html`<p class="lead">${S.required.intro}</p>
 <h2 class="small-heading">${S.required.why}</h2>
 <ul class="org-list">
 ${organisations.map((org) => html`<li><strong>${org.name}</strong> ${org.mode === 'hard' ? S.required.hard : S.required.soft}${org.xeroConnected ? html`<br><span class="reason">${S.required.xero}</span>` : null}</li>`)}
 </ul>
 <p>${S.required.takes}</p>
-<div class="actions"><a class="button primary" href="/two-factor/setup">${S.required.setUp}</a>
-<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(csrf)}<button type="submit" class="button">${S.signOut}</button></form></div>`;
+<div class="actions"><a class="button primary" href="/two-factor/setup">${S.required.setUp}</a></div>`;
 }
 
 export function verifyPage(csrf: string, error: CodeError | null): Html {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Inject, Param, Put, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
@@ -32,7 +32,6 @@ export class ExemptionsController {
   ) {}
 
   @Put(':orgId/members/:userId/exemption')
-  @ApiBody({ schema: z.toJSONSchema(exemptBody) as object })
   async exempt(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId, userId } = parseInput(exemptionPath, params, 'path');
     const { reason, until } = parseInput(exemptBody, body, 'body');

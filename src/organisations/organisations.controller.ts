@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
@@ -80,7 +80,6 @@ export class OrganisationsController {
 
   @Post()
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(registerBody) as object })
   async register(@Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { id: string }> {
     const input = parseInput(registerBody, body, 'body');
     const context = commandContext(request, principal, this.clock);
@@ -90,7 +89,6 @@ export class OrganisationsController {
   }
 
   @Put(':orgId/xero-connection')
-  @ApiBody({ schema: z.toJSONSchema(xeroBody) as object })
   async connectXero(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const { tenantId } = parseInput(xeroBody, body, 'body');
@@ -104,7 +102,6 @@ export class OrganisationsController {
   }
 
   @Put(':orgId/enforcement')
-  @ApiBody({ schema: z.toJSONSchema(enforcementBody) as object })
   async changeEnforcement(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const { mode, reason, hardFrom, graceDays } = parseInput(enforcementBody, body, 'body');
@@ -115,7 +112,6 @@ export class OrganisationsController {
   }
 
   @Put(':orgId/members/:userId')
-  @ApiBody({ schema: z.toJSONSchema(memberBody) as object })
   async setMember(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { orgId, userId } = parseInput(memberPath, params, 'path');
     const { role } = parseInput(memberBody, body, 'body');
@@ -124,7 +120,6 @@ export class OrganisationsController {
 
   /** The platform's bulk sync: the full desired list, applied as one decision with only the differences. */
   @Put(':orgId/members')
-  @ApiBody({ schema: z.toJSONSchema(membersBody) as object })
   async syncMembers(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<MembersSyncAnswer> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const { members, removeOthers } = parseInput(membersBody, body, 'body');

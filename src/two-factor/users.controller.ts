@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
@@ -34,7 +34,6 @@ export class UsersController {
 
   @Post()
   @HttpCode(201)
-  @ApiBody({ schema: z.toJSONSchema(registerBody) as object })
   async register(@Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { id: string }> {
     const input = parseInput(registerBody, body, 'body');
     const context = commandContext(request, principal, this.clock);
@@ -60,7 +59,6 @@ export class UsersController {
 
   @Post(':userId/two-factor/confirm')
   @HttpCode(200)
-  @ApiBody({ schema: z.toJSONSchema(codeBody) as object })
   async confirm(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & BackupCodesAnswer> {
     const { userId } = parseInput(userPath, params, 'path');
     const { code } = parseInput(codeBody, body, 'body');
@@ -70,7 +68,6 @@ export class UsersController {
 
   @Post(':userId/two-factor/verify')
   @HttpCode(200)
-  @ApiBody({ schema: z.toJSONSchema(verifyBody) as object })
   async verify(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { verified: true }> {
     const { userId } = parseInput(userPath, params, 'path');
     const input = parseInput(verifyBody, body, 'body');
@@ -81,7 +78,6 @@ export class UsersController {
 
   @Post(':userId/two-factor/backup-codes')
   @HttpCode(200)
-  @ApiBody({ schema: z.toJSONSchema(codeBody) as object })
   async regenerate(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & BackupCodesAnswer> {
     const { userId } = parseInput(userPath, params, 'path');
     const { code } = parseInput(codeBody, body, 'body');
@@ -90,7 +86,6 @@ export class UsersController {
   }
 
   @Delete(':userId/two-factor')
-  @ApiBody({ schema: z.toJSONSchema(codeBody) as object })
   async disable(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { userId } = parseInput(userPath, params, 'path');
     const { code } = parseInput(codeBody, body, 'body');
@@ -99,7 +94,6 @@ export class UsersController {
 
   @Post(':userId/two-factor/reset')
   @HttpCode(200)
-  @ApiBody({ schema: z.toJSONSchema(resetBody) as object })
   async reset(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
     const { userId } = parseInput(userPath, params, 'path');
     const { reason } = parseInput(resetBody, body, 'body');

@@ -9,6 +9,8 @@ export type Redacted = { encrypted: true; keyId: string } | { shredded: true } |
 
 /** Fields holding backup-code hashes: slow hashes, but still nothing an auditor needs to read. */
 const HASH_FIELDS = new Set(['hashes', 'backupCodeHashes']);
+/** A trusted device's token hash: it proves nothing to an auditor and the device id names the device. */
+const SINGLE_HASH_FIELDS = new Set(['tokenHash']);
 
 const ENCRYPTED_FIELDS = ['keyId', 'iv', 'ciphertext', 'tag'] as const;
 
@@ -27,7 +29,8 @@ export function redact(value: unknown, shredded: boolean): JsonValue {
     const out: { [key: string]: JsonValue } = {};
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
-      out[key] = HASH_FIELDS.has(key) && Array.isArray(item) ? item.map(redactHash) : redact(item, shredded);
+      if (SINGLE_HASH_FIELDS.has(key) && typeof item === 'string') out[key] = { redacted: true };
+      else out[key] = HASH_FIELDS.has(key) && Array.isArray(item) ? item.map(redactHash) : redact(item, shredded);
     }
     return out;
   }

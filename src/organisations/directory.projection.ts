@@ -166,6 +166,7 @@ async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelV
     case 'BackupCodeUsed':
       return twoFactorChanged(event, view, (t) => ({ ...t, backupCodesLeft: Math.max(0, t.backupCodesLeft - 1), lockedUntil: null }));
     case 'TwoFactorVerified':
+    case 'TrustedDeviceUsed':
       return twoFactorChanged(event, view, (t) => ({ ...t, lockedUntil: null }));
     case 'TwoFactorLockedOut':
       return twoFactorChanged(event, view, (t) => ({ ...t, lockedUntil: event.data.until }));
@@ -183,7 +184,11 @@ async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelV
       const reminders = { count: user.reminders.count + 1, lastSentAt: event.data.sentAt, lastCadence: event.data.cadence };
       return [{ kind: 'patch', collection: USERS, id: userId, set: { reminders, position: event.position } }];
     }
+    // Reset requests have their own read model (two-factor/reset-requests.projection.ts); devices are read from the stream.
     case 'TwoFactorVerificationFailed':
+    case 'TwoFactorResetRequested':
+    case 'TrustedDeviceRemembered':
+    case 'TrustedDeviceRevoked':
       return [];
     default:
       return assertNever(event);

@@ -32,10 +32,19 @@ export interface ConfirmTwoFactor extends UserCommandBase {
   readonly backupCodeHashes: readonly string[];
 }
 
+/** A device to trust once the check succeeds: the token's SHA-256 and the encrypted label only. */
+export interface NewTrustedDevice {
+  readonly deviceId: string;
+  readonly tokenHash: string;
+  readonly label: EncryptedValue | null;
+  readonly expiresAt: string;
+}
+
 export interface VerifyTwoFactorWithTotp extends UserCommandBase {
   readonly type: 'VerifyTwoFactor';
   readonly method: 'totp';
   readonly matchedTimeStep: number | null;
+  readonly rememberDevice?: NewTrustedDevice | null;
 }
 
 /** `matchedBackupCodeIndex`: slot matched by matchBackupCode (used slots never match), null for none. */
@@ -43,9 +52,23 @@ export interface VerifyTwoFactorWithBackupCode extends UserCommandBase {
   readonly type: 'VerifyTwoFactor';
   readonly method: 'backup_code';
   readonly matchedBackupCodeIndex: number | null;
+  readonly rememberDevice?: NewTrustedDevice | null;
 }
 
-export type VerifyTwoFactor = VerifyTwoFactorWithTotp | VerifyTwoFactorWithBackupCode;
+/** `matchedDeviceId`: the trusted device whose token hash matched (expired ones included), null for none. */
+export interface VerifyTwoFactorWithDevice extends UserCommandBase {
+  readonly type: 'VerifyTwoFactor';
+  readonly method: 'device';
+  readonly matchedDeviceId: string | null;
+}
+
+export type VerifyTwoFactor = VerifyTwoFactorWithTotp | VerifyTwoFactorWithBackupCode | VerifyTwoFactorWithDevice;
+
+/** The user or support stops trusting one device. */
+export interface RevokeTrustedDevice extends UserCommandBase {
+  readonly type: 'RevokeTrustedDevice';
+  readonly deviceId: string;
+}
 
 export interface RegenerateBackupCodes extends UserCommandBase {
   readonly type: 'RegenerateBackupCodes';
@@ -63,6 +86,20 @@ export interface DisableTwoFactor extends UserCommandBase {
 export interface ResetTwoFactor extends UserCommandBase {
   readonly type: 'ResetTwoFactor';
   readonly reason: string;
+}
+
+/** RESET_REQUIRES_APPROVAL: the first agent's half of a two-person reset. */
+export interface RequestTwoFactorReset extends UserCommandBase {
+  readonly type: 'RequestTwoFactorReset';
+  readonly reason: string;
+  readonly requestId: string;
+  readonly expiresAt: string;
+}
+
+/** The second agent's half: resets the factor if the request is still pending at `at`. */
+export interface ApproveTwoFactorReset extends UserCommandBase {
+  readonly type: 'ApproveTwoFactorReset';
+  readonly requestId: string;
 }
 
 export interface ForgetUser extends UserCommandBase {
@@ -86,5 +123,8 @@ export type UserCommand =
   | RegenerateBackupCodes
   | DisableTwoFactor
   | ResetTwoFactor
+  | RequestTwoFactorReset
+  | ApproveTwoFactorReset
+  | RevokeTrustedDevice
   | ForgetUser
   | RecordReminderSent;

@@ -5,10 +5,10 @@ import { isValidId } from '../kernel/ids.js';
 import type {
   ConfirmTwoFactor,
   DisableTwoFactor,
+  NewTrustedDevice,
   RecordReminderSent,
   RegenerateBackupCodes,
   RegisterUser,
-  ResetTwoFactor,
   StartTwoFactorSetup,
   UserCommand,
   VerifyTwoFactor,
@@ -17,6 +17,8 @@ import type { UserEvent, VerificationFailureReason, VerificationMethod } from '.
 import { assertNever } from '../kernel/assert-never.js';
 import { evolveUser, initialUserState, type FactorState, type RegisteredUser, type UserState } from './user.state.js';
 import { isWithinDrift } from './totp.policy.js';
+import { rememberDevice, revokeAllDevices, revokeDevice } from './trusted-device.decisions.js';
+import { approveReset, requestReset, reset } from './reset-request.decisions.js';
 
 export type { FactorState, RegisteredUser, UserState } from './user.state.js';
 
@@ -24,9 +26,6 @@ export type { FactorState, RegisteredUser, UserState } from './user.state.js';
 export const MAX_FAILURES_IN_A_ROW = 5;
 export const LOCKOUT_MILLISECONDS = 30 * 60 * 1000;
 export const BACKUP_CODE_SET_SIZE = 10;
-const MAX_REASON_LENGTH = 500;
-// Reasons end up in audit exports; control characters would corrupt them.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Roles are staff claims from the token; 'system' is the service itself (reminder saga) and never a token's. */
 export const USER_ROLES = { platform: 'platform', support: 'support', operator: 'operator', system: 'system' } as const;
@@ -55,7 +54,7 @@ export function decideUser(command: UserCommand, state: UserState): Decision {
   if (user instanceof DomainError) return user;
   switch (command.type) {
     case 'ForgetUser':
-      return [{ type: 'UserForgotten', data: {} }];
+      return [...revokeAllDevices(user, command.actor.id, 'forgotten', at), { type: 'UserForgotten', data: {} }];
     case 'StartTwoFactorSetup':
       return startSetup(command, user, at);
     case 'ConfirmTwoFactor':
@@ -68,7 +67,13 @@ export function decideUser(command: UserCommand, state: UserState): Decision {
     case 'DisableTwoFactor':
       return disable(command, user as Enabled, at);
     case 'ResetTwoFactor':
-      return reset(command, user);
+      return reset(command, user, at);
+    case 'RequestTwoFactorReset':
+      return requestReset(command, user, at);
+    case 'ApproveTwoFactorReset':
+      return approveReset(command, user, at);
+    case 'RevokeTrustedDevice':
+      return revokeDevice(command, user, at);
     case 'RecordReminderSent':
       return recordReminder(command, user);
     default:
@@ -121,7 +126,11 @@ function authorize(command: UserCommand): DomainError | null {
     case 'DisableTwoFactor':
       return actor.id === userId ? null : forbidden('not_own_account', 'Only the user may do this');
     case 'ResetTwoFactor':
+    case 'RequestTwoFactorReset':
+    case 'ApproveTwoFactorReset':
       return requireRole(actor, USER_ROLES.support);
+    case 'RevokeTrustedDevice':
+      return actor.id === userId || hasRole(actor, USER_ROLES.support) ? null : forbidden('not_own_account', 'Only the user or support staff may do this');
     case 'ForgetUser':
       return requireRole(actor, USER_ROLES.operator);
     case 'RecordReminderSent':
@@ -261,12 +270,35 @@ function confirm(command: ConfirmTwoFactor, user: Registered, at: number): Decis
 // the lockout: otherwise regenerate and disable would be side doors for guessing.
 
 function verify(command: VerifyTwoFactor, user: Enabled, at: number): Decision {
-  if (command.method === 'totp') {
-    return checkTotp(user, command.matchedTimeStep, at, (timeStep) => [
-      { type: 'TwoFactorVerified', data: { timeStep, method: 'totp' } },
-    ]);
+  switch (command.method) {
+    case 'totp':
+      return checkTotp(user, command.matchedTimeStep, at, (timeStep) =>
+        withRememberedDevice([{ type: 'TwoFactorVerified', data: { timeStep, method: 'totp' } }], command.rememberDevice, user, at, command.at),
+      );
+    case 'backup_code': {
+      const decision = verifyBackupCode(user, command.matchedBackupCodeIndex, at);
+      return failedCheck(decision instanceof DomainError ? [] : decision) ? decision : withRememberedDevice(decision, command.rememberDevice, user, at, command.at);
+    }
+    case 'device':
+      return verifyDevice(user, command.matchedDeviceId, at, command.at);
+    default:
+      return assertNever(command);
   }
-  return verifyBackupCode(user, command.matchedBackupCodeIndex, at);
+}
+
+/** A device is trusted only after a check that succeeded, in the same append. */
+function withRememberedDevice(success: Decision, device: NewTrustedDevice | null | undefined, user: Enabled, at: number, atIso: string): Decision {
+  if (success instanceof DomainError || !device) return success;
+  const remembered = rememberDevice(device, user, at, atIso);
+  return remembered instanceof DomainError ? remembered : [...success, ...remembered];
+}
+
+/** A wrong, revoked or expired device token is a failed check like a wrong code: same counter, same lockout. */
+function verifyDevice(user: Enabled, deviceId: string | null, at: number, atIso: string): Decision {
+  const device = deviceId === null ? undefined : user.trustedDevices.find((d) => d.deviceId === deviceId);
+  if (!device) return failed(user, 'device', 'invalid_device_token', at);
+  if (Date.parse(device.expiresAt) <= at) return failed(user, 'device', 'device_expired', at);
+  return [{ type: 'TrustedDeviceUsed', data: { deviceId: device.deviceId, usedAt: atIso } }];
 }
 
 function verifyBackupCode(user: Enabled, index: number | null, at: number): Decision {
@@ -294,7 +326,7 @@ function disable(command: DisableTwoFactor, user: Enabled, at: number): Decision
       enforcingOrgIds: [...command.enforcingOrgIds],
     });
   }
-  return checkTotp(user, command.matchedTimeStep, at, (timeStep) => [{ type: 'TwoFactorDisabled', data: { timeStep } }]);
+  return checkTotp(user, command.matchedTimeStep, at, (timeStep) => [...revokeAllDevices(user, command.actor.id, 'disabled', at), { type: 'TwoFactorDisabled', data: { timeStep } }]);
 }
 
 function checkTotp(user: Enabled, matchedTimeStep: number | null, at: number, onSuccess: (timeStep: number) => Decision): Decision {
@@ -352,16 +384,6 @@ function validateHashes(hashes: readonly string[]): DomainError | null {
 
 // ---------------------------------------------------------------------------------------------
 // Staff and system commands.
-
-function reset(command: ResetTwoFactor, user: Registered): Decision {
-  const reason = typeof command.reason === 'string' ? command.reason.trim() : '';
-  if (reason.length === 0) return new DomainError('invalid', 'reason_required', 'A written reason is required');
-  if (reason.length > MAX_REASON_LENGTH || CONTROL_CHARACTERS.test(reason)) {
-    return new DomainError('invalid', 'invalid_reason', `Reason must be at most ${MAX_REASON_LENGTH} printable characters`);
-  }
-  if (user.factor.kind === 'none') return new DomainError('conflict', 'two_factor_not_enabled', 'There is no factor to reset');
-  return [{ type: 'TwoFactorReset', data: { reason, by: command.actor.id } }];
-}
 
 /** Idempotent per period: the saga may run a reminder job twice (Agenda lock expiry, retries). */
 function recordReminder(command: RecordReminderSent, user: Registered): Decision {

@@ -7,10 +7,10 @@ import type { DomainEvent } from '../kernel/event-envelope.js';
  * backup codes are slow salted hashes. Instants are ISO strings taken from the command.
  */
 
-export type VerificationMethod = 'totp' | 'backup_code';
+export type VerificationMethod = 'totp' | 'backup_code' | 'device';
 export type ReminderCadence = 'soft' | 'hard';
 /** Recorded so that an auditor can tell a guess from a replayed code. */
-export type VerificationFailureReason = 'invalid_code' | 'code_already_used';
+export type VerificationFailureReason = 'invalid_code' | 'code_already_used' | 'invalid_device_token' | 'device_expired';
 
 export type UserRegistered = DomainEvent<'UserRegistered', { userId: string; email: EncryptedValue }>;
 
@@ -36,8 +36,33 @@ export type BackupCodeUsed = DomainEvent<'BackupCodeUsed', { index: number }>;
 
 export type TwoFactorDisabled = DomainEvent<'TwoFactorDisabled', { timeStep: number }>;
 
-/** Support staff removed a lost factor; `by` is the staff member, `reason` their written reason. */
-export type TwoFactorReset = DomainEvent<'TwoFactorReset', { reason: string; by: string }>;
+/**
+ * Support staff removed a lost factor; `by` is the staff member, `reason` their written reason. A
+ * reset approved by a second agent (RESET_REQUIRES_APPROVAL) names the request, and `by` is its
+ * requester, `approvedBy` the approver.
+ */
+export type TwoFactorReset = DomainEvent<'TwoFactorReset', { reason: string; by: string } | { reason: string; by: string; requestId: string; approvedBy: string }>;
+
+/** One support agent asked for a reset; nothing changes until a different agent approves it before `expiresAt`. */
+export type TwoFactorResetRequested = DomainEvent<'TwoFactorResetRequested', { requestId: string; by: string; reason: string; expiresAt: string }>;
+
+/**
+ * A browser the user chose to trust after a successful check: later checks from it need no code
+ * until `expiresAt`. Only the SHA-256 of the 256-bit token is kept; the label is the user's own
+ * text, encrypted like other personal data (null when none was given).
+ */
+export type TrustedDeviceRemembered = DomainEvent<
+  'TrustedDeviceRemembered',
+  { deviceId: string; tokenHash: string; label: EncryptedValue | null; rememberedAt: string; expiresAt: string }
+>;
+
+/** A check passed with a trusted device's token instead of a code. */
+export type TrustedDeviceUsed = DomainEvent<'TrustedDeviceUsed', { deviceId: string; usedAt: string }>;
+
+/** Why a device stopped being trusted: revoked one by one, or with the factor (reset, disable, forget), or the oldest over the limit. */
+export type DeviceRevocationReason = 'revoked' | 'reset' | 'disabled' | 'forgotten' | 'limit';
+
+export type TrustedDeviceRevoked = DomainEvent<'TrustedDeviceRevoked', { deviceId: string; by: string; reason: DeviceRevocationReason }>;
 
 /** `periodKey` names the reminder period (e.g. cadence and day) so a retried job records once. */
 export type ReminderSent = DomainEvent<
@@ -59,6 +84,10 @@ export type UserEvent =
   | BackupCodeUsed
   | TwoFactorDisabled
   | TwoFactorReset
+  | TwoFactorResetRequested
+  | TrustedDeviceRemembered
+  | TrustedDeviceUsed
+  | TrustedDeviceRevoked
   | ReminderSent
   | UserForgotten;
 
@@ -75,6 +104,10 @@ export const USER_EVENT_TYPES: readonly UserEventType[] = [
   'BackupCodeUsed',
   'TwoFactorDisabled',
   'TwoFactorReset',
+  'TwoFactorResetRequested',
+  'TrustedDeviceRemembered',
+  'TrustedDeviceUsed',
+  'TrustedDeviceRevoked',
   'ReminderSent',
   'UserForgotten',
 ];

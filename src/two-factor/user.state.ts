@@ -14,6 +14,25 @@ export interface LastReminder {
   readonly orgIds: readonly string[];
 }
 
+/** A browser trusted to skip the code until `expiresAt`; revoked devices leave the list. */
+export interface TrustedDevice {
+  readonly deviceId: string;
+  readonly tokenHash: string;
+  readonly label: EncryptedValue | null;
+  readonly rememberedAt: string;
+  readonly expiresAt: string;
+  readonly lastUsedAt: string | null;
+}
+
+/** A two-person reset: `closed` when the factor went away by other means before anyone approved. */
+export interface ResetRequest {
+  readonly requestId: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly expiresAt: string;
+  readonly status: 'pending' | 'approved' | 'closed';
+}
+
 export interface UnregisteredUser {
   readonly status: 'unregistered';
 }
@@ -31,6 +50,8 @@ export interface RegisteredUser {
   readonly lastReminder: LastReminder | null;
   /** Periods already reminded, so that a retried reminder job records once. */
   readonly reminderPeriodKeys: readonly string[];
+  readonly trustedDevices: readonly TrustedDevice[];
+  readonly resetRequests: readonly ResetRequest[];
 }
 
 /** Terminal: the data key is gone, nothing may happen to this user any more. */
@@ -59,10 +80,12 @@ function registered(userId: string): RegisteredUser {
     lastAcceptedTimeStep: null,
     lastReminder: null,
     reminderPeriodKeys: [],
+    trustedDevices: [],
+    resetRequests: [],
   };
 }
 
-const NO_FACTOR = { factor: { kind: 'none' }, failuresInARow: 0, lockedUntil: null } as const;
+const NO_FACTOR = { factor: { kind: 'none' }, failuresInARow: 0, lockedUntil: null, trustedDevices: [] } as const;
 
 function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
   switch (event.type) {
@@ -89,10 +112,22 @@ function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
       return { ...state, failuresInARow: event.data.failuresInARow };
     case 'TwoFactorLockedOut':
       return { ...state, lockedUntil: event.data.until, failuresInARow: 0 };
+    // A device trusted for a factor means nothing once the factor is gone; pending reset requests close with it.
     case 'TwoFactorDisabled':
-      return { ...accepted(state, event.data.timeStep), ...NO_FACTOR };
+      return { ...accepted(state, event.data.timeStep), ...NO_FACTOR, resetRequests: closedRequests(state.resetRequests, null) };
     case 'TwoFactorReset':
-      return { ...state, ...NO_FACTOR };
+      return { ...state, ...NO_FACTOR, resetRequests: closedRequests(state.resetRequests, 'requestId' in event.data ? event.data.requestId : null) };
+    case 'TwoFactorResetRequested':
+      return { ...state, resetRequests: [...state.resetRequests, { ...event.data, status: 'pending' }] };
+    case 'TrustedDeviceRemembered': {
+      // Devices expired by now are dropped here, so the list does not grow with every month of use.
+      const live = state.trustedDevices.filter((d) => Date.parse(d.expiresAt) > Date.parse(event.data.rememberedAt));
+      return { ...state, trustedDevices: [...live, { ...event.data, lastUsedAt: null }] };
+    }
+    case 'TrustedDeviceUsed':
+      return { ...succeeded(state), trustedDevices: state.trustedDevices.map((d) => (d.deviceId === event.data.deviceId ? { ...d, lastUsedAt: event.data.usedAt } : d)) };
+    case 'TrustedDeviceRevoked':
+      return { ...state, trustedDevices: state.trustedDevices.filter((d) => d.deviceId !== event.data.deviceId) };
     case 'ReminderSent':
       return {
         ...state,
@@ -102,6 +137,11 @@ function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
     default:
       return assertNever(event);
   }
+}
+
+/** The approved request (if any) is marked approved; every other pending one closes. */
+function closedRequests(requests: readonly ResetRequest[], approvedId: string | null): readonly ResetRequest[] {
+  return requests.map((r) => (r.requestId === approvedId ? { ...r, status: 'approved' } : r.status === 'pending' ? { ...r, status: 'closed' } : r));
 }
 
 function succeeded(state: RegisteredUser): RegisteredUser {

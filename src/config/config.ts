@@ -57,6 +57,10 @@ const schema = z
     MASTER_KEY: z.string().optional(),
     // The otpauth label is "issuer:account": a colon in the issuer would make every label ambiguous.
     TOTP_ISSUER: z.string().min(1).max(64).regex(/^[^:\u0000-\u001f\u007f]+$/, 'must not contain ":" or control characters (the otpauth label is "issuer:account")').default('Approvals'),
+    /** How long "remember this device" lets a browser skip the code. */
+    TRUSTED_DEVICE_DAYS: z.coerce.number().int('a whole number of days').min(1, 'at least 1 day').max(365, 'at most 365 days').default(30),
+    /** Two-person reset: a support reset becomes a request another support agent approves. */
+    RESET_REQUIRES_APPROVAL: z.enum(['true', 'false'], 'true or false').default('false').transform((value) => value === 'true'),
     ROLES: z
       .string()
       .default('api,projector,scheduler')

@@ -8,6 +8,11 @@ import * as preview from '../enforcement/enforcement-preview.controller.js';
 import type { EnforcementPreview } from '../enforcement/enforcement-preview.query.js';
 import * as reminders from '../reminders/reminders.controller.js';
 import * as users from '../two-factor/users.controller.js';
+import * as resetRequests from '../two-factor/reset-requests.controller.js';
+import type { ResetRequestsPage } from '../two-factor/reset-requests.controller.js';
+import type { VerifyAnswer } from '../two-factor/users.controller.js';
+import type { TrustedDevicesView } from '../two-factor/trusted-devices.queries.js';
+import type { PendingReset } from '../two-factor/two-factor.flows.js';
 import type { CommandAnswer } from '../http/command-context.js';
 import type { JsonValue } from '../kernel/event-envelope.js';
 import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
@@ -52,7 +57,31 @@ const setupAnswer = commandAnswer.extend({ otpauthUri: z.string(), qrCodeSvg: z.
 const backupCodesAnswer = commandAnswer
   .extend({ backupCodes: z.array(z.string().regex(/^\d{8}$/)).length(10).meta({ description: 'Shown once; only their hashes are stored.' }) })
   .strict();
-const verifiedAnswer = commandAnswer.extend({ verified: z.literal(true) }).strict();
+const verifiedAnswer = commandAnswer
+  .extend({
+    verified: z.literal(true),
+    amr: z.array(z.string()).meta({ description: 'What was checked: `["otp"]` (a code), `["otp", "backup_code"]` (a backup code) or `["device"]` (a trusted device\'s token, no code at this check).' }),
+    deviceId: z.string().optional().meta({ description: 'With `rememberDevice: true`: the trusted device\'s id (to list and revoke it).' }),
+    deviceToken: z.string().optional().meta({ description: 'With `rememberDevice: true`: 256 random bits (base64url), shown once, stored only as a SHA-256 hash. Send it as `deviceToken` to a later verify instead of a code.' }),
+    deviceExpiresAt: instant.optional().meta({ description: 'With `rememberDevice: true`: when the device token stops working (TRUSTED_DEVICE_DAYS).' }),
+  })
+  .strict();
+const trustedDevices = z
+  .object({
+    items: z.array(
+      z.object({ id: z.string(), label: z.string().nullable(), createdAt: instant, lastUsedAt: instant.nullable(), expiresAt: instant }).strict(),
+    ),
+  })
+  .strict();
+const resetRequested = commandAnswer
+  .extend({ requestId: z.string().meta({ description: 'Approve it with POST …/reset-requests/{requestId}/approval (a different support agent).' }), expiresAt: instant })
+  .strict();
+const resetRequestsPage = z
+  .object({
+    items: z.array(z.object({ requestId: z.string(), userId: z.string(), requestedBy: z.string(), reason: z.string(), requestedAt: instant, expiresAt: instant }).strict()),
+    nextCursor: z.string().nullable(),
+  })
+  .strict();
 
 const twoFactorSummary = z
   .object({
@@ -274,7 +303,10 @@ export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof membersSynced, MembersSyncAnswer>,
   true satisfies Documents<typeof setupAnswer, CommandAnswer & SetupAnswer>,
   true satisfies Documents<typeof backupCodesAnswer, CommandAnswer & BackupCodesAnswer>,
-  true satisfies Documents<typeof verifiedAnswer, CommandAnswer & { verified: true }>,
+  true satisfies Documents<typeof verifiedAnswer, VerifyAnswer>,
+  true satisfies Documents<typeof trustedDevices, TrustedDevicesView>,
+  true satisfies Documents<typeof resetRequested, CommandAnswer & PendingReset>,
+  true satisfies Documents<typeof resetRequestsPage, ResetRequestsPage>,
   true satisfies Documents<typeof organisationView, OrganisationView>,
   true satisfies Documents<typeof membersPage, MembersPage>,
   true satisfies Documents<typeof userView, UserView>,
@@ -412,11 +444,24 @@ export const API_ROUTES: readonly ApiRoute[] = [
     problems: { 404: ['user_not_found'], 409: ['two_factor_already_enabled', 'two_factor_not_pending', 'backup_codes_already_issued'], 410: ['user_forgotten', 'setup_expired'], 422: ['invalid_code', 'code_already_used'], 429: ['rate_limited'] },
   },
   {
-    method: 'POST', path: '/v1/users/:userId/two-factor/verify', tag: 'two-factor', summary: 'Check a code or a backup code at sign-in', roles: ['platform', 'self'],
-    description: 'A replayed code is refused; five failures in a row lock verification for 30 minutes (429 with Retry-After, `lockedUntil` and `retryAfterSeconds`).',
+    method: 'POST', path: '/v1/users/:userId/two-factor/verify', tag: 'two-factor', summary: 'Check a code, a backup code or a trusted device at sign-in', roles: ['platform', 'self'],
+    description: 'Exactly one of `code`, `backupCode` or `deviceToken`. A replayed code is refused; five failures in a row (wrong codes and wrong, revoked or expired device tokens alike) lock verification for 30 minutes (429 with Retry-After, `lockedUntil` and `retryAfterSeconds`). With `rememberDevice: true` (and an optional `deviceLabel`, 1–64 printable characters) a successful code check answers a `deviceToken` that later checks send instead of a code until `deviceExpiresAt`.',
     params: users.userPath, body: users.verifyBody,
-    responses: { 200: json(verifiedAnswer, 'The code was right.') },
-    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled'], 410: ['user_forgotten'], 422: ['invalid_code', 'code_already_used'], 429: ['verification_locked', 'rate_limited'] },
+    responses: { 200: json(verifiedAnswer, 'The code (or the device) was right.') },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled', 'device_token_already_issued'], 410: ['user_forgotten'], 422: ['invalid_code', 'code_already_used', 'invalid_device_token', 'device_expired'], 429: ['verification_locked', 'rate_limited'] },
+  },
+  {
+    method: 'GET', path: '/v1/users/:userId/two-factor/devices', tag: 'two-factor', summary: 'Trusted devices (remembered browsers), newest first', roles: ['support', 'self'],
+    description: 'Devices that can still skip the code: label, when remembered, last used and expiry. Never the token nor its hash.',
+    params: users.userPath,
+    responses: { 200: json(trustedDevices, 'The trusted devices.') },
+    problems: { 404: ['user_not_found'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'DELETE', path: '/v1/users/:userId/two-factor/devices/:deviceId', tag: 'two-factor', summary: 'Stop trusting one device', roles: ['support', 'self'],
+    params: users.devicePath,
+    responses: { 200: json(commandAnswer, 'Revoked: its token no longer skips the code.') },
+    problems: { 404: ['user_not_found', 'device_not_found'], 410: ['user_forgotten'] },
   },
   {
     method: 'POST', path: '/v1/users/:userId/two-factor/backup-codes', tag: 'two-factor', summary: 'Regenerate backup codes', roles: ['self'],
@@ -432,9 +477,27 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST', path: '/v1/users/:userId/two-factor/reset', tag: 'two-factor', summary: 'Reset a lost factor', roles: ['support'],
+    description: 'Revokes every trusted device with the factor. With RESET_REQUIRES_APPROVAL=true nothing is reset yet: the answer is 202 with a request that a different support agent approves within 24 hours.',
     params: users.userPath, body: users.resetBody,
+    responses: {
+      200: json(commandAnswer, 'The factor is removed; the user sets up again.'),
+      202: json(resetRequested, 'RESET_REQUIRES_APPROVAL: the reset waits for a second support agent\'s approval until `expiresAt`.'),
+    },
+    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled', 'reset_request_pending'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'POST', path: '/v1/users/:userId/two-factor/reset-requests/:requestId/approval', tag: 'two-factor', summary: 'Approve a pending two-person reset', roles: ['support'],
+    description: 'Resets the factor as the request asked (the same TwoFactorReset as a direct reset, naming requester and approver). The requester may not approve their own request.',
+    params: users.resetRequestPath,
     responses: { 200: json(commandAnswer, 'The factor is removed; the user sets up again.') },
-    problems: { 404: ['user_not_found'], 409: ['two_factor_not_enabled'], 410: ['user_forgotten'] },
+    problems: { 403: ['self_approval'], 404: ['user_not_found', 'reset_request_not_found'], 409: ['reset_request_already_used', 'reset_request_closed', 'two_factor_not_enabled'], 410: ['user_forgotten', 'reset_request_expired'] },
+  },
+  {
+    method: 'GET', path: '/v1/two-factor/reset-requests', tag: 'two-factor', summary: 'Two-person resets waiting for approval', roles: ['support'],
+    description: 'Pending (not approved, not closed, not expired) requests, soonest to expire first; keyset paged with `cursor`.',
+    query: resetRequests.listQuery,
+    responses: { 200: json(resetRequestsPage, 'A page of pending requests.') },
+    problems: { 400: ['invalid_cursor'] },
   },
   {
     method: 'POST', path: '/v1/users/:userId/forget', tag: 'users', summary: 'Forget a user (crypto-shred)', roles: ['operator'],

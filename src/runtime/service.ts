@@ -15,6 +15,7 @@ import type { Projection } from '../projections/projection.js';
 import { EnforcementModule } from '../enforcement/enforcement.module.js';
 import { enforcementProjection } from '../enforcement/enforcement.projection.js';
 import { UsersModule } from '../two-factor/users.module.js';
+import { resetRequestsProjection } from '../two-factor/reset-requests.projection.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { PagesModule } from '../pages/pages.module.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
@@ -25,6 +26,7 @@ export function projections(deps: ProjectionDependencies): readonly Projection[]
     directoryProjection,
     enforcementProjection,
     reminderHistoryProjection,
+    resetRequestsProjection,
     reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer),
     escalationSaga(deps.escalationJobs),
     exemptionExpirySaga(deps.exemptionJobs),

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { handleCommand, type CommandContext, type CommandOutcome, type CommandSource } from '../application/command-handling.js';
 import { fold } from '../kernel/decider.js';
 import { DomainError, isDomainError } from '../kernel/domain-error.js';
-import { derivedEventId, newId } from '../kernel/ids.js';
+import { derivedEventId, derivedResourceId, newId } from '../kernel/ids.js';
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -17,19 +17,31 @@ import { BackupCodeHasher } from './backup-code.hasher.js';
 import { generateBackupCodes } from './backup-codes.js';
 import { generateTotpSecret, matchTimeStep, totpUri } from './totp.js';
 import { UserCommandMessage } from './user.command-message.js';
-import type { UserCommand, VerifyTwoFactor } from './user.commands.js';
+import type { NewTrustedDevice, UserCommand, VerifyTwoFactor } from './user.commands.js';
+import { matchDeviceToken, newDeviceToken } from './device-token.js';
+import { RESET_REQUEST_LIFETIME_MS } from './reset-request.decisions.js';
 import { failedCheck, isFreshTimeStep, refusalBeforeCheck, userDecider, userStream } from './user.decider.js';
 import { emailClaimDecider, emailClaimStream, normaliseEmail, type ClaimEmail, type EmailClaimEvent, type HolderStatus } from './email-claim.decider.js';
 import type { UserEvent, VerificationFailureReason } from './user.events.js';
-import type { FactorState, UserState } from './user.state.js';
+import type { FactorState, TrustedDevice, UserState } from './user.state.js';
 
 const SETUP_LIFETIME_MS = 15 * 60 * 1000;
 export const EMAIL_PURPOSE = 'email';
 export const SECRET_PURPOSE = 'totp-secret';
+/** The user's own words for a trusted device: personal data, encrypted under the user's data key. */
+export const DEVICE_LABEL_PURPOSE = 'device-label';
+const DAY_MS = 86_400_000;
 
 export interface SetupAnswer { readonly otpauthUri: string; readonly qrCodeSvg: string; readonly expiresAt: string }
 export interface BackupCodesAnswer { readonly backupCodes: readonly string[] }
 export type Outcome = CommandOutcome<UserEvent>;
+/** "Remember this device" asked with a check; `label` already trimmed and validated. */
+export interface RememberDevice { readonly label: string | null }
+/** The device token, shown once in the answer that created it. */
+export interface IssuedDevice { readonly deviceId: string; readonly deviceToken: string; readonly expiresAt: string }
+export type VerifyOutcome = Outcome & { readonly device: IssuedDevice | null };
+/** A reset that waits for a second agent (RESET_REQUIRES_APPROVAL), or null when it was done at once. */
+export interface PendingReset { readonly requestId: string; readonly expiresAt: string }
 
 /**
  * The user's two-factor flows. Plaintext secrets and codes live only inside these functions: the
@@ -128,20 +140,47 @@ export class TwoFactorFlows {
     return { outcome, answer: { backupCodes: issuedCodes(outcome, backupCodes.codes, backupCodes.computed(), context.now) } };
   }
 
-  async verifyCode(userId: string, code: string, context: CommandContext): Promise<Outcome> {
+  async verifyCode(userId: string, code: string, context: CommandContext, remember: RememberDevice | null = null): Promise<VerifyOutcome> {
+    const device = this.deviceToIssue(remember, context.now);
     const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'totp', userId, matchedTimeStep: null, actor: context.actor, at: context.now.toISOString() };
     const outcome = await this.send(userId, {
-      fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedTimeStep: await this.matchCode(userId, state, code, context.now) })),
+      fromState: (state) => checked(state, unchecked, async () => {
+        const matchedTimeStep = await this.matchCode(userId, state, code, context.now);
+        const rememberDevice = device && isFreshTimeStep(state, matchedTimeStep) ? await device.command(this.cipher, userId) : null;
+        return { ...unchecked, matchedTimeStep, rememberDevice };
+      }),
+    }, context);
+    return issuedDevice(rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now), device);
+  }
+
+  async verifyBackupCode(userId: string, backupCode: string, context: CommandContext, remember: RememberDevice | null = null): Promise<VerifyOutcome> {
+    const device = this.deviceToIssue(remember, context.now);
+    const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: null, actor: context.actor, at: context.now.toISOString() };
+    const outcome = await this.send(userId, {
+      fromState: (state) => checked(state, unchecked, async () => {
+        const matchedBackupCodeIndex = await this.hasher.match(backupCode, backupSlots(state));
+        const rememberDevice = device && matchedBackupCodeIndex !== null ? await device.command(this.cipher, userId) : null;
+        return { ...unchecked, matchedBackupCodeIndex, rememberDevice };
+      }),
+    }, context);
+    return issuedDevice(rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now), device);
+  }
+
+  /** A check with a trusted device's token instead of a code; a wrong one counts toward the lockout. */
+  async verifyDevice(userId: string, deviceToken: string, context: CommandContext): Promise<Outcome> {
+    const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'device', userId, matchedDeviceId: null, actor: context.actor, at: context.now.toISOString() };
+    const outcome = await this.send(userId, {
+      fromState: (state) => checked(state, unchecked, () => Promise.resolve({ ...unchecked, matchedDeviceId: matchDeviceToken(deviceToken, trustedDevices(state)) })),
     }, context);
     return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
   }
 
-  async verifyBackupCode(userId: string, backupCode: string, context: CommandContext): Promise<Outcome> {
-    const unchecked: VerifyTwoFactor = { type: 'VerifyTwoFactor', method: 'backup_code', userId, matchedBackupCodeIndex: null, actor: context.actor, at: context.now.toISOString() };
-    const outcome = await this.send(userId, {
-      fromState: (state) => checked(state, unchecked, async () => ({ ...unchecked, matchedBackupCodeIndex: await this.hasher.match(backupCode, backupSlots(state)) })),
-    }, context);
-    return rejectFailedCheck(refuseStaleVerification(outcome, context.now), context.now);
+  async revokeDevice(userId: string, deviceId: string, context: CommandContext): Promise<Outcome> {
+    return this.send(userId, { type: 'RevokeTrustedDevice', userId, deviceId, actor: context.actor, at: context.now.toISOString() }, context);
+  }
+
+  private deviceToIssue(remember: RememberDevice | null, now: Date): DeviceToIssue | null {
+    return remember ? new DeviceToIssue(remember.label, new Date(now.getTime() + this.config.TRUSTED_DEVICE_DAYS * DAY_MS).toISOString()) : null;
   }
 
   async regenerateBackupCodes(userId: string, code: string, context: CommandContext): Promise<{ outcome: Outcome; answer: BackupCodesAnswer }> {
@@ -171,8 +210,21 @@ export class TwoFactorFlows {
     return rejectFailedCheck(outcome, context.now);
   }
 
-  async reset(userId: string, reason: string, context: CommandContext): Promise<Outcome> {
-    return this.send(userId, { type: 'ResetTwoFactor', userId, reason, actor: context.actor, at: context.now.toISOString() }, context);
+  /** With RESET_REQUIRES_APPROVAL the reset waits for a second agent: the answer then names the request. */
+  async reset(userId: string, reason: string, context: CommandContext): Promise<{ outcome: Outcome; pending: PendingReset | null }> {
+    const at = context.now.toISOString();
+    if (!this.config.RESET_REQUIRES_APPROVAL) return { outcome: await this.send(userId, { type: 'ResetTwoFactor', userId, reason, actor: context.actor, at }, context), pending: null };
+    // Derived from the command id: a retried request names the same request id.
+    const requestId = derivedResourceId(context.commandId);
+    const expiresAt = new Date(context.now.getTime() + RESET_REQUEST_LIFETIME_MS).toISOString();
+    const outcome = await this.send(userId, { type: 'RequestTwoFactorReset', userId, reason, requestId, expiresAt, actor: context.actor, at }, context);
+    const requested = outcome.events.find((e) => e.type === 'TwoFactorResetRequested');
+    if (requested?.type !== 'TwoFactorResetRequested') throw new Error('a reset request was answered without being recorded');
+    return { outcome, pending: { requestId: requested.data.requestId, expiresAt: requested.data.expiresAt } };
+  }
+
+  async approveReset(userId: string, requestId: string, context: CommandContext): Promise<Outcome> {
+    return this.send(userId, { type: 'ApproveTwoFactorReset', userId, requestId, actor: context.actor, at: context.now.toISOString() }, context);
   }
 
   async forget(userId: string, context: CommandContext): Promise<Outcome> {
@@ -271,6 +323,47 @@ function pendingSetup(state: UserState): { secret: EncryptedValue; expiresAt: st
   throw new Error('a setup was answered without a setup pending');
 }
 
+/** A device token made for one request; the label is encrypted only once a check matched. */
+class DeviceToIssue {
+  readonly deviceId = newId();
+  private readonly minted = newDeviceToken();
+
+  constructor(
+    private readonly label: string | null,
+    readonly expiresAt: string,
+  ) {}
+
+  get token(): string {
+    return this.minted.token;
+  }
+
+  get hash(): string {
+    return this.minted.hash;
+  }
+
+  async command(cipher: PersonalDataCipher, userId: string): Promise<NewTrustedDevice> {
+    const label = this.label === null ? null : await cipher.encrypt(userId, DEVICE_LABEL_PURPOSE, this.label);
+    return { deviceId: this.deviceId, tokenHash: this.hash, label, expiresAt: this.expiresAt };
+  }
+}
+
+/**
+ * The token is in this answer only. A retry answered from the first attempt's events (its
+ * idempotency record gone) cannot show that attempt's token: refused, as for backup codes.
+ */
+function issuedDevice(outcome: Outcome, device: DeviceToIssue | null): VerifyOutcome {
+  if (!device) return { ...outcome, device: null };
+  const remembered = outcome.events.find((e) => e.type === 'TrustedDeviceRemembered');
+  if (remembered?.type === 'TrustedDeviceRemembered' && remembered.data.tokenHash === device.hash) {
+    return { ...outcome, device: { deviceId: remembered.data.deviceId, deviceToken: device.token, expiresAt: remembered.data.expiresAt } };
+  }
+  throw new DomainError('conflict', 'device_token_already_issued', 'The device token was shown in the answer to the first attempt of this request; verify again to remember this device.');
+}
+
+function trustedDevices(state: UserState): readonly TrustedDevice[] {
+  return state.status === 'registered' ? state.trustedDevices : [];
+}
+
 /** A new set of backup codes, hashed (ten scrypt runs) at most once per request and only when needed. */
 class NewBackupCodes {
   readonly codes = generateBackupCodes();
@@ -326,8 +419,15 @@ function refuseStaleVerification(outcome: Outcome, now: Date): Outcome {
   throw codeRefused('code_already_used');
 }
 
+const REFUSAL_DETAILS: Readonly<Record<VerificationFailureReason, string>> = {
+  invalid_code: 'The code is not valid.',
+  code_already_used: 'This code has already been used; wait for the next one.',
+  invalid_device_token: 'This device is not trusted (unknown or revoked token); enter a code.',
+  device_expired: 'This device is no longer trusted: its trust period ended; enter a code.',
+};
+
 function codeRefused(reason: VerificationFailureReason, details: DomainError['details'] = {}): DomainError {
-  const detail = reason === 'code_already_used' ? 'This code has already been used; wait for the next one.' : 'The code is not valid.';
+  const detail = REFUSAL_DETAILS[reason];
   return new DomainError('unprocessable', reason, detail, details);
 }
 

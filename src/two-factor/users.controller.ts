@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock.js';
 import { CLOCK } from '../ports/injection.tokens.js';
@@ -11,16 +11,32 @@ import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import type { Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
-import { TwoFactorFlows, type BackupCodesAnswer, type SetupAnswer } from './two-factor.flows.js';
+import { TwoFactorFlows, type BackupCodesAnswer, type PendingReset, type SetupAnswer, type VerifyOutcome } from './two-factor.flows.js';
 import { UserViewQuery, type UserView } from './user.queries.js';
+import { DEVICE_TOKEN_PATTERN } from './device-token.js';
+import { TrustedDevicesQuery, type TrustedDevicesView } from './trusted-devices.queries.js';
 
 const registerBody = z.object({ id: idField.optional(), email: z.email().max(254) }).strict();
 // Format errors are answered before any check so they never count as failed attempts.
 const totpCode = z.string().regex(/^\d{6}$/, 'six digits');
 const codeBody = z.object({ code: totpCode }).strict();
-const verifyBody = z.union([z.object({ code: totpCode }).strict(), z.object({ backupCode: z.string().regex(/^\d{8}$/, 'eight digits') }).strict()]);
+// The user's own words, shown back to them and to support: printable, short, stored encrypted.
+const deviceLabel = z.string().trim().min(1, 'at least one character').max(64, 'at most 64 characters').regex(/^[^\p{Cc}]+$/u, 'no control characters');
+const remember = { rememberDevice: z.boolean().optional(), deviceLabel: deviceLabel.optional() };
+const verifyBody = z
+  .union([
+    z.object({ code: totpCode, ...remember }).strict(),
+    z.object({ backupCode: z.string().regex(/^\d{8}$/, 'eight digits'), ...remember }).strict(),
+    z.object({ deviceToken: z.string().regex(DEVICE_TOKEN_PATTERN, 'the deviceToken a verify answered') }).strict(),
+  ])
+  .refine((input) => !('deviceLabel' in input && input.deviceLabel !== undefined) || ('rememberDevice' in input && input.rememberDevice === true), {
+    message: 'deviceLabel only with rememberDevice: true',
+    path: ['deviceLabel'],
+  });
 const resetBody = z.object({ reason: z.string().trim().min(1, 'a written reason is required').max(500) }).strict();
 const userPath = z.object({ userId: idField });
+const devicePath = z.object({ userId: idField, deviceId: idField });
+const resetRequestPath = z.object({ userId: idField, requestId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
 
 @ApiTags('users')
@@ -66,14 +82,29 @@ export class UsersController {
     return { ...answer, ...commandAnswer(outcome) };
   }
 
+  /** `amr` says what was checked (RFC 8176 where it has a value; `device` is this service's own, see docs/integration.md). */
   @Post(':userId/two-factor/verify')
   @HttpCode(200)
-  async verify(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer & { verified: true }> {
+  async verify(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<VerifyAnswer> {
     const { userId } = parseInput(userPath, params, 'path');
     const input = parseInput(verifyBody, body, 'body');
     const context = commandContext(request, principal, this.clock);
-    const outcome = 'code' in input ? await this.flows.verifyCode(userId, input.code, context) : await this.flows.verifyBackupCode(userId, input.backupCode, context);
-    return { verified: true, ...commandAnswer(outcome) };
+    if ('deviceToken' in input) return { verified: true, amr: ['device'], ...commandAnswer(await this.flows.verifyDevice(userId, input.deviceToken, context)) };
+    const remember = input.rememberDevice === true ? { label: input.deviceLabel ?? null } : null;
+    if ('code' in input) return verifyAnswer(['otp'], await this.flows.verifyCode(userId, input.code, context, remember));
+    return verifyAnswer(['otp', 'backup_code'], await this.flows.verifyBackupCode(userId, input.backupCode, context, remember));
+  }
+
+  @Get(':userId/two-factor/devices')
+  async devices(@Param() params: unknown, @CurrentPrincipal() principal: Principal): Promise<TrustedDevicesView> {
+    const { userId } = parseInput(userPath, params, 'path');
+    return this.queries.execute(new TrustedDevicesQuery(principal, userId));
+  }
+
+  @Delete(':userId/two-factor/devices/:deviceId')
+  async revokeDevice(@Param() params: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { userId, deviceId } = parseInput(devicePath, params, 'path');
+    return commandAnswer(await this.flows.revokeDevice(userId, deviceId, commandContext(request, principal, this.clock)));
   }
 
   @Post(':userId/two-factor/backup-codes')
@@ -92,12 +123,23 @@ export class UsersController {
     return commandAnswer(await this.flows.disable(userId, code, commandContext(request, principal, this.clock)));
   }
 
+  /** 200 when done; 202 with the request when RESET_REQUIRES_APPROVAL makes it wait for a second agent. */
   @Post(':userId/two-factor/reset')
   @HttpCode(200)
-  async reset(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+  async reset(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer | (CommandAnswer & PendingReset)> {
     const { userId } = parseInput(userPath, params, 'path');
     const { reason } = parseInput(resetBody, body, 'body');
-    return commandAnswer(await this.flows.reset(userId, reason, commandContext(request, principal, this.clock)));
+    const { outcome, pending } = await this.flows.reset(userId, reason, commandContext(request, principal, this.clock));
+    if (!pending) return commandAnswer(outcome);
+    reply.status(202);
+    return { ...pending, ...commandAnswer(outcome) };
+  }
+
+  @Post(':userId/two-factor/reset-requests/:requestId/approval')
+  @HttpCode(200)
+  async approveReset(@Param() params: unknown, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<CommandAnswer> {
+    const { userId, requestId } = parseInput(resetRequestPath, params, 'path');
+    return commandAnswer(await this.flows.approveReset(userId, requestId, commandContext(request, principal, this.clock)));
   }
 
   @Post(':userId/forget')
@@ -108,5 +150,12 @@ export class UsersController {
   }
 }
 
+export type VerifyAnswer = CommandAnswer & { verified: true; amr: string[]; deviceId?: string; deviceToken?: string; deviceExpiresAt?: string };
+
+function verifyAnswer(amr: string[], outcome: VerifyOutcome): VerifyAnswer {
+  const device = outcome.device ? { deviceId: outcome.device.deviceId, deviceToken: outcome.device.deviceToken, deviceExpiresAt: outcome.device.expiresAt } : {};
+  return { verified: true, amr, ...device, ...commandAnswer(outcome) };
+}
+
 /** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
-export { registerBody, codeBody, verifyBody, resetBody, userPath, viewQuery };
+export { registerBody, codeBody, verifyBody, resetBody, userPath, devicePath, resetRequestPath, viewQuery };

@@ -453,7 +453,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'GET', path: '/v1/users/:userId/two-factor/devices', tag: 'two-factor', summary: 'Trusted devices (remembered browsers), newest first', roles: ['support', 'self'],
     description: 'Devices that can still skip the code: label, when remembered, last used and expiry. Never the token nor its hash.',
-    params: users.userPath,
+    params: users.userPath, query: users.viewQuery,
     responses: { 200: json(trustedDevices, 'The trusted devices.') },
     problems: { 404: ['user_not_found'], 410: ['user_forgotten'] },
   },

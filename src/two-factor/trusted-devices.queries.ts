@@ -6,7 +6,9 @@ import { DomainError } from '../kernel/domain-error.js';
 import { hasRole, type Principal } from '../kernel/principal.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
-import { CLOCK, EVENT_STORE, PERSONAL_DATA_CIPHER } from '../ports/injection.tokens.js';
+import type { Config } from '../config/config.js';
+import { CLOCK, CONFIG, EVENT_STORE, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS } from '../ports/injection.tokens.js';
+import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { DEVICE_LABEL_PURPOSE } from './two-factor.flows.js';
 import { liveDevices } from './trusted-device.decisions.js';
 import { userDecider, userStream } from './user.decider.js';
@@ -27,7 +29,7 @@ export interface TrustedDevicesView {
 }
 
 export class TrustedDevicesQuery extends Query<TrustedDevicesView> {
-  constructor(readonly principal: Principal, readonly userId: string) {
+  constructor(readonly principal: Principal, readonly userId: string, readonly minPosition: string | undefined) {
     super();
   }
 }
@@ -43,12 +45,16 @@ export class TrustedDevicesHandler implements IQueryHandler<TrustedDevicesQuery>
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(PERSONAL_DATA_CIPHER) private readonly cipher: PersonalDataCipher,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async execute(query: TrustedDevicesQuery): Promise<TrustedDevicesView> {
     if (query.principal.id !== query.userId && !hasRole(query.principal, 'support')) {
       throw new DomainError('forbidden', 'forbidden', 'Only support staff and the user may list trusted devices.');
     }
+    // The stream is always current; minPosition is still honoured, as on every query (DESIGN §4).
+    await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     const state = fold(userDecider, (await this.events.readStream(userStream(query.userId))) as unknown as UserEvent[]);
     if (state.status === 'unregistered') throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
     if (state.status === 'forgotten') throw new DomainError('gone', 'user_forgotten', 'This user has been forgotten');

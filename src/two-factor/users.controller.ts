@@ -96,9 +96,10 @@ export class UsersController {
   }
 
   @Get(':userId/two-factor/devices')
-  async devices(@Param() params: unknown, @CurrentPrincipal() principal: Principal): Promise<TrustedDevicesView> {
+  async devices(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TrustedDevicesView> {
     const { userId } = parseInput(userPath, params, 'path');
-    return this.queries.execute(new TrustedDevicesQuery(principal, userId));
+    const { minPosition } = parseInput(viewQuery, query, 'query');
+    return this.queries.execute(new TrustedDevicesQuery(principal, userId, minPosition));
   }
 
   @Delete(':userId/two-factor/devices/:deviceId')

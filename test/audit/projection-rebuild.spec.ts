@@ -3,7 +3,7 @@ import { RebuildInProgressError } from '../../src/projections/projection.rebuild
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { enableTwoFactor, expectCommandAnswer, expectProblem, registerOrg, registerUser, setMember } from '../http/http-steps.js';
 
-const REBUILT = ['organisations', 'org_members', 'users', 'enforcement', 'enforcement_orgs', 'enforcement_members', 'reminder_history'];
+const REBUILT = ['organisations', 'org_members', 'users', 'enforcement', 'enforcement_orgs', 'enforcement_members', 'reminder_history', 'reset_requests'];
 const SAGA = ['reminder_subjects', 'reminder_orgs', 'reminder_members'];
 
 describe('projection rebuild', () => {
@@ -63,7 +63,7 @@ describe('projection rebuild', () => {
   async function rebuildToEnd(): Promise<any> {
     const started = await h.call('POST', '/v1/admin/projections/rebuild', { token: operator });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ state: 'running', projections: ['directory', 'enforcement', 'reminder_history'] });
+    expect(started.body).toMatchObject({ state: 'running', projections: ['directory', 'enforcement', 'reminder_history', 'reset_requests'] });
     for (let poll = 0; poll < 200; poll++) {
       const status = await h.call('GET', '/v1/admin/projections/rebuild', { token: operator });
       expect(status.status).toBe(200);
@@ -98,7 +98,7 @@ describe('projection rebuild', () => {
     expect(await snapshot(REBUILT)).toEqual(live);
     expect(await snapshot(SAGA)).toEqual(saga);
     expect(await h.service.runtime.readStore.getCheckpoint('reminders')).toBe(sagaCheckpoint);
-    for (const name of ['directory', 'enforcement', 'reminder_history']) {
+    for (const name of ['directory', 'enforcement', 'reminder_history', 'reset_requests']) {
       expect(await h.service.runtime.readStore.getCheckpoint(name)).toBe(result.position);
     }
     for (const c of REBUILT) expect(await h.service.runtime.readStore.count(`${c}_next`, {})).toBe(0);

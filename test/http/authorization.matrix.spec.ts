@@ -150,6 +150,20 @@ const ROWS: readonly Row[] = [
   { method: 'POST', route: '/v1/users/:userId/two-factor/backup-codes', scenarios: one('self with 2FA', (w) => `/v1/users/${w.self}/two-factor/backup-codes`, only({ self: 200 }), { factor: 'enabled', body: code }) },
   { method: 'DELETE', route: '/v1/users/:userId/two-factor', scenarios: one('self with 2FA, no enforcing org', (w) => `/v1/users/${w.self}/two-factor`, only({ self: 200 }), { factor: 'enabled', body: code }) },
   { method: 'POST', route: '/v1/users/:userId/two-factor/reset', scenarios: one('self with 2FA', (w) => `/v1/users/${w.self}/two-factor/reset`, only({ support: 200 }), { factor: 'enabled', body: () => ({ reason: 'Lost phone, identity checked by phone call' }) }) },
+  // The shared world's self has 2FA and no trusted device: a device id nobody was given is "not found" to those allowed.
+  { method: 'GET', route: '/v1/users/:userId/two-factor/devices', scenarios: one('self', (w) => `/v1/users/${w.self}/two-factor/devices`, only({ self: 200, support: 200 })) },
+  {
+    method: 'DELETE',
+    route: '/v1/users/:userId/two-factor/devices/:deviceId',
+    scenarios: one('a device self was never given', (w) => `/v1/users/${w.self}/two-factor/devices/no-such-device`, only({ self: 404, support: 404 })),
+  },
+  // Without RESET_REQUIRES_APPROVAL (this harness) no request exists: support is told so, everyone else is refused first.
+  {
+    method: 'POST',
+    route: '/v1/users/:userId/two-factor/reset-requests/:requestId/approval',
+    scenarios: one('a request nobody made', (w) => `/v1/users/${w.self}/two-factor/reset-requests/no-such-request/approval`, only({ support: 404 })),
+  },
+  { method: 'GET', route: '/v1/two-factor/reset-requests', scenarios: one('pending', () => '/v1/two-factor/reset-requests?status=pending', only({ support: 200 })) },
   { method: 'POST', route: '/v1/users/:userId/forget', scenarios: one('self', (w) => `/v1/users/${w.self}/forget`, only({ operator: 200 })) },
   { method: 'GET', route: '/v1/enforcement/:userId', scenarios: one('self', (w) => `/v1/enforcement/${w.self}`, only({ self: 200, platform: 200 })) },
   // Audit

@@ -209,6 +209,11 @@ describe('fuzzing every route', () => {
         return `organisation-${fixtures.orgId}`;
       case 'file':
         return 'swagger-ui.css';
+      // Ids of things that need not exist: the route then answers 404, which is what a fuzzed body or query must not turn into a 500.
+      case 'deviceId':
+        return 'device-1';
+      case 'requestId':
+        return 'request-1';
       default:
         throw new Error(`no valid value known for path parameter :${name}; add one to the fuzz spec`);
     }

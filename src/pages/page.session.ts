@@ -82,7 +82,7 @@ function cookieHeader(naming: CookieNaming, value: string, maxAgeSeconds: number
   return [`${naming.name}=${value}`, 'Path=/', `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax', ...(naming.secure ? ['Secure'] : [])].join('; ');
 }
 
-function cookieValue(header: string | undefined, name: string): string | null {
+export function cookieValue(header: string | undefined, name: string): string | null {
   if (!header || header.length > 16_384) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { CommandContext } from '../application/command-handling.js';
 import type { Clock } from '../kernel/clock.js';
 import { DomainError } from '../kernel/domain-error.js';
-import { newId } from '../kernel/ids.js';
+import { isValidId, newId } from '../kernel/ids.js';
 import type { Principal } from '../kernel/principal.js';
 import type { IdempotencyStore } from '../ports/idempotency-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -21,8 +21,10 @@ import { RateLimitGuard, type RateLimitFamily } from '../http/rate-limit.guard.j
 import { EnforcementDecisionQuery } from '../enforcement/enforcement.query.js';
 import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
 import { ORGANISATIONS, type OrganisationDoc } from '../organisations/directory.projection.js';
-import { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
+import { TwoFactorFlows, type IssuedDevice } from '../two-factor/two-factor.flows.js';
 import { UserViewQuery, type UserView } from '../two-factor/user.queries.js';
+import { TrustedDevicesQuery, type TrustedDevicesView } from '../two-factor/trusted-devices.queries.js';
+import { browserLabel, clearedDeviceCookie, deviceCookie, openDeviceCookie, type DeviceCookie } from './device.cookie.js';
 import { HANDOFF_MAX_LIFETIME_SECONDS, HandoffVerifier, type Handoff } from './handoff.verifier.js';
 import { toHtmlString, type Html } from './html.template.js';
 import { asPageError, PageError } from './page.error.js';
@@ -37,8 +39,10 @@ const HANDOFF_KEY_PREFIX = 'pages-handoff-jti:';
 const MAX_TOKEN_LENGTH = 8192;
 /** The assertion a host receives after verify (DESIGN §8): short-lived, single-use at the host. */
 const ASSERTION_LIFETIME_SECONDS = 120;
+const AMR: Readonly<Record<CheckKind, readonly string[]>> = { otp: ['otp'], backup_code: ['otp', 'backup_code'], device: ['device'] };
 
 type Form = Record<string, unknown>;
+type CheckKind = 'otp' | 'backup_code' | 'device';
 
 /** What the pages know about their deployment, computed once from the configuration. */
 @Injectable()
@@ -50,8 +54,10 @@ export class PagesSettings {
   readonly issuer: string;
   readonly returnOrigins: ReadonlySet<string>;
   readonly csp: { readonly formTargets: readonly string[]; readonly imageOrigins: readonly string[] };
+  readonly rememberDays: number;
 
   constructor(@Inject(CONFIG) config: Config) {
+    this.rememberDays = config.TRUSTED_DEVICE_DAYS;
     this.brand = brandOf(config);
     this.naming = cookieNaming(config.APP_BASE_URL);
     this.ownOrigin = new URL(config.APP_BASE_URL).origin;
@@ -218,7 +224,10 @@ export class PagesController {
 
   // Verify
 
-  /** The challenge; a lockout already in force is said up front, with the time left. */
+  /**
+   * The challenge; a lockout already in force is said up front, with the time left. A browser this
+   * user chose to remember is offered a one-click "Continue" instead of the code.
+   */
   @Get('verify')
   async verifyPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = this.session(request);
@@ -229,45 +238,86 @@ export class PagesController {
     const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
     const seconds = lockedUntil ? Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000)) : 0;
     const error = lockedUntil ? { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)) } : null;
-    this.send(reply, session, 200, S.titles.verify, views.verifyPage(session.csrf, error));
+    const device = lockedUntil ? null : this.deviceOf(request, session);
+    this.send(reply, session, 200, S.titles.verify, this.verifyView(session, error, device));
   }
 
   @Post('verify')
   @HttpCode(200)
   async verify(@Req() request: FastifyRequest, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const session = this.postedSession(request, body);
-    const entered = digitsOf(formOf(body)['code']);
+    const form = formOf(body);
+    if (form['method'] === 'device') return this.verifyWithDevice(request, session, reply);
+    const entered = digitsOf(form['code']);
     const kind = entered?.length === 6 ? 'otp' : entered?.length === 8 ? 'backup_code' : null;
-    if (!entered || !kind) return this.send(reply, session, 422, S.titles.verify, views.verifyPage(session.csrf, { message: S.code.invalidVerifyFormat }));
+    if (!entered || !kind) return this.send(reply, session, 422, S.titles.verify, this.verifyView(session, { message: S.code.invalidVerifyFormat }));
     this.limit(request, 'verify', session);
+    const remember = form['remember'] === 'yes' ? { label: browserLabel(request.headers['user-agent']) } : null;
+    let issued: IssuedDevice | null;
     try {
       const context = this.context(session);
-      if (kind === 'otp') await this.flows.verifyCode(session.sub, entered, context);
-      else await this.flows.verifyBackupCode(session.sub, entered, context);
+      issued = (kind === 'otp' ? await this.flows.verifyCode(session.sub, entered, context, remember) : await this.flows.verifyBackupCode(session.sub, entered, context, remember)).device;
     } catch (error) {
-      if (isCode(error, 'two_factor_not_enabled')) return this.send(reply, session, 409, S.titles.verify, views.messagePage(S.verify.notEnabled, session.returnTo));
-      const refusal = codeRefusal(error);
-      if (!refusal) throw this.withBack(error, session);
-      return this.send(reply, session, refusal.status, S.titles.verify, views.verifyPage(session.csrf, refusal.error), refusal.headers);
+      return this.verifyRefused(error, session, reply);
     }
+    const cookie = issued ? deviceCookie(this.keys, this.settings.naming, { sub: session.sub, deviceId: issued.deviceId, token: issued.deviceToken, expiresAt: issued.expiresAt }, this.clock.now()) : null;
+    await this.backToHost(session, kind, reply, cookie);
+  }
+
+  /** A device cookie that no longer works is cleared, and the code is asked as if it had never been there. */
+  private async verifyWithDevice(request: FastifyRequest, session: PageSession, reply: FastifyReply): Promise<void> {
+    const device = this.deviceOf(request, session);
+    if (!device) return this.send(reply, session, 422, S.titles.verify, this.verifyView(session, { message: S.verify.deviceRefused }), { 'set-cookie': clearedDeviceCookie(this.settings.naming) });
+    this.limit(request, 'verify', session);
+    try {
+      await this.flows.verifyDevice(session.sub, device.token, this.context(session));
+    } catch (error) {
+      if (isCode(error, 'invalid_device_token', 'device_expired')) {
+        return this.send(reply, session, 422, S.titles.verify, this.verifyView(session, { message: S.verify.deviceRefused }), { 'set-cookie': clearedDeviceCookie(this.settings.naming) });
+      }
+      return this.verifyRefused(error, session, reply);
+    }
+    await this.backToHost(session, 'device', reply, null);
+  }
+
+  private verifyRefused(error: unknown, session: PageSession, reply: FastifyReply): void {
+    if (isCode(error, 'two_factor_not_enabled')) return this.send(reply, session, 409, S.titles.verify, views.messagePage(S.verify.notEnabled, session.returnTo));
+    const refusal = codeRefusal(error);
+    if (!refusal) throw this.withBack(error, session);
+    this.send(reply, session, refusal.status, S.titles.verify, this.verifyView(session, refusal.error), refusal.headers);
+  }
+
+  private verifyView(session: PageSession, error: views.CodeError | null, device: DeviceCookie | null = null): Html {
+    return views.verifyPage(session.csrf, error, { rememberDays: this.settings.rememberDays, trustedUntil: device?.expiresAt ?? null });
+  }
+
+  /** 303 to `returnTo` with the assertion; a newly remembered device's cookie goes with it. */
+  private async backToHost(session: PageSession, kind: CheckKind, reply: FastifyReply, device: string | null): Promise<void> {
     const target = new URL(session.returnTo);
     target.searchParams.set('tfa', await this.assertion(session, kind));
     reply.status(303).headers({ location: target.href, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
-    reply.header('set-cookie', sessionCookie(this.keys, this.settings.naming, session, this.clock.now())).send();
+    const cookie = sessionCookie(this.keys, this.settings.naming, session, this.clock.now());
+    reply.header('set-cookie', device ? [cookie, device] : cookie).send();
+  }
+
+  /** This browser's trusted device, for the session's user only (a shared browser never offers another's). */
+  private deviceOf(request: FastifyRequest, session: PageSession): DeviceCookie | null {
+    return openDeviceCookie(this.keys, this.settings.naming, request.headers.cookie, session.sub, this.clock.now());
   }
 
   /**
    * The `tfa` assertion (DESIGN §8): for the host at `returnTo`'s origin only, two minutes, with a
    * `jti` the host remembers to refuse a replay. `amr` is `["otp"]`, plus `backup_code` when a
-   * backup code was used (the host may then suggest new codes).
+   * backup code was used (the host may then suggest new codes), and `["device"]` alone when a
+   * remembered browser skipped the code (no code was checked now; see docs/integration.md).
    */
-  private assertion(session: PageSession, kind: 'otp' | 'backup_code'): Promise<string> {
+  private assertion(session: PageSession, kind: CheckKind): Promise<string> {
     const now = Math.floor(this.clock.now().getTime() / 1000);
     return this.keys.signAssertion({
       iss: this.settings.issuer,
       aud: new URL(session.returnTo).origin,
       sub: session.sub,
-      amr: kind === 'otp' ? ['otp'] : ['otp', 'backup_code'],
+      amr: AMR[kind],
       auth_time: now,
       iat: now,
       exp: now + ASSERTION_LIFETIME_SECONDS,
@@ -281,7 +331,7 @@ export class PagesController {
   @Get('manage')
   async managePage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = this.session(request);
-    await this.renderManage(reply, session, {}, 200);
+    await this.renderManage(request, reply, session, {}, 200);
   }
 
   @Post('manage/backup-codes')
@@ -289,15 +339,15 @@ export class PagesController {
   async regenerate(@Req() request: FastifyRequest, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const session = this.postedSession(request, body);
     const code = sixDigits(formOf(body)['code']);
-    if (code === null) return this.renderManage(reply, session, { regenerateError: { message: S.code.invalidFormat } }, 422);
+    if (code === null) return this.renderManage(request, reply, session, { regenerateError: { message: S.code.invalidFormat } }, 422);
     this.limit(request, 'backup-codes', session);
     try {
       const { answer } = await this.flows.regenerateBackupCodes(session.sub, code, this.context(session));
-      return this.renderManage(reply, session, { newCodes: answer.backupCodes }, 200);
+      return this.renderManage(request, reply, session, { newCodes: answer.backupCodes }, 200);
     } catch (error) {
       const refusal = codeRefusal(error);
       if (!refusal) throw this.withBack(error, session);
-      return this.renderManage(reply, session, { regenerateError: refusal.error }, refusal.status, refusal.headers);
+      return this.renderManage(request, reply, session, { regenerateError: refusal.error }, refusal.status, refusal.headers);
     }
   }
 
@@ -306,28 +356,46 @@ export class PagesController {
   async disable(@Req() request: FastifyRequest, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const session = this.postedSession(request, body);
     const code = sixDigits(formOf(body)['code']);
-    if (code === null) return this.renderManage(reply, session, { disableError: { message: S.code.invalidFormat } }, 422);
+    if (code === null) return this.renderManage(request, reply, session, { disableError: { message: S.code.invalidFormat } }, 422);
     this.limit(request, 'disable', session);
     try {
       await this.flows.disable(session.sub, code, this.context(session));
-      return this.renderManage(reply, session, { message: S.manage.disabled }, 200);
+      return this.renderManage(request, reply, session, { message: S.manage.disabled }, 200);
     } catch (error) {
       if (isCode(error, 'enforced_by_organisation')) {
         const names = await this.organisationNames((error as DomainError).details['enforcingOrgIds']);
-        return this.renderManage(reply, session, { disableError: { message: S.manage.enforced(views.listOf(names), names.length) } }, 409);
+        return this.renderManage(request, reply, session, { disableError: { message: S.manage.enforced(views.listOf(names), names.length) } }, 409);
       }
       const refusal = codeRefusal(error);
       if (!refusal) throw this.withBack(error, session);
-      return this.renderManage(reply, session, { disableError: refusal.error }, refusal.status, refusal.headers);
+      return this.renderManage(request, reply, session, { disableError: refusal.error }, refusal.status, refusal.headers);
     }
   }
 
-  private async renderManage(reply: FastifyReply, session: PageSession, extra: Partial<views.ManageView>, status: number, headers: Record<string, string> = {}): Promise<void> {
+  /** Forgets one remembered device; this browser's own cookie goes with it when it was that device. */
+  @Post('manage/devices/revoke')
+  @HttpCode(200)
+  async revokeDevice(@Req() request: FastifyRequest, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const session = this.postedSession(request, body);
+    const deviceId = formOf(body)['deviceId'];
+    if (typeof deviceId !== 'string' || !isValidId(deviceId)) return this.renderManage(request, reply, session, { message: S.manage.deviceGone }, 422);
+    try {
+      await this.flows.revokeDevice(session.sub, deviceId, this.context(session));
+    } catch (error) {
+      if (isCode(error, 'device_not_found')) return this.renderManage(request, reply, session, { message: S.manage.deviceGone }, 200);
+      throw this.withBack(error, session);
+    }
+    const mine = this.deviceOf(request, session)?.deviceId === deviceId;
+    return this.renderManage(request, reply, session, { message: S.manage.deviceForgotten }, 200, mine ? { 'set-cookie': clearedDeviceCookie(this.settings.naming) } : {});
+  }
+
+  private async renderManage(request: FastifyRequest, reply: FastifyReply, session: PageSession, extra: Partial<views.ManageView>, status: number, headers: Record<string, string> = {}): Promise<void> {
     const principal = this.principal(session);
     const [user, decision] = await Promise.all([this.queries.execute(new UserViewQuery(principal, session.sub, undefined)) as Promise<UserView>, this.decision(session)]).catch((error: unknown) => {
       throw this.withBack(error, session);
     });
     const enforcedBy = await this.organisationNames(decision.enforcedBy.map((org) => org.orgId));
+    const devices = user.twoFactor.status === 'enabled' ? await this.devices(request, session) : [];
     const view: views.ManageView = {
       csrf: session.csrf,
       enabled: user.twoFactor.status === 'enabled',
@@ -338,11 +406,18 @@ export class PagesController {
       regenerateError: null,
       disableError: null,
       newCodes: null,
+      devices,
       productName: this.settings.brand.productName,
       returnTo: session.returnTo,
       ...extra,
     };
     this.send(reply, session, status, S.titles.manage, views.managePage(view), headers);
+  }
+
+  private async devices(request: FastifyRequest, session: PageSession): Promise<views.DeviceRow[]> {
+    const { items } = (await this.queries.execute(new TrustedDevicesQuery(this.principal(session), session.sub, undefined))) as TrustedDevicesView;
+    const current = this.deviceOf(request, session)?.deviceId;
+    return items.map((device) => ({ ...device, current: device.id === current }));
   }
 
   // Console (a later issue builds it) and sign-out

@@ -155,14 +155,49 @@ ${organisations.map((org) => html`<li><strong>${org.name}</strong> ${org.mode ==
 <div class="actions"><a class="button primary" href="/two-factor/setup">${S.required.setUp}</a></div>`;
 }
 
-export function verifyPage(csrf: string, error: CodeError | null): Html {
-  return html`<p class="lead">${S.verify.intro}</p>
+/** What the verify page offers about trusted devices. */
+export interface VerifyDeviceOptions {
+  readonly rememberDays: number;
+  /** Until when this browser is a trusted device of the session's user, when it is one. */
+  readonly trustedUntil: string | null;
+}
+
+export function verifyPage(csrf: string, error: CodeError | null, device: VerifyDeviceOptions): Html {
+  return html`${device.trustedUntil ? trustedDeviceForm(csrf, device.trustedUntil) : html`<p class="lead">${S.verify.intro}</p>`}
 <form method="post" action="/two-factor/verify" novalidate>
 ${csrfField(csrf)}
 ${codeField('code', S.code.verifyLabel, S.code.verifyHint, error, 8)}
-<button type="submit" class="button primary">${S.verify.submit}</button>
+<div class="field-check">
+<input type="checkbox" id="remember" name="remember" value="yes" aria-describedby="remember-hint">
+<div><label for="remember">${S.verify.remember(device.rememberDays)}</label><p class="hint" id="remember-hint">${S.verify.rememberHint}</p></div>
+</div>
+<button type="submit" class="button${device.trustedUntil ? '' : ' primary'}">${S.verify.submit}</button>
 </form>
 <p class="hint">${S.verify.noPhone}</p>`;
+}
+
+/** One click continues with the remembered browser: a form (CSRF), never a GET with a side effect. */
+function trustedDeviceForm(csrf: string, until: string): Html {
+  return html`<section class="trusted-device" aria-label="${S.manage.devicesHeading}">
+<p>${S.verify.trusted(until.slice(0, 10))}</p>
+<form method="post" action="/two-factor/verify">
+${csrfField(csrf)}
+<input type="hidden" name="method" value="device">
+<button type="submit" class="button primary">${S.verify.trustedContinue}</button>
+</form>
+</section>
+<p>${S.verify.orCode}</p>`;
+}
+
+/** A trusted device as the manage page lists it. */
+export interface DeviceRow {
+  readonly id: string;
+  readonly label: string | null;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly expiresAt: string;
+  /** The device this browser holds. */
+  readonly current: boolean;
 }
 
 export interface ManageView {
@@ -176,6 +211,7 @@ export interface ManageView {
   readonly regenerateError: CodeError | null;
   readonly disableError: CodeError | null;
   readonly newCodes: readonly string[] | null;
+  readonly devices: readonly DeviceRow[];
   readonly productName: string;
   readonly returnTo: string;
 }
@@ -201,11 +237,37 @@ ${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenera
 <button type="submit" class="button">${S.manage.regenerate}</button>
 </form>
 </section>
+${devicesSection(view)}
 <section aria-labelledby="disable-heading">
 <h2 id="disable-heading">${S.manage.disableHeading}</h2>
 ${view.enforcedBy.length > 0 && !view.disableError ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : disableForm(view)}
 </section>
 <p><a href="${view.returnTo}">${S.continue}</a></p>`;
+}
+
+function devicesSection(view: ManageView): Html {
+  return html`<section aria-labelledby="devices-heading">
+<h2 id="devices-heading">${S.manage.devicesHeading}</h2>
+${view.devices.length === 0
+    ? html`<p>${S.manage.noDevices}</p>`
+    : html`<p>${S.manage.devicesIntro}</p>
+<ul class="device-list">
+${view.devices.map((device) => deviceItem(device, view.csrf))}
+</ul>`}
+</section>`;
+}
+
+function deviceItem(device: DeviceRow, csrf: string): Html {
+  const name = device.label ?? S.manage.unnamedDevice;
+  return html`<li data-device-id="${device.id}">
+<div><strong>${name}</strong>${device.current ? html` ${S.manage.thisDevice}` : null}
+<p class="hint">${S.manage.deviceDates(device.createdAt.slice(0, 10), device.lastUsedAt?.slice(0, 10) ?? null, device.expiresAt.slice(0, 10))}</p></div>
+<form method="post" action="/two-factor/manage/devices/revoke" class="inline-form">
+${csrfField(csrf)}
+<input type="hidden" name="deviceId" value="${device.id}">
+<button type="submit" class="button" aria-label="${S.manage.forgetDeviceLabel(name)}">${S.manage.forgetDevice}</button>
+</form>
+</li>`;
 }
 
 /** Offered only when no organisation keeps 2FA on (an action that can only fail is not offered). */

@@ -615,8 +615,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: htmlPage('The code form (with the lockout and the time left when locked), or "2FA is not on".'), ...htmlErrors(401, 404, 410, 503) },
   },
   {
-    method: 'POST', path: '/two-factor/verify', tag: 'pages', summary: 'Check a code or a backup code; back to the host with `tfa`', roles: ['anyone'],
-    description: `${SESSION_WORDS} ${FORM_WORDS} Field \`code\`: six digits (authenticator) or eight (backup code). On success 303 to \`returnTo\` with \`tfa\`, a JWT: \`iss\` APP_BASE_URL, \`aud\` returnTo's origin, \`sub\`, \`amr\` ["otp"] (["otp","backup_code"] for a backup code), \`auth_time\`, \`iat\`, \`exp\` (2 minutes), \`jti\`; HS256 with the API tokens' shared secret, else ES256 (/.well-known/jwks.json).`,
+    method: 'POST', path: '/two-factor/verify', tag: 'pages', summary: 'Check a code, a backup code or this browser\'s trusted device; back to the host with `tfa`', roles: ['anyone'],
+    description: `${SESSION_WORDS} ${FORM_WORDS} Field \`code\`: six digits (authenticator) or eight (backup code); \`remember=yes\` also trusts this browser for TRUSTED_DEVICE_DAYS (cookie \`tfa_device\`, \`__Secure-tfa_device\` over HTTPS: HttpOnly, SameSite=Lax, Path=/two-factor, sealed with the user id). Or \`method=device\`: continue with that cookie, for the session's user only. On success 303 to \`returnTo\` with \`tfa\`, a JWT: \`iss\` APP_BASE_URL, \`aud\` returnTo's origin, \`sub\`, \`amr\` ["otp"] (["otp","backup_code"] for a backup code, ["device"] for a trusted device), \`auth_time\`, \`iat\`, \`exp\` (2 minutes), \`jti\`; HS256 with the API tokens' shared secret, else ES256 (/.well-known/jwks.json).`,
     responses: { 303: redirect('Verified: to `returnTo` with `tfa`.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429) },
   },
   {
@@ -630,6 +630,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'POST', path: '/two-factor/manage/disable', tag: 'pages', summary: 'Disable 2FA (with a code); refused while enforced', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,
     responses: { 200: htmlPage('2FA is off.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429, 503) },
+  },
+  {
+    method: 'POST', path: '/two-factor/manage/devices/revoke', tag: 'pages', summary: 'Forget one remembered device', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS} Field \`deviceId\`.`,
+    responses: { 200: htmlPage('The manage page, saying the device is forgotten (or already was).'), ...htmlErrors(401, 403, 404, 410, 422, 503) },
   },
   {
     method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Console (not available yet)', roles: ['anyone'], description: SESSION_WORDS,

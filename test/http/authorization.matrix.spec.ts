@@ -192,7 +192,7 @@ const ROWS: readonly Row[] = [
   { method: 'GET', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
   { method: 'POST', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
   ...['setup', 'required', 'verify', 'manage', 'console'].map((page): Row => ({ method: 'GET', route: `/two-factor/${page}`, scenarios: one('no session', () => `/two-factor/${page}`, anyone(401)) })),
-  ...['setup', 'verify', 'manage/backup-codes', 'manage/disable', 'signout'].map((page): Row => ({
+  ...['setup', 'verify', 'manage/backup-codes', 'manage/disable', 'manage/devices/revoke', 'signout'].map((page): Row => ({
     method: 'POST',
     route: `/two-factor/${page}`,
     scenarios: one('no session', () => `/two-factor/${page}`, anyone(401), { body: (w, h) => code(w, h) }),

@@ -28,6 +28,9 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
   const totpCodes: string[] = [];
   /** Hand-off tokens, session cookies, CSRF tokens and `tfa` assertions of the pages. */
   const pageTokens: string[] = [];
+  /** Trusted-device tokens (256 random bits, shown once) and the labels users gave their devices. */
+  const deviceTokens: string[] = [];
+  const deviceLabels: string[] = [];
   const forgottenEmail = `forget-me-${randomUUID()}@example.test`;
   // Positive controls: non-secret values we write on purpose, which the scan must find.
   const orgMarker = `Marker Org ${randomUUID()}`;
@@ -86,6 +89,7 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect((await send(userId, 'verify', token, { code: wrongCode(h, secret) })).status).toBe(422);
     expectCommandAnswer(await send(userId, 'verify', token, { backupCode: backupCodes[0]! }));
     h.clock.advance(STEP_MS);
+    await trustDevice(userId, token, secret);
     const regenerated = await send(userId, 'backup-codes', token, { code: codeAt(h, secret) }, `regenerate-${randomUUID()}`);
     expectCommandAnswer(regenerated);
     backupCodes.push(...regenerated.body.backupCodes);
@@ -109,6 +113,30 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     const head = await h.service.runtime.eventStore.headPosition();
     const view = await h.call('GET', `/v1/users/${forgottenId}?minPosition=${head}`, { token: platform });
     expect(view.body).toMatchObject({ forgotten: true, email: null });
+  }
+
+  /** Remember a device (keyed: its answer with the token is kept for replay), use it, list it, revoke it. */
+  async function trustDevice(userId: string, token: string, secret: string): Promise<void> {
+    const label = `Laptop ${randomUUID()}`;
+    deviceLabels.push(label);
+    const code = codeAt(h, secret);
+    totpCodes.push(code);
+    const body = { code, rememberDevice: true, deviceLabel: label };
+    const remembered = await h.call('POST', `/v1/users/${userId}/two-factor/verify`, { token, body, headers: { 'idempotency-key': `remember-${randomUUID()}` } });
+    expectCommandAnswer(remembered);
+    deviceTokens.push(remembered.body.deviceToken);
+    h.clock.advance(STEP_MS);
+    expectCommandAnswer(await h.call('POST', `/v1/users/${userId}/two-factor/verify`, { token, body: { deviceToken: remembered.body.deviceToken } }));
+    const listed = await h.call('GET', `/v1/users/${userId}/two-factor/devices`, { token });
+    expect(listed.body.items.map((d: { label: string }) => d.label)).toEqual([label]);
+    const spare = await h.call('POST', `/v1/users/${userId}/two-factor/verify`, { token, body: { code: codeAt(h, secret), rememberDevice: true } });
+    deviceTokens.push(spare.body.deviceToken);
+    h.clock.advance(STEP_MS);
+    expectCommandAnswer(await h.call('DELETE', `/v1/users/${userId}/two-factor/devices/${remembered.body.deviceId}`, { token }));
+    // A wrong device token is a failed check; it must not be kept either.
+    const wrong = randomUUID().replace(/-/g, '').padEnd(43, 'x');
+    deviceTokens.push(wrong);
+    expect((await h.call('POST', `/v1/users/${userId}/two-factor/verify`, { token, body: { deviceToken: wrong } })).status).toBe(422);
   }
 
   /** Setup and sign-in through the pages, as a browser does: nothing they carry may be kept either. */
@@ -139,10 +167,16 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     for (const entered of [codeAt(h, secret), codes[3]!]) {
       const verify = await visit('verify');
       if (entered.length === 6) totpCodes.push(entered);
-      const answer = await browser.post('/two-factor/verify', { csrf: csrfOf(verify), code: entered });
+      const answer = await browser.post('/two-factor/verify', { csrf: csrfOf(verify), code: entered, remember: 'yes' });
       expect(answer.status).toBe(303);
       pageTokens.push(new URL(answer.location!).searchParams.get('tfa')!);
+      pageTokens.push(browser.cookie('tfa_device')!);
     }
+    // Continue with the remembered browser: the sealed device cookie is all the pages get back.
+    const again = await visit('verify');
+    const continued = await browser.post('/two-factor/verify', { csrf: csrfOf(again), method: 'device' });
+    expect(continued.status).toBe(303);
+    pageTokens.push(new URL(continued.location!).searchParams.get('tfa')!);
     h.clock.advance(STEP_MS);
   }
 
@@ -162,6 +196,8 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
       ...totpCodes.filter((c) => containsToken(text, c)).map(() => 'a TOTP code'),
       ...(text.includes(forgottenEmail) || text.includes(forgottenEmail.split('@')[0]!) ? ['the forgotten e-mail'] : []),
       ...pageTokens.filter((t) => text.includes(t)).map(() => 'a hand-off token, session cookie, CSRF token or assertion'),
+      ...deviceTokens.filter((t) => text.includes(t)).map(() => 'a trusted-device token'),
+      ...deviceLabels.filter((l) => text.includes(l) || text.includes(l.slice('Laptop '.length))).map(() => 'a device label'),
     ];
     expect({ where, found }).toEqual({ where, found: [] });
   }
@@ -173,6 +209,8 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect(pageTokens.length).toBeGreaterThanOrEqual(11);
     expect(backupCodes.length).toBeGreaterThanOrEqual(40);
     expect(totpCodes.length).toBeGreaterThanOrEqual(7);
+    expect(deviceTokens).toHaveLength(3);
+    expect(deviceLabels).toHaveLength(1);
 
     const database = join(h.dataDir, DATABASE_FILE);
     const running = { db: fileText(database), wal: fileText(`${database}-wal`) };

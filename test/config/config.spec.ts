@@ -67,6 +67,13 @@ describe('configuration', () => {
     expect(loadConfig({ AUTH_MAX_TOKEN_LIFETIME: '15 minutes' }).AUTH_MAX_TOKEN_LIFETIME).toBe(15 * 60_000);
   });
 
+  it('trusts devices for 30 days and resets with one agent unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ TRUSTED_DEVICE_DAYS: 30, RESET_REQUIRES_APPROVAL: false });
+    expect(loadConfig({ TRUSTED_DEVICE_DAYS: '7', RESET_REQUIRES_APPROVAL: 'true' })).toMatchObject({ TRUSTED_DEVICE_DAYS: 7, RESET_REQUIRES_APPROVAL: true });
+    for (const value of ['0', '366', '1.5', 'month']) expect(() => loadConfig({ TRUSTED_DEVICE_DAYS: value })).toThrow(/TRUSTED_DEVICE_DAYS/);
+    for (const value of ['yes', '1', 'TRUE']) expect(() => loadConfig({ RESET_REQUIRES_APPROVAL: value })).toThrow(/RESET_REQUIRES_APPROVAL/);
+  });
+
   it('accepts an https JWKS URL, and plain http only on a loopback host', () => {
     for (const url of ['https://idp.example.com/.well-known/jwks.json', 'http://127.0.0.1:8080/jwks', 'http://localhost/jwks', 'http://[::1]:9000/jwks']) {
       expect(loadConfig({ AUTH_JWKS_URL: url }).AUTH_JWKS_URL).toBe(url);

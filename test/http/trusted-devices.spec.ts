@@ -85,6 +85,11 @@ describe('trusted devices', () => {
       { deviceId: second.deviceId, by: 'support-agent', reason: 'reset' },
     ]);
     expect(stream.at(-1)!.type).toBe('TwoFactorReset');
+    // The auditor's timeline shows each device and its revocation, never the token's hash or the label.
+    const audit = await h.call('GET', `/v1/audit/streams/user-${reset.userId}`, { token: await h.token('auditor-1', 'auditor') });
+    const timeline = audit.body.events.filter((e: { type: string }) => e.type.startsWith('TrustedDevice'));
+    expect(timeline.map((e: { type: string }) => e.type)).toEqual(['TrustedDeviceRemembered', 'TrustedDeviceRemembered', 'TrustedDeviceRevoked', 'TrustedDeviceRevoked']);
+    expect(timeline[0].data).toMatchObject({ deviceId: first.deviceId, tokenHash: { redacted: true }, label: null });
 
     const disabled = await userWithFactor();
     const kept = await remember(disabled.userId, disabled.token, disabled.secret);

@@ -277,7 +277,8 @@ function verify(command: VerifyTwoFactor, user: Enabled, at: number): Decision {
       );
     case 'backup_code': {
       const decision = verifyBackupCode(user, command.matchedBackupCodeIndex, at);
-      return failedCheck(decision instanceof DomainError ? [] : decision) ? decision : withRememberedDevice(decision, command.rememberDevice, user, at, command.at);
+      const used = !(decision instanceof DomainError) && decision[0]?.type === 'BackupCodeUsed';
+      return used ? withRememberedDevice(decision, command.rememberDevice, user, at, command.at) : decision;
     }
     case 'device':
       return verifyDevice(user, command.matchedDeviceId, at, command.at);

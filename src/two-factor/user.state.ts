@@ -31,6 +31,10 @@ export interface RegisteredUser {
   readonly lastReminder: LastReminder | null;
   /** Periods already reminded, so that a retried reminder job records once. */
   readonly reminderPeriodKeys: readonly string[];
+  /** Notices already recorded, so that a retried notice job records once. */
+  readonly noticeIds: readonly string[];
+  /** `orgId@period` of every admins' digest recorded to this user. */
+  readonly digestKeys: readonly string[];
 }
 
 /** Terminal: the data key is gone, nothing may happen to this user any more. */
@@ -59,6 +63,8 @@ function registered(userId: string): RegisteredUser {
     lastAcceptedTimeStep: null,
     lastReminder: null,
     reminderPeriodKeys: [],
+    noticeIds: [],
+    digestKeys: [],
   };
 }
 
@@ -99,9 +105,17 @@ function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
         lastReminder: { sentAt: event.data.sentAt, cadence: event.data.cadence, orgIds: event.data.orgIds },
         reminderPeriodKeys: [...state.reminderPeriodKeys, event.data.periodKey],
       };
+    case 'NoticeSent':
+      return { ...state, noticeIds: [...state.noticeIds, event.data.noticeId] };
+    case 'AdminDigestSent':
+      return { ...state, digestKeys: [...state.digestKeys, digestKey(event.data.orgId, event.data.period)] };
     default:
       return assertNever(event);
   }
+}
+
+export function digestKey(orgId: string, period: string): string {
+  return `${orgId}@${period}`;
 }
 
 function succeeded(state: RegisteredUser): RegisteredUser {

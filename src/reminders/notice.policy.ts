@@ -35,11 +35,8 @@ export interface Notice {
   readonly tellAdmins: boolean;
 }
 
-export interface CausedEvent {
-  readonly type: UserEvent['type'];
-  readonly data: UserEvent['data'];
-  readonly metadata: { readonly eventId: string; readonly occurredAt: string };
-}
+/** A user event as recorded: its id names the cause, its instant says when it happened. */
+export type CausedEvent = UserEvent & { readonly metadata: { readonly eventId: string; readonly occurredAt: string } };
 
 /**
  * The notice the event `causeId` calls for, or null. Backup codes: confirming a factor stores its
@@ -61,11 +58,11 @@ export function noticeFor(history: readonly CausedEvent[], causeId: string): Not
     case 'TwoFactorReset':
       return { ...base, kind: 'two_factor_reset', tellAdmins: true };
     case 'TwoFactorLockedOut':
-      return { ...base, kind: 'verification_locked', lockedUntil: (cause.data as { until: string }).until };
+      return { ...base, kind: 'verification_locked', lockedUntil: cause.data.until };
     case 'BackupCodesGenerated':
       return history[index - 1]?.type === 'TwoFactorEnabled' ? null : { ...base, kind: 'backup_codes_regenerated' };
     case 'BackupCodeUsed': {
-      const left = remainingBackupCodes(userDecider.evolve(before, cause as UserEvent));
+      const left = remainingBackupCodes(userDecider.evolve(before, cause));
       return remainingBackupCodes(before) > LOW_BACKUP_CODES && left <= LOW_BACKUP_CODES ? { ...base, kind: 'backup_codes_low', backupCodesLeft: left } : null;
     }
     default:
@@ -75,7 +72,7 @@ export function noticeFor(history: readonly CausedEvent[], causeId: string): Not
 
 function foldUntil(history: readonly CausedEvent[], end: number): UserState {
   let state = userDecider.initialState;
-  for (let i = 0; i < end; i += 1) state = userDecider.evolve(state, history[i] as UserEvent);
+  for (let i = 0; i < end; i += 1) state = userDecider.evolve(state, history[i]!);
   return state;
 }
 

@@ -58,7 +58,7 @@ export class NoticeSender {
   constructor(private readonly deps: NoticeDependencies) {}
 
   async run(userId: string, causeId: string): Promise<NoticeRunResult> {
-    const history = (await this.deps.events.readStream(userStream(userId))) as unknown as (CausedEvent & UserEvent)[];
+    const history = (await this.deps.events.readStream(userStream(userId))) as unknown as CausedEvent[];
     const notice = noticeFor(history, causeId);
     const result = { sent: 0, alreadySent: 0, skipped: 0 };
     if (notice === null) return result;

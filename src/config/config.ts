@@ -49,6 +49,8 @@ const schema = z
     REMINDER_SOFT_EVERY: humanInterval.prefault('1 week'),
     REMINDER_HARD_EVERY: humanInterval.prefault('1 day'),
     SCHEDULER_PROCESS_EVERY: humanInterval.prefault('5 seconds'),
+    /** Each admin of an enforcing organisation gets one digest per interval (periods counted from a Monday 00:00 UTC). */
+    ADMIN_DIGEST_EVERY: humanInterval.prefault('1 week'),
     AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     AUTH_JWKS_URL: url.optional(),
     AUTH_ISSUER: z.string().min(1).optional(),

@@ -68,7 +68,18 @@ export interface UserDoc extends Doc {
   twoFactor: TwoFactorSummary;
   memberships: { orgId: string; role: string }[];
   reminders: { count: number; lastSentAt: string | null; lastCadence: string | null };
+  /** Security notices sent to this user; null (or absent) on documents projected before notices existed. */
+  notices: NoticeSummary | null;
 }
+
+export interface NoticeSummary {
+  [key: string]: DocValue;
+  count: number;
+  lastSentAt: string | null;
+  lastKind: string | null;
+}
+
+export const NO_NOTICES: NoticeSummary = { count: 0, lastSentAt: null, lastKind: null };
 
 
 const NO_FACTOR: TwoFactorSummary = { status: 'none', enabledSince: null, backupCodesLeft: 0, lockedUntil: null };
@@ -154,7 +165,7 @@ async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelV
   const at = event.metadata.occurredAt;
   switch (event.type) {
     case 'UserRegistered': {
-      const doc: UserDoc = { id: userId, position: event.position, registeredAt: at, email: event.data.email, forgotten: false, twoFactor: NO_FACTOR, memberships: [], reminders: { count: 0, lastSentAt: null, lastCadence: null } };
+      const doc: UserDoc = { id: userId, position: event.position, registeredAt: at, email: event.data.email, forgotten: false, twoFactor: NO_FACTOR, memberships: [], reminders: { count: 0, lastSentAt: null, lastCadence: null }, notices: NO_NOTICES };
       return [{ kind: 'upsert', collection: USERS, doc }];
     }
     case 'TwoFactorSetupStarted':
@@ -184,11 +195,18 @@ async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelV
       const reminders = { count: user.reminders.count + 1, lastSentAt: event.data.sentAt, lastCadence: event.data.cadence };
       return [{ kind: 'patch', collection: USERS, id: userId, set: { reminders, position: event.position } }];
     }
+    case 'NoticeSent': {
+      const user = await unappliedUser(event, view);
+      if (!user) return [];
+      const notices: NoticeSummary = { count: (user.notices ?? NO_NOTICES).count + 1, lastSentAt: event.data.sentAt, lastKind: event.data.kind };
+      return [{ kind: 'patch', collection: USERS, id: userId, set: { notices, position: event.position } }];
+    }
     // Reset requests have their own read model (two-factor/reset-requests.projection.ts); devices are read from the stream.
     case 'TwoFactorVerificationFailed':
     case 'TwoFactorResetRequested':
     case 'TrustedDeviceRemembered':
     case 'TrustedDeviceRevoked':
+    case 'AdminDigestSent':
       return [];
     default:
       return assertNever(event);

@@ -117,7 +117,7 @@ interface Parts {
   readonly repeat: string;
 }
 
-const SAFETY_NOTE = 'We will never ask you for a code by email or phone.';
+export const SAFETY_NOTE = 'We will never ask you for a code by email or phone.';
 
 function requirementSentence(product: string, orgs: readonly ReminderOrg[]): string {
   if (orgs.length === 0) return `An organisation you belong to in ${product} requires two-factor authentication.`;
@@ -179,7 +179,7 @@ function htmlPart({ product, orgs, words, links, repeat }: Parts): string {
  * Control and bidirectional-override characters are dropped: a line break in a name could forge
  * lines of the text part, and a bidi override could make a name read as something else.
  */
-function cleanText(text: string): string {
+export function cleanText(text: string): string {
   return text
     .replace(/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
     .replace(/\s+/g, ' ')
@@ -198,23 +198,23 @@ function cleanOrgs(orgs: readonly ReminderOrg[]): ReminderOrg[] {
 }
 
 /** Only http(s): a `javascript:` or `data:` link in a security email would be an attack vector. */
-function httpUrl(value: string): string {
+export function httpUrl(value: string): string {
   const url = new URL(value);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RangeError('reminder links must be http(s) URLs');
   return url.href;
 }
 
-function supportUrl(value: string): string {
+export function supportUrl(value: string): string {
   const url = new URL(value);
   return url.protocol === 'mailto:' ? url.href : httpUrl(value);
 }
 
 /** A mailto: link is shown as the bare address a reader can copy. */
-function displayedUrl(href: string): string {
+export function displayedUrl(href: string): string {
   return href.startsWith('mailto:') ? decodeURIComponent(href.slice('mailto:'.length)) : href;
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

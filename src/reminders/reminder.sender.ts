@@ -57,7 +57,7 @@ export class ReminderSender {
     const state = fold(userDecider, history);
     if (state.status !== 'registered' || state.factor.kind === 'enabled') return 'not_subject';
     if (state.reminderPeriodKeys.includes(key)) return 'already_sent';
-    const to = await this.email(userId, history);
+    const to = await recipientEmail(this.deps.cipher, userId, history);
     if (to === null) return 'not_subject';
     const orgIds = Object.entries(enforcingModes(doc)).filter(([, mode]) => mode !== 'off').map(([k]) => doc.orgIds[k]!).sort();
     const orgs = await this.orgs(orgIds);
@@ -87,15 +87,20 @@ export class ReminderSender {
     return 'sent';
   }
 
-  private async email(userId: string, history: readonly UserEvent[]): Promise<string | null> {
-    const registered = history.find((e) => e.type === 'UserRegistered');
-    if (registered?.type !== 'UserRegistered') return null;
-    const result = await this.deps.cipher.decrypt(userId, EMAIL_PURPOSE, registered.data.email);
-    return result.status === 'ok' ? result.plaintext : null;
-  }
 
   private async orgs(orgIds: readonly string[]): Promise<ReminderOrg[]> {
     const docs = await Promise.all(orgIds.map((id) => this.deps.readStore.get<OrganisationDoc>(ORGANISATIONS, id)));
     return docs.map((doc, i) => ({ name: doc?.name ?? orgIds[i]!, xeroConnected: doc?.xeroConnected ?? false }));
   }
+}
+
+/**
+ * The one way a mail's address is found: decrypted from the user's registration, only to write
+ * the message. Null for a forgotten user (the data key is gone) or one never registered.
+ */
+export async function recipientEmail(cipher: PersonalDataCipher, userId: string, history: readonly UserEvent[]): Promise<string | null> {
+  const registered = history.find((e) => e.type === 'UserRegistered');
+  if (registered?.type !== 'UserRegistered') return null;
+  const result = await cipher.decrypt(userId, EMAIL_PURPOSE, registered.data.email);
+  return result.status === 'ok' ? result.plaintext : null;
 }

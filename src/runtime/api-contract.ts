@@ -125,6 +125,10 @@ const userView = z
     twoFactor: twoFactorSummary.extend({ locked: z.boolean() }).strict(),
     memberships: z.array(z.object({ orgId: z.string(), role: z.enum(['admin', 'member']) }).strict()),
     reminders: z.object({ count: z.number().int().min(0), lastSentAt: instant.nullable(), lastCadence: z.string().nullable() }).strict(),
+    notices: z
+      .object({ count: z.number().int().min(0), lastSentAt: instant.nullable(), lastKind: z.string().nullable() })
+      .strict()
+      .meta({ description: 'Security notices emailed to the user (2FA enabled, disabled, reset, locked, backup codes); each is a `NoticeSent` event in the audit history.' }),
   })
   .strict();
 const remindersPage = z

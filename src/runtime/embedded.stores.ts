@@ -29,7 +29,7 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
     readStore,
     keyStore,
     idempotencyStore,
-    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId']),
+    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId', 'causeId']),
     async close() {
       await eventStore.close();
       await readStore.close();

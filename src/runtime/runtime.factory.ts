@@ -28,6 +28,10 @@ import { AgendaExemptionExpiryJobs, type ExemptionExpiryJobs } from '../organisa
 import { defineExemptionExpiryJob, ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 import { AgendaEscalationJobs, defineEscalationJob, type EscalationJobs } from '../organisations/escalation.jobs.js';
 import { EscalationRunner } from '../organisations/escalation.runner.js';
+import { AgendaNoticeJobs, defineNoticeJob, type NoticeJobs } from '../reminders/notice.jobs.js';
+import { NoticeSender } from '../reminders/notice.sender.js';
+import { AdminDigests } from '../reminders/admin-digest.sender.js';
+import { AgendaDigestJobs, defineDigestJobs, ensurePeriodJob } from '../reminders/admin-digest.jobs.js';
 
 /** What projections and sagas may need from the runtime that builds them. */
 export interface ProjectionDependencies {
@@ -36,6 +40,8 @@ export interface ProjectionDependencies {
   readonly mailer: Mailer;
   readonly exemptionJobs: ExemptionExpiryJobs;
   readonly escalationJobs: EscalationJobs;
+  readonly noticeJobs: NoticeJobs;
+  readonly clock: Clock;
 }
 
 export interface RuntimeOptions {
@@ -68,7 +74,14 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   defineExemptionExpiryJob(agenda, exemptions, logger);
   const escalations = new EscalationRunner({ events: stores.eventStore, clock });
   defineEscalationJob(agenda, escalations, logger);
-  const projections = options.projections({ reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda), escalationJobs: new AgendaEscalationJobs(agenda) });
+  const mailDeps = { events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger };
+  const notices = new NoticeSender(mailDeps);
+  defineNoticeJob(agenda, notices, logger);
+  const digests = new AdminDigests({ ...mailDeps, jobs: new AgendaDigestJobs(agenda) });
+  defineDigestJobs(agenda, digests, logger);
+  const projections = options.projections({
+    reminderJobs, intervals, mailer, exemptionJobs: new AgendaExemptionExpiryJobs(agenda), escalationJobs: new AgendaEscalationJobs(agenda), noticeJobs: new AgendaNoticeJobs(agenda), clock,
+  });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
   const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
@@ -88,6 +101,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     reminders: sender,
     exemptions,
     escalations,
+    notices,
+    digests,
     projections,
     projector: runner,
     async start() {
@@ -95,7 +110,10 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
       // Before the saga runs: both write the reminder subjects.
       if (runner) await rescheduleReminders(stores.readStore, reminderJobs, intervals, logger);
       await runner?.start();
-      if (runsScheduler) await agenda.start();
+      if (runsScheduler) {
+        await ensurePeriodJob(agenda, new Date(digests.currentPeriod()));
+        await agenda.start();
+      }
     },
     async close() {
       await runner?.stop();

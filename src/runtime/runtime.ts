@@ -13,6 +13,8 @@ import type { ReminderSender } from '../reminders/reminder.sender.js';
 import type { ExemptionExpiry } from '../organisations/exemption-expiry.worker.js';
 import type { EscalationRunner } from '../organisations/escalation.runner.js';
 import type { Projection } from '../projections/projection.js';
+import type { NoticeSender } from '../reminders/notice.sender.js';
+import type { AdminDigests } from '../reminders/admin-digest.sender.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';
 
 /** Everything the application needs from the outside world, built once per process by a profile. */
@@ -35,6 +37,10 @@ export interface Runtime {
   readonly exemptions: ExemptionExpiry;
   /** Runs one organisation's scheduled escalation by hand (tests); the scheduler calls the same code. */
   readonly escalations: EscalationRunner;
+  /** Runs one cause's security notices by hand (tests); the scheduler calls the same code. */
+  readonly notices: NoticeSender;
+  /** The admins' digest: fan out the current period, or send one (tests); the scheduler calls the same code. */
+  readonly digests: AdminDigests;
   /** Every projection and saga of this service (rebuilds, CLI). */
   readonly projections: readonly Projection[];
   /** The live projector when this process runs the `projector` role, else null. */

@@ -5,6 +5,7 @@ import { createHttpApp, listen } from './http-app.js';
 import { buildRuntime, type ProjectionDependencies, type RuntimeOptions } from './runtime.factory.js';
 import { reminderSaga } from '../reminders/reminder.saga.js';
 import { escalationSaga } from '../organisations/escalation.saga.js';
+import { noticeSaga } from '../reminders/notice.saga.js';
 import { reminderHistoryProjection } from '../reminders/reminder-history.projection.js';
 import { RemindersModule } from '../reminders/reminders.module.js';
 import type { Runtime } from './runtime.js';
@@ -30,6 +31,7 @@ export function projections(deps: ProjectionDependencies): readonly Projection[]
     reminderSaga(deps.reminderJobs, deps.intervals, deps.mailer),
     escalationSaga(deps.escalationJobs),
     exemptionExpirySaga(deps.exemptionJobs),
+    noticeSaga(deps.noticeJobs, deps.clock),
   ];
 }
 const FEATURES: readonly Type[] = [OrganisationsModule, UsersModule, EnforcementModule, RemindersModule, AuditModule, PagesModule];

@@ -1,6 +1,6 @@
 import type { EncryptedValue } from '../kernel/encrypted-value.js';
 import type { Actor } from '../kernel/event-envelope.js';
-import type { ReminderCadence } from './user.events.js';
+import type { NoticeKind, ReminderCadence } from './user.events.js';
 
 /**
  * Commands on one user's stream. `at` (ISO instant) is the handler's clock: the decider never reads
@@ -115,6 +115,27 @@ export interface RecordReminderSent extends UserCommandBase {
   readonly periodKey: string;
 }
 
+/** `noticeId` is the idempotency key: a second record of the same notice decides nothing. */
+export interface RecordNoticeSent extends UserCommandBase {
+  readonly type: 'RecordNoticeSent';
+  readonly noticeId: string;
+  readonly kind: NoticeKind;
+  readonly cause: string;
+  readonly aboutUserId: string;
+  readonly messageId: string;
+  readonly sentAt: string;
+}
+
+/** Once per (orgId, period) per admin: a second record decides nothing. */
+export interface RecordAdminDigestSent extends UserCommandBase {
+  readonly type: 'RecordAdminDigestSent';
+  readonly orgId: string;
+  readonly period: string;
+  readonly missing: number;
+  readonly messageId: string;
+  readonly sentAt: string;
+}
+
 export type UserCommand =
   | RegisterUser
   | StartTwoFactorSetup
@@ -127,4 +148,6 @@ export type UserCommand =
   | ApproveTwoFactorReset
   | RevokeTrustedDevice
   | ForgetUser
-  | RecordReminderSent;
+  | RecordReminderSent
+  | RecordNoticeSent
+  | RecordAdminDigestSent;

@@ -6,6 +6,8 @@ import type {
   ConfirmTwoFactor,
   DisableTwoFactor,
   NewTrustedDevice,
+  RecordAdminDigestSent,
+  RecordNoticeSent,
   RecordReminderSent,
   RegenerateBackupCodes,
   RegisterUser,
@@ -15,7 +17,7 @@ import type {
 } from './user.commands.js';
 import type { UserEvent, VerificationFailureReason, VerificationMethod } from './user.events.js';
 import { assertNever } from '../kernel/assert-never.js';
-import { evolveUser, initialUserState, type FactorState, type RegisteredUser, type UserState } from './user.state.js';
+import { digestKey, evolveUser, initialUserState, type FactorState, type RegisteredUser, type UserState } from './user.state.js';
 import { isWithinDrift } from './totp.policy.js';
 import { rememberDevice, revokeAllDevices, revokeDevice } from './trusted-device.decisions.js';
 import { approveReset, requestReset, reset } from './reset-request.decisions.js';
@@ -76,6 +78,10 @@ export function decideUser(command: UserCommand, state: UserState): Decision {
       return revokeDevice(command, user, at);
     case 'RecordReminderSent':
       return recordReminder(command, user);
+    case 'RecordNoticeSent':
+      return recordNotice(command, user);
+    case 'RecordAdminDigestSent':
+      return recordDigest(command, user);
     default:
       return assertNever(command);
   }
@@ -134,6 +140,8 @@ function authorize(command: UserCommand): DomainError | null {
     case 'ForgetUser':
       return requireRole(actor, USER_ROLES.operator);
     case 'RecordReminderSent':
+    case 'RecordNoticeSent':
+    case 'RecordAdminDigestSent':
       return requireRole(actor, USER_ROLES.system);
     default:
       return assertNever(command);
@@ -407,6 +415,36 @@ function validateReminder(command: RecordReminderSent): DomainError | null {
     command.periodKey.length > 0 &&
     isInstant(command.sentAt);
   return ok ? null : new DomainError('invalid', 'invalid_reminder', 'Reminder needs organisations, a cadence, a message id, a period and a time');
+}
+
+const NOTICE_KINDS: readonly string[] = [
+  'two_factor_enabled', 'two_factor_disabled', 'two_factor_reset', 'verification_locked', 'backup_codes_regenerated', 'backup_codes_low', 'member_two_factor_reset',
+];
+
+/** Idempotent per notice: a job may run twice (lock expiry, retries), two processes may race. */
+function recordNotice(command: RecordNoticeSent, user: Registered): Decision {
+  const ok =
+    isNonEmpty(command.noticeId) && NOTICE_KINDS.includes(command.kind) && isNonEmpty(command.cause) &&
+    typeof command.aboutUserId === 'string' && isValidId(command.aboutUserId) && isNonEmpty(command.messageId) && isInstant(command.sentAt);
+  if (!ok) return new DomainError('invalid', 'invalid_notice', 'A notice needs an id, a kind, a cause, a subject, a message id and a time');
+  if (user.noticeIds.includes(command.noticeId)) return [];
+  const { noticeId, kind, cause, aboutUserId, messageId, sentAt } = command;
+  return [{ type: 'NoticeSent', data: { noticeId, kind, cause, aboutUserId, messageId, sentAt } }];
+}
+
+/** Once per organisation and period: the append is conditional, so of two racing processes one records. */
+function recordDigest(command: RecordAdminDigestSent, user: Registered): Decision {
+  const ok =
+    typeof command.orgId === 'string' && isValidId(command.orgId) && isInstant(command.period) &&
+    Number.isSafeInteger(command.missing) && command.missing >= 0 && isNonEmpty(command.messageId) && isInstant(command.sentAt);
+  if (!ok) return new DomainError('invalid', 'invalid_digest', 'A digest needs an organisation, a period, a count, a message id and a time');
+  if (user.digestKeys.includes(digestKey(command.orgId, command.period))) return [];
+  const { orgId, period, missing, messageId, sentAt } = command;
+  return [{ type: 'AdminDigestSent', data: { orgId, period, missing, messageId, sentAt } }];
+}
+
+function isNonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200;
 }
 
 function isEncryptedValue(value: unknown): boolean {

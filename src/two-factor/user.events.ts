@@ -73,6 +73,30 @@ export type ReminderSent = DomainEvent<
 /** The user's data key is deleted alongside: history stays verifiable, secrets and e-mail unreadable. */
 export type UserForgotten = DomainEvent<'UserForgotten', Record<string, never>>;
 
+/**
+ * A security notice (NIST SP 800-63B) the SMTP server accepted, on the recipient's stream:
+ * `noticeId` derives from the cause and the recipient, so a retried job records it once;
+ * `aboutUserId` is whose factor changed (the recipient itself, or a member for an admin).
+ */
+export type NoticeKind =
+  | 'two_factor_enabled'
+  | 'two_factor_disabled'
+  | 'two_factor_reset'
+  | 'verification_locked'
+  | 'backup_codes_regenerated'
+  | 'backup_codes_low'
+  | 'member_two_factor_reset';
+export type NoticeSent = DomainEvent<
+  'NoticeSent',
+  { noticeId: string; kind: NoticeKind; cause: string; aboutUserId: string; messageId: string; sentAt: string }
+>;
+
+/** The admins' digest of one organisation for one period, on the admin's stream: once per (org, period). */
+export type AdminDigestSent = DomainEvent<
+  'AdminDigestSent',
+  { orgId: string; period: string; missing: number; messageId: string; sentAt: string }
+>;
+
 export type UserEvent =
   | UserRegistered
   | TwoFactorSetupStarted
@@ -89,7 +113,9 @@ export type UserEvent =
   | TrustedDeviceUsed
   | TrustedDeviceRevoked
   | ReminderSent
-  | UserForgotten;
+  | UserForgotten
+  | NoticeSent
+  | AdminDigestSent;
 
 export type UserEventType = UserEvent['type'];
 
@@ -110,4 +136,6 @@ export const USER_EVENT_TYPES: readonly UserEventType[] = [
   'TrustedDeviceRevoked',
   'ReminderSent',
   'UserForgotten',
+  'NoticeSent',
+  'AdminDigestSent',
 ];

@@ -8,7 +8,7 @@ import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.j
 import type { ReadStore } from '../ports/read-store.port.js';
 import { CLOCK, CONFIG, PERSONAL_DATA_CIPHER, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
-import { USERS, type UserDoc } from '../organisations/directory.projection.js';
+import { NO_NOTICES, USERS, type NoticeSummary, type UserDoc } from '../organisations/directory.projection.js';
 import { EMAIL_PURPOSE } from './two-factor.flows.js';
 
 export interface UserView {
@@ -19,6 +19,7 @@ export interface UserView {
   readonly twoFactor: UserDoc['twoFactor'] & { readonly locked: boolean };
   readonly memberships: UserDoc['memberships'];
   readonly reminders: UserDoc['reminders'];
+  readonly notices: NoticeSummary;
 }
 
 export class UserViewQuery extends Query<UserView> {
@@ -57,6 +58,7 @@ export class UserViewHandler implements IQueryHandler<UserViewQuery> {
       twoFactor: { ...user.twoFactor, locked: lockedUntil !== null && Date.parse(lockedUntil) > this.clock.now().getTime() },
       memberships: user.memberships,
       reminders: user.reminders,
+      notices: user.notices ?? NO_NOTICES,
     };
   }
 

@@ -52,6 +52,10 @@ export interface RegisteredUser {
   readonly reminderPeriodKeys: readonly string[];
   readonly trustedDevices: readonly TrustedDevice[];
   readonly resetRequests: readonly ResetRequest[];
+  /** Notices already recorded, so that a retried notice job records once. */
+  readonly noticeIds: readonly string[];
+  /** `orgId@period` of every admins' digest recorded to this user. */
+  readonly digestKeys: readonly string[];
 }
 
 /** Terminal: the data key is gone, nothing may happen to this user any more. */
@@ -82,6 +86,8 @@ function registered(userId: string): RegisteredUser {
     reminderPeriodKeys: [],
     trustedDevices: [],
     resetRequests: [],
+    noticeIds: [],
+    digestKeys: [],
   };
 }
 
@@ -134,6 +140,10 @@ function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
         lastReminder: { sentAt: event.data.sentAt, cadence: event.data.cadence, orgIds: event.data.orgIds },
         reminderPeriodKeys: [...state.reminderPeriodKeys, event.data.periodKey],
       };
+    case 'NoticeSent':
+      return { ...state, noticeIds: [...state.noticeIds, event.data.noticeId] };
+    case 'AdminDigestSent':
+      return { ...state, digestKeys: [...state.digestKeys, digestKey(event.data.orgId, event.data.period)] };
     default:
       return assertNever(event);
   }
@@ -142,6 +152,10 @@ function evolveRegistered(state: RegisteredUser, event: UserEvent): UserState {
 /** The approved request (if any) is marked approved; every other pending one closes. */
 function closedRequests(requests: readonly ResetRequest[], approvedId: string | null): readonly ResetRequest[] {
   return requests.map((r) => (r.requestId === approvedId ? { ...r, status: 'approved' } : r.status === 'pending' ? { ...r, status: 'closed' } : r));
+}
+
+export function digestKey(orgId: string, period: string): string {
+  return `${orgId}@${period}`;
 }
 
 function succeeded(state: RegisteredUser): RegisteredUser {

@@ -6,6 +6,8 @@ describe('configuration', () => {
     expect(config).toMatchObject({ PROFILE: 'embedded', PORT: 3000, HOST: '127.0.0.1', DATA_DIR: './data', ROLES: ['api', 'projector', 'scheduler'] });
     expect(config.REMINDER_SOFT_EVERY).toBe(7 * 24 * 3600 * 1000);
     expect(config.REMINDER_HARD_EVERY).toBe(24 * 3600 * 1000);
+    expect(config.ADMIN_DIGEST_EVERY).toBe(7 * 24 * 3600 * 1000);
+    expect(loadConfig({ ADMIN_DIGEST_EVERY: '2 days' }).ADMIN_DIGEST_EVERY).toBe(2 * 24 * 3600 * 1000);
   });
 
   it('sends hard enforcement to the page the service serves, and names a product and a help contact', () => {
@@ -34,6 +36,7 @@ describe('configuration', () => {
     ['ROLES', 'api,cron'],
     ['REMINDER_SOFT_EVERY', 'often'],
     ['REMINDER_HARD_EVERY', '100 milliseconds'],
+    ['ADMIN_DIGEST_EVERY', 'weekly'],
     ['APP_BASE_URL', 'not a url'],
     ['AUTH_JWT_SECRET', 'short'],
     ['LOG_LEVEL', 'loud'],

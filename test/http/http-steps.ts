@@ -87,6 +87,21 @@ export async function userView(h: Harness, token: string, userId: string, minPos
   return h.call('GET', `/v1/users/${userId}${minPosition ? `?minPosition=${minPosition}` : ''}`, { token });
 }
 
+/**
+ * What the service records by itself after a mail went out (reminders, security notices, the admins'
+ * digest): the scheduler appends these on its own time, e.g. a notice a few seconds after a factor
+ * was turned on, so they are no command's doing.
+ */
+export const MAIL_RECORDS: readonly string[] = ['ReminderSent', 'NoticeSent', 'AdminDigestSent'];
+
+/** The events commands wrote to a stream (the scheduler's mail records left out). */
 export async function streamLength(h: Harness, stream: string): Promise<number> {
-  return (await h.service.runtime.eventStore.readStream(stream)).length;
+  return (await h.service.runtime.eventStore.readStream(stream)).filter((e) => !MAIL_RECORDS.includes(e.type)).length;
+}
+
+/** Events commands appended after `head` (a headPosition), the scheduler's mail records left out. */
+export async function commandEventsSince(h: Harness, head: string | null): Promise<string[]> {
+  const store = h.service.runtime.eventStore;
+  const appended = await store.readAll(head === null ? {} : { after: head });
+  return appended.filter((e) => !MAIL_RECORDS.includes(e.type)).map((e) => `${e.stream} ${e.type}`);
 }

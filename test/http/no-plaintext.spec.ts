@@ -211,6 +211,10 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect(totpCodes.length).toBeGreaterThanOrEqual(7);
     expect(deviceTokens).toHaveLength(3);
     expect(deviceLabels).toHaveLength(1);
+    // Security notices went out for these changes (to the outbox): their events and jobs are in the scan too.
+    const deadline = Date.now() + 20_000;
+    while ((await h.service.runtime.eventStore.readAll({ types: ['NoticeSent'] })).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await h.service.runtime.eventStore.readAll({ types: ['NoticeSent'] })).length).toBeGreaterThan(0);
 
     const database = join(h.dataDir, DATABASE_FILE);
     const running = { db: fileText(database), wal: fileText(`${database}-wal`) };

@@ -659,3 +659,33 @@ describe('refusals decided before any code is checked', () => {
     expect(isFreshTimeStep(given().state, STEP0)).toBe(false);
   });
 });
+
+describe('recording notices and digests', () => {
+  const notice = (noticeId: string, actor: Actor = system): UserCommand => ({
+    type: 'RecordNoticeSent', userId: USER, actor, at: at(500), noticeId, kind: 'two_factor_enabled', cause: 'event-1', aboutUserId: USER, messageId: `<${noticeId}@mail.test>`, sentAt: at(499),
+  });
+  const digest = (orgId: string, period: string, actor: Actor = system): UserCommand => ({
+    type: 'RecordAdminDigestSent', userId: USER, actor, at: at(500), orgId, period, missing: 3, messageId: `<${orgId}@mail.test>`, sentAt: at(499),
+  });
+
+  it('records a notice once per notice id, and only for the service itself', () => {
+    given(enabled).when(notice('n1')).thenEvents([
+      { type: 'NoticeSent', data: { noticeId: 'n1', kind: 'two_factor_enabled', cause: 'event-1', aboutUserId: USER, messageId: '<n1@mail.test>', sentAt: at(499) } },
+    ]);
+    const sent = given(enabled).when(notice('n1')).result as UserEvent[];
+    given([...enabled, ...sent]).when(notice('n1')).thenNothingHappens();
+    given([...enabled, ...sent]).when(notice('n2')).thenEvents([expect.objectContaining({ type: 'NoticeSent' }) as unknown as UserEvent]);
+    given(enabled).when(notice('n1', support)).thenError({ kind: 'forbidden', code: 'system_only' });
+    given(enabled).when({ ...notice('n1'), kind: 'nonsense' } as unknown as UserCommand).thenError({ kind: 'invalid', code: 'invalid_notice' });
+  });
+
+  it('records a digest once per organisation and period', () => {
+    const period = '2026-01-05T00:00:00.000Z';
+    const sent = given(registered).when(digest('acme', period)).result as UserEvent[];
+    expect(sent).toEqual([{ type: 'AdminDigestSent', data: { orgId: 'acme', period, missing: 3, messageId: '<acme@mail.test>', sentAt: at(499) } }]);
+    given([...registered, ...sent]).when(digest('acme', period)).thenNothingHappens();
+    given([...registered, ...sent]).when(digest('beta', period)).thenEvents([expect.objectContaining({ type: 'AdminDigestSent' }) as unknown as UserEvent]);
+    given(registered).when(digest('acme', 'last week')).thenError({ kind: 'invalid', code: 'invalid_digest' });
+    given(registered).when(digest('acme', period, platform)).thenError({ kind: 'forbidden', code: 'system_only' });
+  });
+});

@@ -68,24 +68,29 @@ export function guardStorage<T extends object>(adapter: T, health: SqliteStorage
     health.recordFailure();
     return storageUnavailable();
   };
+  // One wrapper per method, made on first use: reads on the hot path allocate nothing more.
+  const wrappers = new Map<PropertyKey, unknown>();
+  const wrap = (target: T, property: PropertyKey, method: (...a: unknown[]) => unknown): unknown => {
+    if (property === 'ping') return async (...args: unknown[]): Promise<boolean> => health.check() && (await method.apply(target, args)) === true;
+    return (...args: unknown[]): unknown => {
+      let result: unknown;
+      try {
+        result = method.apply(target, args);
+      } catch (error) {
+        throw translate(error);
+      }
+      return isPromise(result) ? result.catch((error: unknown) => Promise.reject(translate(error))) : result;
+    };
+  };
   return new Proxy(adapter, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       // Only the adapter's methods (its prototype's), called on the adapter itself: its own calls
       // inside see raw errors, as they did before, and its function-valued fields stay as they are.
       if (typeof value !== 'function' || property === 'constructor' || Object.prototype.hasOwnProperty.call(target, property)) return value;
-      if (property === 'ping') {
-        return async (...args: unknown[]): Promise<boolean> => health.check() && (await (value as (...a: unknown[]) => Promise<boolean>).apply(target, args));
-      }
-      return (...args: unknown[]): unknown => {
-        let result: unknown;
-        try {
-          result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        } catch (error) {
-          throw translate(error);
-        }
-        return isPromise(result) ? result.catch((error: unknown) => Promise.reject(translate(error))) : result;
-      };
+      let wrapper = wrappers.get(property);
+      if (wrapper === undefined) wrappers.set(property, (wrapper = wrap(target, property, value as (...a: unknown[]) => unknown)));
+      return wrapper;
     },
   });
 }

@@ -7,6 +7,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }],
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  // Minutes of real processes: `npm run test:faults` (jest.faults.config.js), which .ci/run runs too.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   testTimeout: 30000,
   maxWorkers: 2,
   // Agenda 6.2.6 leaves one lock-check timer (lockLifetime / 2) pending after each job run, which

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
@@ -9,7 +9,7 @@ import { projectionLagBench } from './projection-lag.bench.js';
 import { rebuildBench } from './rebuild.bench.js';
 import { remindersBench } from './reminders.bench.js';
 import { startupBench } from './startup.bench.js';
-import { performanceReport, type BenchResults } from './performance.report.js';
+import { crashSafetySection, performanceReport, type BenchResults } from './performance.report.js';
 
 /**
  * `npm run bench`: every benchmark against the embedded profile on loopback, one after another so
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(numbersOnly(results), null, 2)}\n`);
-  writeFileSync(join(ROOT, 'docs/performance.md'), performanceReport(results, machine, new Date()));
+  const report = join(ROOT, 'docs/performance.md');
+  const previous = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  writeFileSync(report, `${performanceReport(results, machine, new Date())}${crashSafetySection(previous)}`);
   process.stdout.write('wrote bench/results.json and docs/performance.md\n');
 }
 

@@ -60,7 +60,7 @@ const STATUS_WORDS: Readonly<Record<ProblemStatus, string>> = {
   422: 'The request is well formed but refused (a wrong code, or an Idempotency-Key reused with another body).',
   429: 'Too many attempts; wait for Retry-After seconds.',
   431: 'The request headers (or the URL) are too large.',
-  503: 'Read models have not reached `minPosition` within the bound, or the service is not ready; retry shortly.',
+  503: 'Read models have not reached `minPosition` within the bound, the service is not ready, or its storage cannot take writes (full or read-only); retry after Retry-After seconds.',
 };
 
 /** Parameters that mean the same on every route they appear on. */
@@ -264,6 +264,9 @@ function problemStatuses(route: ApiRoute): Map<ProblemStatus, string[]> {
     add(422, 'idempotency_key_reused');
   }
   if (acceptsMinPosition(route)) add(503, 'read_models_behind');
+  // Any route that reaches the stores: a full or read-only disk under them.
+  if (!route.roles.includes('anyone')) add(503, 'storage_unavailable');
+  if (isCommandRoute(route)) add(503, 'stream_busy');
   for (const [status, more] of Object.entries(route.problems ?? {})) add(Number(status) as ProblemStatus, ...more);
   return new Map([...codes].sort(([a], [b]) => a - b));
 }

@@ -4,6 +4,15 @@ import { SEND_REMINDER_JOB, type ReminderJobData } from './agenda.reminder-jobs.
 import type { ReminderSender } from './reminder.sender.js';
 
 /**
+ * Retries of a failed reminder job: from 30 s, doubling, then hourly, for as long as it takes.
+ * Agenda drops a job for good once the policy gives up, and nothing re-arms a reminder job before
+ * the user's next event, so a bounded number of retries lost the reminder of anyone due during an
+ * SMTP outage longer than about two hours. The job ends anyway when the reminder is sent, when it is
+ * no longer due (the sender re-checks), or when the saga replaces or cancels it.
+ */
+export const REMINDER_JOB_BACKOFF = exponential({ delay: 30_000, factor: 2, maxDelay: 3_600_000, maxRetries: Number.POSITIVE_INFINITY, jitter: 0.2 });
+
+/**
  * The reminder job. A failed send throws, so Agenda retries it with backoff; the sender's period
  * key makes a job that ran twice (lock expiry on a slow run) send and record once.
  */
@@ -21,7 +30,7 @@ export function defineReminderJob(agenda: Agenda, sender: ReminderSender, logger
       lockLimit: 200,
       lockLifetime: 120_000,
       removeOnComplete: true,
-      backoff: exponential({ delay: 30_000, factor: 2, maxRetries: 8, jitter: 0.2 }),
+      backoff: REMINDER_JOB_BACKOFF,
     },
   );
   agenda.on('fail', (error: unknown) => logger.warn({ err: error instanceof Error ? error.name : 'error' }, 'reminder job failed; will retry'));

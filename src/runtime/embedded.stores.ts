@@ -6,6 +6,7 @@ import { SqliteIdempotencyStore } from '../infrastructure/idempotency/sqlite.ide
 import { SqliteReadStore } from '../infrastructure/read-store/sqlite.read-store.js';
 import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-backend.js';
 import { openSqlite } from '../infrastructure/sqlite/sqlite.database.js';
+import { guardStorage, SqliteStorageHealth } from '../infrastructure/sqlite/sqlite.storage-failure.js';
 import type { ProfileStores } from './profile.stores.js';
 
 import { DATABASE_FILE } from './data-dir.files.js';
@@ -20,16 +21,18 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
   const file = join(config.DATA_DIR, DATABASE_FILE);
   const db = openSqlite(file);
   const derivedDb = openSqlite(file, { synchronous: 'NORMAL' });
-  const eventStore = new SqliteEventStore(db);
-  const readStore = new SqliteReadStore(derivedDb);
-  const keyStore = new SqliteKeyStore(db);
-  const idempotencyStore = new SqliteIdempotencyStore(db);
+  // A full or read-only disk answers 503 storage_unavailable and turns readiness off (see guardStorage).
+  const health = new SqliteStorageHealth(db);
+  const eventStore = guardStorage(new SqliteEventStore(db), health);
+  const readStore = guardStorage(new SqliteReadStore(derivedDb), health);
+  const keyStore = guardStorage(new SqliteKeyStore(db), health);
+  const idempotencyStore = guardStorage(new SqliteIdempotencyStore(db), health);
   return {
     eventStore,
     readStore,
     keyStore,
     idempotencyStore,
-    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId', 'causeId']),
+    agendaBackend: new SqliteAgendaBackend(derivedDb, ['userId', 'causeId'], (repository) => guardStorage(repository, health)),
     async close() {
       await eventStore.close();
       await readStore.close();

@@ -35,7 +35,8 @@ export class SmtpTestServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  static async start(behaviour: SmtpBehaviour = {}): Promise<SmtpTestServer> {
+  /** `port` 0 picks a free one; a given port brings a server back where a stopped one was. */
+  static async start(behaviour: SmtpBehaviour = {}, port = 0): Promise<SmtpTestServer> {
     let self: SmtpTestServer | undefined;
     const server = new SMTPServer({
       authOptional: true,
@@ -63,11 +64,11 @@ export class SmtpTestServer {
       },
     });
     server.on('error', () => undefined);
-    const port = await new Promise<number>((resolve, reject) => {
+    const bound = await new Promise<number>((resolve, reject) => {
       server.server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port));
+      server.listen(port, '127.0.0.1', () => resolve((server.server.address() as AddressInfo).port));
     });
-    self = new SmtpTestServer(server, port);
+    self = new SmtpTestServer(server, bound);
     return self;
   }
 

@@ -2,6 +2,7 @@ import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-
 import { parsePosition } from '../../kernel/position.js';
 import type { Statement, Transaction } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { isStorageFailure } from '../sqlite/sqlite.storage-failure.js';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
@@ -159,6 +160,10 @@ export class SqliteEventStore implements EventStore {
     try {
       return { ok: true, result: this.appendInSavepoint(stream, events, expected) };
     } catch (error) {
+      // A full or failing disk is the batch's failure, not this append's: SQLite may already have
+      // rolled the whole transaction back, and the appends after this one would then run (and
+      // commit) one by one outside it, a partial batch answered as failed.
+      if (isStorageFailure(error)) throw error;
       return { ok: false, error };
     }
   }

@@ -12,8 +12,9 @@ export class SqliteAgendaBackend implements AgendaBackend {
   readonly ownsConnection = false;
   readonly repository: SqliteJobRepository;
 
-  constructor(db: SqliteDatabase, indexedDataPaths: readonly string[] = []) {
-    this.repository = new SqliteJobRepository(db, indexedDataPaths);
+  /** `guard` wraps the repository (the embedded profile maps storage failures with it). */
+  constructor(db: SqliteDatabase, indexedDataPaths: readonly string[] = [], guard: (repository: SqliteJobRepository) => SqliteJobRepository = (repository) => repository) {
+    this.repository = guard(new SqliteJobRepository(db, indexedDataPaths));
   }
 
   connect(): Promise<void> {

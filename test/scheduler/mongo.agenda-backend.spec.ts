@@ -75,4 +75,3 @@ describe('Agenda on MongoDB: a start-up failure', () => {
     }
   });
 });
-});

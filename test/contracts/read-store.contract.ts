@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/ports/read-store.port.js';
+import { DuplicateKeyError, InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/ports/read-store.port.js';
 
 /**
  * The behaviour every ReadStore adapter must show. Collection and checkpoint names are unique per
@@ -164,6 +164,31 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
           await expect(store.write([{ kind: 'patch', collection: c, id: 'a', set: { v: 99 } }, ...ops])).rejects.toThrow(TypeError);
         }
         expect(await store.get(c, 'a')).toEqual({ id: 'a', v: 1 });
+      });
+    });
+
+    describe('atomic writes', () => {
+      it('stores nothing of a write that breaks a unique index: not its other collections, not its checkpoint', async () => {
+        const [first, unique] = [freshCollection(), freshCollection()];
+        const checkpoint = `${unique}-projection`;
+        await store.ensureIndexes(unique, [{ fields: ['email'], unique: true }]);
+        await store.write([{ kind: 'upsert', collection: unique, doc: { id: 'taken', email: 'a@example.test' } }], { name: checkpoint, position: '3' });
+
+        const failed = await store
+          .write(
+            [
+              { kind: 'upsert', collection: first, doc: { id: 'written-first' } },
+              { kind: 'upsert', collection: unique, doc: { id: 'ok', email: 'b@example.test' } },
+              { kind: 'upsert', collection: unique, doc: { id: 'clash', email: 'a@example.test' } },
+            ],
+            { name: checkpoint, position: '4' },
+          )
+          .catch((error: unknown) => error);
+
+        expect(failed).toBeInstanceOf(DuplicateKeyError);
+        expect(await store.get(first, 'written-first')).toBeNull();
+        expect(await store.get(unique, 'ok')).toBeNull();
+        expect(await store.getCheckpoint(checkpoint)).toBe('3');
       });
     });
 

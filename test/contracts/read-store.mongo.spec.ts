@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { MongoClient } from 'mongodb';
 import { afterSwap, IDENTITY, physicalName } from '../../src/infrastructure/read-store/mongo.collection-map.js';
@@ -225,5 +226,28 @@ describe('MongoDB collection map (the rebuild switch)', () => {
         expect(new Set(physical)).toEqual(new Set(names));
       }),
     );
+  });
+});
+
+describe('MongoDB read store against a server that never answers', () => {
+  it('answers ping() with false within its own deadline, so /health/ready turns not ready', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`);
+    const store = new MongoReadStore(client, 'never_answers', false, 300);
+    try {
+      const started = Date.now();
+
+      expect(await store.ping()).toBe(false);
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

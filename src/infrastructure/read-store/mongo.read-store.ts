@@ -62,6 +62,8 @@ export class MongoReadStore implements ReadStore {
     private readonly client: MongoClient,
     dbName: string,
     private readonly ownsClient = false,
+    /** Longest ping() waits: /health/ready must answer while MongoDB does not (the driver's own limit is 30 s of server selection). */
+    private readonly pingTimeoutMs = 2_000,
   ) {
     this.db = client.db(dbName);
   }
@@ -186,11 +188,18 @@ export class MongoReadStore implements ReadStore {
   }
 
   async ping(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.pingTimeoutMs);
+    });
+    const answered = this.db.command({ ping: 1 }).then(
+      () => true,
+      () => false,
+    );
     try {
-      await this.db.command({ ping: 1 });
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([answered, timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

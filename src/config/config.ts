@@ -26,7 +26,11 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PROFILE: z.enum(['embedded', 'production']).default('embedded'),
     DATA_DIR: z.string().min(1).default('./data'),
-    EVENTSTORE_CONNECTION_STRING: z.string().regex(/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//, 'an esdb:// connection string').optional(),
+    EVENTSTORE_CONNECTION_STRING: z
+      .string()
+      .regex(/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//, 'an esdb://, esdb+discover://, kurrentdb:// or kdb:// connection string')
+      .transform(toEsdbClientScheme)
+      .optional(),
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URI').optional(),
     MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('two_factor'),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
@@ -94,6 +98,14 @@ const schema = z
       if (env.AUTH_JWKS_URL && !env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with AUTH_JWKS_URL on the production profile' });
     }
   });
+
+/**
+ * KurrentDB documents kurrentdb:// and kdb://, but @eventstore/db-client 6.2.1 parses only esdb://
+ * and esdb+discover://: the same connection string under the scheme the client understands.
+ */
+export function toEsdbClientScheme(connectionString: string): string {
+  return connectionString.replace(/^(?:kurrentdb|kdb)(\+discover)?:\/\//, (_scheme, discover: string | undefined) => `esdb${discover ?? ''}://`);
+}
 
 /** Keys fetched over plain HTTP could be swapped on the way; loopback stays allowed for tests. */
 function isTrustedKeySource(text: string): boolean {

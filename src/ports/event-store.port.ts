@@ -22,6 +22,22 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * Event ids are unique within a stream. An append whose ids are all stored, in order, where the
+ * caller's expectation puts them is a retry and answers with the stored result; ids that match
+ * stored ones only partly are this error. It is not a concurrency conflict: retrying cannot
+ * succeed. The same id in another stream is another event (EventStoreDB checks ids per stream).
+ */
+export class EventIdConflictError extends Error {
+  override readonly name = 'EventIdConflictError';
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+  ) {
+    super(`stream ${stream}: event id ${eventId} conflicts with an event already stored`);
+  }
+}
+
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards';
   /** Inclusive; defaults to the start (forwards) or the end (backwards). */

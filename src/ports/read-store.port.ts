@@ -100,7 +100,7 @@ export interface ReadStore {
   /**
    * Exchanges the documents and indexes of each pair of collections, then stores the checkpoints:
    * a projection rebuilt into a fresh collection replaces the live one in one step (one SQLite
-   * transaction; successive renames in MongoDB). A collection never written counts as empty.
+   * transaction; one write of the collection map in MongoDB). A collection never written counts as empty.
    */
   swapCollections(pairs: ReadonlyArray<readonly [string, string]>, checkpoints?: readonly Checkpoint[]): Promise<void>;
   ping(): Promise<boolean>;

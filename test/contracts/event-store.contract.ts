@@ -3,8 +3,10 @@ import type { EventData, NewEvent, RecordedEvent } from '../../src/kernel/event-
 import { eventHash } from '../../src/kernel/hash-chain.js';
 import { comparePositions } from '../../src/kernel/position.js';
 import {
+  EventIdConflictError,
   WrongExpectedRevisionError,
   type EventStore,
+  type ExpectedRevision,
   type Subscription,
   type SubscriptionOptions,
 } from '../../src/ports/event-store.port.js';
@@ -225,6 +227,55 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
       });
     });
 
+    describe('retries and event ids', () => {
+      const expectations = ['no_stream', 'exact revision', 'any', 'stream_exists'] as const;
+      /** The stream before the first attempt, and the expectation that attempt used. */
+      async function prepared(kind: (typeof expectations)[number]): Promise<{ stream: string; expected: ExpectedRevision }> {
+        const stream = streamName();
+        if (kind === 'no_stream') return { stream, expected: 'no_stream' };
+        await store.append(stream, [newEvent('Before')], 'no_stream');
+        return { stream, expected: kind === 'exact revision' ? 0 : kind };
+      }
+
+      it.each(expectations)('recognises a late retry by its event ids with %s: the original answer, nothing appended twice', async (kind) => {
+        const { stream, expected } = await prepared(kind);
+        const attempt = [newEvent('A'), newEvent('B')];
+        const original = await store.append(stream, attempt, expected);
+        const later = await store.append(stream, [newEvent('Later')], original.nextRevision);
+
+        const retried = await store.append(stream, attempt, expected);
+
+        expect(retried).toEqual(original);
+        const stored = await store.readStream(stream);
+        expect(stored.map((e) => e.revision)).toEqual([...Array(later.nextRevision + 1).keys()]);
+        expect(ids(stored).filter((id) => ids(attempt).includes(id))).toEqual(ids(attempt));
+      });
+
+      it.each(expectations)('refuses a retry whose ids match what was stored only in part, with %s, appending nothing', async (kind) => {
+        const { stream, expected } = await prepared(kind);
+        const [a, b] = [newEvent('A'), newEvent('B')];
+        await store.append(stream, [a, b], expected);
+        const before = await store.readStream(stream);
+
+        const partly = await store.append(stream, [a, newEvent('C')], expected).catch((error: unknown) => error);
+
+        expect(partly).toBeInstanceOf(EventIdConflictError);
+        expect(partly).toMatchObject({ stream });
+        expect(await store.readStream(stream)).toEqual(before);
+      });
+
+      it('keeps ids per stream: the same id in another stream is another event', async () => {
+        const prefix = uniquePrefix();
+        const event = newEvent('Shared');
+
+        await store.append(`${prefix}-one`, [event], 'no_stream');
+        const other = await store.append(`${prefix}-two`, [event], 'no_stream');
+
+        expect(other.nextRevision).toBe(0);
+        expect(ids(await store.readAll({ streamPrefix: prefix }))).toEqual(ids([event, event]));
+      });
+    });
+
     describe('concurrency', () => {
       it('lets exactly one of ten racing appends win a revision; the losers get a conflict', async () => {
         const stream = streamName();
@@ -351,6 +402,27 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
         await waitUntil(() => deliveries.length === stored.length, 'the stored events to be delivered');
         expect(deliveries.map((d) => d.id)).toEqual(ids(stored));
         expect(deliveries.at(-1)!.more).toBe(false);
+      });
+
+      it('promises a next event while it holds one: a handler slow on the first of stored events is told more=true', async () => {
+        const prefix = uniquePrefix();
+        const head = (await store.headPosition()) ?? undefined;
+        const stored = [newEvent('A'), newEvent('B'), newEvent('C')];
+        await store.append(`${prefix}-a`, stored, 'no_stream');
+        const deliveries: { id: string; more: boolean }[] = [];
+        const subscription = store.subscribe(
+          async (event, delivery) => {
+            // Time for the rest to arrive from the server; an adapter that read them in one page holds them already.
+            if (deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 300));
+            deliveries.push({ id: event.metadata.eventId, more: delivery.more });
+          },
+          { after: head, streamPrefix: prefix },
+        );
+        subscriptions.push(subscription);
+
+        await waitUntil(() => deliveries.length === stored.length, 'the stored events to be delivered');
+        expect(deliveries.map((d) => d.id)).toEqual(ids(stored));
+        expect(deliveries.map((d) => d.more)).toEqual([true, true, false]);
       });
 
       it('catches up on stored events, then delivers live ones, each once and in order', async () => {

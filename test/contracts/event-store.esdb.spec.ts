@@ -1,11 +1,16 @@
-import { ANY, NO_STREAM, STREAM_EXISTS, WrongExpectedVersionError, type AllStreamResolvedEvent } from '@eventstore/db-client';
+import { ANY, BACKWARDS, END, EventStoreDBClient, NO_STREAM, STREAM_EXISTS, UnavailableError, WrongExpectedVersionError, binaryEvent, type AllStreamResolvedEvent } from '@eventstore/db-client';
+import { PassThrough } from 'node:stream';
 import {
+  BufferedEvents,
   EsdbEventStore,
+  asUnavailable,
+  eventStoreUnavailable,
+  newestOwnPosition,
+  withinDeadline,
   fromEsdbCurrentRevision,
   fromEsdbEvent,
   fromEsdbPosition,
   isKnownPosition,
-  isRetryOf,
   isSystemEvent,
   matchesFilter,
   pinnedRevision,
@@ -41,6 +46,27 @@ if (connectionString) {
         await store.close();
       },
     };
+  });
+
+  describe('EventStoreDB specifics (live server)', () => {
+    it('reports as head the newest JSON event, not a foreign binary event written after it', async () => {
+      const client = EventStoreDBClient.connectionString(connectionString);
+      const store = EsdbEventStore.fromConnectionString(connectionString, FAST);
+      try {
+        const ours = await store.append(`head-${Date.now()}`, [newEvent('Ours')], 'no_stream');
+        await client.appendToStream(`foreign-${Date.now()}`, binaryEvent({ type: 'ForeignBinary', data: new Uint8Array([0, 159, 146, 150]) }));
+        const [newest] = await collectAll(client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
+
+        const head = await store.headPosition();
+
+        expect(newest?.event?.isJson).toBe(false);
+        expect(comparePositions(head!, ours.position)).toBeGreaterThanOrEqual(0);
+        expect(comparePositions(head!, fromEsdbPosition(newest!.event!.position))).toBeLessThan(0);
+      } finally {
+        await store.close();
+        await client.dispose();
+      }
+    });
   });
 } else {
   console.warn(`EventStoreDB contract skipped: ${SKIP_REASON}`);
@@ -203,17 +229,63 @@ describe('EventStoreDB adapter mappings', () => {
       expect(fromEsdbEvent(resolved)).toBeNull();
     });
 
-    it('recognises a retry only when the newest stored ids equal the appended ids in order', () => {
-      const [a, b] = [newEvent('A'), newEvent('B')];
-      const recorded = (e: typeof a) => ({ metadata: { eventId: e.metadata.eventId } }) as never;
+    it('finds the head among events a subscriber delivers: not system events, not non-JSON events', () => {
+      const json = resolvedFrom(toEsdbEventData(event, metadata), { commit: 10n, prepare: 10n });
+      const binary: AllStreamResolvedEvent = { event: { ...json.event!, isJson: false, position: { commit: 30n, prepare: 30n } } as never };
+      const system: AllStreamResolvedEvent = { event: { ...json.event!, streamId: '$stats-node', position: { commit: 20n, prepare: 20n } } };
 
-      expect(isRetryOf([a, b], [recorded(b), recorded(a)])).toBe(true);
-      expect(isRetryOf([a, b], [recorded(a), recorded(b)])).toBe(false);
-      expect(isRetryOf([a, b], [recorded(b)])).toBe(false);
-      expect(isRetryOf([a], [recorded(b)])).toBe(false);
+      expect(newestOwnPosition([binary, system, json])).toEqual({ commit: 10n, prepare: 10n });
+      expect(newestOwnPosition([binary, system])).toBeNull();
+    });
+  });
+
+  describe('deadlines and outages', () => {
+    it('turns the client\'s connection failures into 503 event_store_unavailable, and leaves other errors alone', () => {
+      const unavailable = new UnavailableError(undefined as never);
+      const conflict = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n });
+
+      expect(asUnavailable(unavailable)).toEqual(eventStoreUnavailable());
+      expect(asUnavailable(conflict)).toBe(conflict);
+    });
+
+    it('answers with the work when it finishes first, and cancels it when the deadline comes first', async () => {
+      let cancelled = false;
+      await expect(withinDeadline(Promise.resolve(7), 1_000)).resolves.toBe(7);
+      await expect(withinDeadline(new Promise(() => undefined), 20, () => (cancelled = true))).rejects.toMatchObject({
+        kind: 'unavailable',
+        code: 'event_store_unavailable',
+      });
+      expect(cancelled).toBe(true);
+    });
+  });
+
+  describe('buffered deliveries', () => {
+    const accept = (item: unknown): number | null => (typeof item === 'number' && item % 2 === 0 ? item : null);
+
+    it('says a next event is held only when an accepted one is already buffered, without waiting for more', async () => {
+      const source = new PassThrough({ objectMode: true });
+      const upcoming = new BufferedEvents(source, accept);
+      source.write(2);
+      source.write(3);
+      source.write(4);
+
+      expect(await upcoming.next()).toBe(2);
+      expect(await upcoming.buffered()).toBe(4);
+      expect(await upcoming.buffered()).toBeNull();
+      source.write(5);
+      expect(await upcoming.buffered()).toBeNull();
+      source.end(6);
+      expect(await upcoming.next()).toBe(6);
+      expect(await upcoming.next()).toBeNull();
     });
   });
 });
+
+async function collectAll<T>(read: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of read) items.push(item);
+  return items;
+}
 
 /** The shape the client yields for a JSON event read from $all. */
 function resolvedFrom(

@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EventIdConflictError, SqliteEventStore } from '../../src/infrastructure/event-store/sqlite.event-store.js';
-import type { EventStore } from '../../src/ports/event-store.port.js';
+import { SqliteEventStore } from '../../src/infrastructure/event-store/sqlite.event-store.js';
+import { EventIdConflictError, type EventStore } from '../../src/ports/event-store.port.js';
 import { openSqlite } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { eventStoreContract, expectValidChain, newEvent, type EventStoreFixture } from './event-store.contract.js';
@@ -59,15 +59,33 @@ describe('SqliteEventStore specifics', () => {
     expect(await fixture.store.readAll()).toEqual([]);
   });
 
-  it('refuses an event id already stored in another stream, and appends nothing', async () => {
-    const event = newEvent('A');
-    await fixture.store.append('stream-one', [event], 'no_stream');
+  it('migrates a file from before ids were unique per stream, keeping rows, positions and the counter', async () => {
+    const dir = makeTempDir('tfe-events-migrate-');
+    try {
+      const path = join(dir.path, 'old.sqlite');
+      const old = openSqlite(path);
+      old.exec(OLD_SCHEMA);
+      const insert = old.prepare('INSERT INTO events (position, stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const shared = newEvent('Old');
+      insert.run(7, 'stream-one', 0, shared.metadata.eventId, 'Old', '{}', JSON.stringify({ ...shared.metadata, prevHash: '', hash: 'h' }));
+      old.close();
 
-    await expect(fixture.store.append('stream-two', [event], 'any')).rejects.toBeInstanceOf(EventIdConflictError);
-    await expect(fixture.store.append('stream-two', [newEvent('B'), event], 'any')).rejects.toBeInstanceOf(
-      EventIdConflictError,
-    );
-    expect(await fixture.store.readStream('stream-two')).toEqual([]);
+      const db = openSqlite(path);
+      const store = new SqliteEventStore(db, FAST);
+      try {
+        expect(await store.readStream('stream-one')).toMatchObject([{ position: '7', revision: 0, metadata: { eventId: shared.metadata.eventId } }]);
+        const sameIdElsewhere = await store.append('stream-two', [shared], 'no_stream');
+        expect(Number(sameIdElsewhere.position)).toBe(8);
+        await expect(store.append('stream-one', [shared, newEvent('New')], 'any')).rejects.toBeInstanceOf(EventIdConflictError);
+        const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").get() as { sql: string };
+        expect(table.sql).toContain('UNIQUE (stream, event_id)');
+      } finally {
+        await store.close();
+        db.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 
   it('refuses a retry that only partly matches what was stored', async () => {
@@ -190,6 +208,21 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 });
+
+/** The events table as files written before ids became unique per stream have it. */
+const OLD_SCHEMA = `
+  CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    revision INTEGER NOT NULL CHECK (revision >= 0),
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL CHECK (json_valid(data)),
+    metadata TEXT NOT NULL CHECK (json_valid(metadata)),
+    UNIQUE (stream, revision)
+  ) STRICT;
+  CREATE INDEX events_by_type ON events (type, position);
+`;
 
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let attempt = 0; attempt < 400 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 25));

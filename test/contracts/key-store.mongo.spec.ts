@@ -6,7 +6,7 @@ import { keyStoreContract } from './key-store.contract.js';
 const uri = process.env.MONGODB_URI;
 const describeWithMongo = uri ? describe : describe.skip;
 const title = uri ? 'MongoKeyStore contract' : 'MongoKeyStore contract (skipped: MONGODB_URI is not set)';
-if (!uri) console.warn(`${title}; run it against \`docker compose up\` with MONGODB_URI=mongodb://127.0.0.1:27017`);
+if (!uri) console.warn(`${title}; run it against \`docker compose up\` with MONGODB_URI='mongodb://127.0.0.1:27017/?directConnection=true' (the replica set's member name resolves only inside compose)`);
 
 describeWithMongo(title, () => {
   const databaseName = `tfe_keys_test_${randomUUID().slice(0, 8)}`;

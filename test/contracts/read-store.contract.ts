@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/ports/read-store.port.js';
+import { DuplicateKeyError, InvalidCursorError, type Doc, type Filter, type ReadStore, type Scalar, type SortSpec, type WriteOp } from '../../src/ports/read-store.port.js';
 
 /**
  * The behaviour every ReadStore adapter must show. Collection and checkpoint names are unique per
@@ -164,6 +164,31 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
           await expect(store.write([{ kind: 'patch', collection: c, id: 'a', set: { v: 99 } }, ...ops])).rejects.toThrow(TypeError);
         }
         expect(await store.get(c, 'a')).toEqual({ id: 'a', v: 1 });
+      });
+    });
+
+    describe('atomic writes', () => {
+      it('stores nothing of a write that breaks a unique index: not its other collections, not its checkpoint', async () => {
+        const [first, unique] = [freshCollection(), freshCollection()];
+        const checkpoint = `${unique}-projection`;
+        await store.ensureIndexes(unique, [{ fields: ['email'], unique: true }]);
+        await store.write([{ kind: 'upsert', collection: unique, doc: { id: 'taken', email: 'a@example.test' } }], { name: checkpoint, position: '3' });
+
+        const failed = await store
+          .write(
+            [
+              { kind: 'upsert', collection: first, doc: { id: 'written-first' } },
+              { kind: 'upsert', collection: unique, doc: { id: 'ok', email: 'b@example.test' } },
+              { kind: 'upsert', collection: unique, doc: { id: 'clash', email: 'a@example.test' } },
+            ],
+            { name: checkpoint, position: '4' },
+          )
+          .catch((error: unknown) => error);
+
+        expect(failed).toBeInstanceOf(DuplicateKeyError);
+        expect(await store.get(first, 'written-first')).toBeNull();
+        expect(await store.get(unique, 'ok')).toBeNull();
+        expect(await store.getCheckpoint(checkpoint)).toBe('3');
       });
     });
 
@@ -387,6 +412,9 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
         const doc: Doc = { id: `d${String((i * 7919) % total).padStart(3, '0')}`, bucket: i % 7, label: labels[i % 3]!, flag: i % 4 === 0 };
         if (i % 5 !== 0) doc.opt = i % 11;
         else if (i % 10 === 0) doc.opt = null;
+        // Numbers in some documents, strings in others, missing in the rest: the sort orders by type first.
+        if (i % 3 === 0) doc.mixed = i % 13;
+        else if (i % 3 === 1) doc.mixed = `m${i % 17}`;
         return doc;
       });
       let c: string;
@@ -431,6 +459,8 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
         ['by a field that is null or missing in some documents', {}, () => true, [['opt', 1]]],
         ['by a field that is null or missing, descending', {}, () => true, [['opt', -1], ['label', 1]]],
         ['by a boolean', {}, () => true, [['flag', -1]]],
+        ['by a field holding numbers, strings or nothing', {}, () => true, [['mixed', 1]]],
+        ['by a field holding numbers, strings or nothing, descending', {}, () => true, [['mixed', -1], ['bucket', 1]]],
         ['with a filter', { flag: false, bucket: { $gte: 2 } }, (doc) => doc.flag === false && (doc.bucket as number) >= 2, [['label', -1]]],
       ];
 
@@ -582,6 +612,36 @@ export function readStoreContract(name: string, makeStore: () => Promise<ReadSto
         expect(ids((await store.find(bNext, {})).items)).toEqual(['b-old']);
         await store.write([{ kind: 'upsert', collection: aNext, doc: { id: 'usable' } }]);
         expect(await store.get(aNext, 'usable')).toEqual({ id: 'usable' });
+      });
+
+      it('never shows a reader neither generation: every read during a swap sees the old or the new one whole', async () => {
+        const live = freshCollection();
+        const next = freshCollection();
+        const generation = (name: string) => Array.from({ length: 20 }, (_, i) => ({ kind: 'upsert' as const, collection: name === 'old' ? live : next, doc: { id: `d${i}`, generation: name } }));
+        await store.write(generation('old'));
+        await store.write(generation('new'));
+
+        const seen: string[] = [];
+        let swapped = false;
+        const reading = (async () => {
+          while (!swapped) {
+            const [one, page, total] = await Promise.all([store.get(live, 'd7'), store.find(live, {}), store.count(live, {})]);
+            const generations = [...new Set(page.items.map((doc) => doc.generation))];
+            seen.push(`get:${String(one?.generation)}`, `find:${generations.join(',')}:${page.items.length}`, `count:${total}`);
+            // An adapter that answers synchronously would otherwise never let the swap run.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await store.swapCollections([[live, next]]);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        swapped = true;
+        await reading;
+        await store.drop(next);
+
+        expect(seen.length).toBeGreaterThan(0);
+        for (const read of seen) expect(['get:old', 'get:new', 'find:old:20', 'find:new:20', 'count:20']).toContain(read);
+        expect(await store.count(live, { generation: 'new' })).toBe(20);
       });
 
       it('refuses invalid names and a collection named twice, changing nothing', async () => {

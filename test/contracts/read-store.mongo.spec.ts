@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { MongoClient } from 'mongodb';
+import { afterSwap, IDENTITY, physicalName } from '../../src/infrastructure/read-store/mongo.collection-map.js';
 import { MongoReadStore } from '../../src/infrastructure/read-store/mongo.read-store.js';
 import {
   groupByCollection,
@@ -7,6 +10,7 @@ import {
   toMongoFilter,
   toMongoIndex,
   toMongoKeyset,
+  typesBeyond,
   toMongoSort,
   toMongoWriteModel,
 } from '../../src/infrastructure/read-store/mongo.query.js';
@@ -88,7 +92,24 @@ describe('MongoDB query translation', () => {
   it('builds a keyset over every sort key, ascending from a value', () => {
     const keys = normalizeSort([['rank', 1]]);
     expect(toMongoKeyset(keys, [3, 'r1'])).toEqual({
-      $or: [{ rank: { $gt: 3 } }, { $and: [{ rank: { $eq: 3 } }, { _id: { $gt: 'r1' } }] }],
+      $or: [
+        { $or: [{ rank: { $gt: 3 } }, { rank: { $type: ['string', 'object', 'array', 'bool'] } }] },
+        { $and: [{ rank: { $eq: 3 } }, { _id: { $gt: 'r1' } }] },
+      ],
+    });
+  });
+
+  it('continues past the cursor into the types MongoDB sorts after it, since $gt and $lt compare within one type', () => {
+    expect(typesBeyond(3, 1)).toEqual(['string', 'object', 'array', 'bool']);
+    expect(typesBeyond('m', 1)).toEqual(['object', 'array', 'bool']);
+    expect(typesBeyond(true, 1)).toEqual([]);
+    expect(typesBeyond(3, -1)).toEqual([]);
+    expect(typesBeyond('m', -1)).toEqual(['number']);
+    expect(toMongoKeyset(normalizeSort([['rank', -1]]), ['m', 'r1'])).toEqual({
+      $or: [
+        { $or: [{ rank: { $lt: 'm' } }, { rank: { $type: ['number'] } }, { rank: { $eq: null } }] },
+        { $and: [{ rank: { $eq: 'm' } }, { _id: { $gt: 'r1' } }] },
+      ],
     });
   });
 
@@ -168,5 +189,65 @@ describe('MongoDB query translation', () => {
       ['b', ['3']],
       ['a', ['4']],
     ]);
+  });
+});
+
+describe('MongoDB collection map (the rebuild switch)', () => {
+  const names = ['users', 'users_next', 'organisations', 'organisations_next'];
+
+  it('exchanges the physical collections of each pair, and a second swap restores the identity', () => {
+    const once = afterSwap(IDENTITY, [['users', 'users_next'], ['organisations', 'organisations_next']]);
+
+    expect(physicalName(once, 'users')).toBe('users_next');
+    expect(physicalName(once, 'users_next')).toBe('users');
+    expect(physicalName(once, 'organisations')).toBe('organisations_next');
+    expect(physicalName(once, 'untouched')).toBe('untouched');
+    expect(afterSwap(once, [['users', 'users_next'], ['organisations', 'organisations_next']])).toEqual(IDENTITY);
+  });
+
+  it('is a single value before or after the switch: a crash at any point leaves one whole generation live', () => {
+    // The protocol's only durable step is writing the map (with the checkpoints) in one transaction.
+    const before = afterSwap(IDENTITY, [['users', 'users_next']]);
+    const committed = afterSwap(before, [['users', 'users_next']]);
+    for (const map of [before, committed]) {
+      const live = physicalName(map, 'users');
+      const spare = physicalName(map, 'users_next');
+      expect(new Set([live, spare])).toEqual(new Set(['users', 'users_next']));
+    }
+  });
+
+  it('keeps every name on its own collection through any sequence of swaps', () => {
+    const pair = fc.constantFrom<readonly [string, string]>(['users', 'users_next'], ['organisations', 'organisations_next'], ['users', 'organisations_next']);
+    fc.assert(
+      fc.property(fc.array(fc.array(pair, { minLength: 1, maxLength: 2 }), { maxLength: 12 }), (swaps) => {
+        const map = swaps.reduce((current, pairs) => (new Set(pairs.flat()).size === pairs.length * 2 ? afterSwap(current, pairs) : current), IDENTITY);
+        const physical = names.map((name) => physicalName(map, name));
+        expect(new Set(physical).size).toBe(names.length);
+        expect(new Set(physical)).toEqual(new Set(names));
+      }),
+    );
+  });
+});
+
+describe('MongoDB read store against a server that never answers', () => {
+  it('answers ping() with false within its own deadline, so /health/ready turns not ready', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`);
+    const store = new MongoReadStore(client, 'never_answers', false, 300);
+    try {
+      const started = Date.now();
+
+      expect(await store.ping()).toBe(false);
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

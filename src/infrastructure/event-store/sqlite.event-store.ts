@@ -4,6 +4,7 @@ import type { Statement, Transaction } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 import { isStorageFailure } from '../sqlite/sqlite.storage-failure.js';
 import {
+  EventIdConflictError,
   WrongExpectedRevisionError,
   type AppendResult,
   type Delivery,
@@ -25,20 +26,6 @@ import {
   type BackoffPolicy,
 } from './retry-backoff.js';
 
-/**
- * An event id already stored elsewhere (another stream, another revision, or only part of a retried
- * batch). Not a concurrency conflict: retrying cannot succeed, so callers must not treat it as one.
- */
-export class EventIdConflictError extends Error {
-  override readonly name = 'EventIdConflictError';
-  constructor(
-    readonly stream: string,
-    readonly eventId: string,
-  ) {
-    super(`stream ${stream}: event id ${eventId} conflicts with an event already stored`);
-  }
-}
-
 export interface SqliteEventStoreOptions {
   /** How often an idle subscription looks for writes from other processes on the same file. */
   readonly pollIntervalMs?: number;
@@ -58,19 +45,42 @@ interface EventRow {
   metadata: string;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
+/** Event ids are unique per stream (the port's contract, and what EventStoreDB checks). */
+const eventsTable = (name: string): string => `
+  CREATE TABLE IF NOT EXISTS ${name} (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
     stream TEXT NOT NULL,
     revision INTEGER NOT NULL CHECK (revision >= 0),
-    event_id TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
     type TEXT NOT NULL,
     data TEXT NOT NULL CHECK (json_valid(data)),
     metadata TEXT NOT NULL CHECK (json_valid(metadata)),
-    UNIQUE (stream, revision)
+    UNIQUE (stream, revision),
+    UNIQUE (stream, event_id)
   ) STRICT;
+`;
+const SCHEMA = `${eventsTable('events')}
   CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 `;
+
+/**
+ * Files from before ids were unique per stream carry a global UNIQUE on event_id: the table is
+ * rebuilt once, in one IMMEDIATE transaction (another process may open the file at the same
+ * time), keeping every row, its position and the AUTOINCREMENT counter.
+ */
+export function migrateToPerStreamEventIds(db: SqliteDatabase): void {
+  const migrate = db.transaction(() => {
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() as { sql: string } | undefined;
+    if (!table || !/event_id TEXT NOT NULL UNIQUE/.test(table.sql)) return;
+    const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    db.exec(`${eventsTable('events_per_stream_ids')}
+      INSERT INTO events_per_stream_ids SELECT ${COLUMNS} FROM events ORDER BY position;
+      DROP TABLE events;
+      ALTER TABLE events_per_stream_ids RENAME TO events;`);
+    if (sequence) db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'events'").run(sequence.seq);
+  });
+  migrate.immediate();
+}
 
 const COLUMNS = 'position, stream, revision, event_id, type, data, metadata';
 const NO_LIMIT = -1;
@@ -112,6 +122,7 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 150;
     this.retry = options.retry ?? DEFAULT_BACKOFF;
     this.pageSize = options.pageSize ?? 500;
+    migrateToPerStreamEventIds(db);
     db.exec(SCHEMA);
     this.appendInSavepoint = db.transaction((stream, events, expected) => this.appendInTransaction(stream, events, expected));
     this.commitBatch = db.transaction((batch) => batch.map((append) => this.tryAppend(append)));
@@ -252,17 +263,13 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * EventStoreDB's idempotence: the same ids, in the same order, already at one place in this
-   * stream mean a retry (e.g. after a timeout) and answer with the original result.
+   * A retry, found by id in its stream whatever the expectation: the same ids, in the same order,
+   * already at one place in this stream answer with the original result (EventStoreDB's idempotence).
    */
   private findRetriedAppend(stream: string, events: readonly NewEvent[]): AppendResult | null {
     const firstId = events[0]!.metadata.eventId;
-    const first = this.get<Pick<EventRow, 'stream' | 'revision'>>(
-      'SELECT stream, revision FROM events WHERE event_id = ?',
-      firstId,
-    );
+    const first = this.get<Pick<EventRow, 'revision'>>('SELECT revision FROM events WHERE stream = ? AND event_id = ?', stream, firstId);
     if (!first) return null;
-    if (first.stream !== stream) throw new EventIdConflictError(stream, firstId);
     const stored = this.all<Pick<EventRow, 'event_id' | 'position'>>(
       'SELECT event_id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
       stream,

@@ -54,7 +54,9 @@ export function toMongoSort(keys: readonly SortKey[]): Document {
 /**
  * Documents strictly after the cursor's key tuple, as a disjunction over the sort keys: equal on
  * the first i keys and after on key i. MongoDB sorts null and missing together, lowest; `$eq: null`
- * matches both, so "equal" and "after" here agree with the sort.
+ * matches both, so "equal" and "after" here agree with the sort. A field may hold different types
+ * in different documents, and `$gt`/`$lt` compare within one type only (type bracketing): "after"
+ * also takes every document whose value is of a type the sort puts after the cursor's.
  */
 export function toMongoKeyset(keys: readonly SortKey[], values: readonly Scalar[]): Document {
   const branches: Document[] = [];
@@ -68,10 +70,30 @@ export function toMongoKeyset(keys: readonly SortKey[], values: readonly Scalar[
   return branches.length === 0 ? { [MONGO_ID]: { $in: [] } } : { $or: branches };
 }
 
+/** MongoDB's sort order of the types a document holds (BSON comparison order); null stands for missing too. */
+const TYPE_ORDER = ['null', 'number', 'string', 'object', 'array', 'bool'] as const;
+
+function typeOf(value: Exclude<Scalar, null>): (typeof TYPE_ORDER)[number] {
+  return typeof value === 'number' ? 'number' : typeof value === 'string' ? 'string' : 'bool';
+}
+
+/** The types sorted strictly after (ascending) or before (descending) the value's type. */
+export function typesBeyond(value: Exclude<Scalar, null>, direction: 1 | -1): string[] {
+  const at = TYPE_ORDER.indexOf(typeOf(value));
+  return direction === 1 ? TYPE_ORDER.slice(at + 1) : TYPE_ORDER.slice(0, at).filter((type) => type !== 'null');
+}
+
 function afterValue(key: SortKey, value: Scalar): Document | null {
   const path = toMongoPath(key.path);
-  if (key.direction === 1) return value === null ? { [path]: { $ne: null } } : { [path]: { $gt: value } };
-  return value === null ? null : { $or: [{ [path]: { $lt: value } }, { [path]: { $eq: null } }] };
+  // Ids are always strings: a plain range, which the _id index serves directly.
+  if (path === MONGO_ID) return { [path]: { [key.direction === 1 ? '$gt' : '$lt']: value } };
+  if (key.direction === 1) {
+    if (value === null) return { [path]: { $ne: null } };
+    return { $or: [{ [path]: { $gt: value } }, { [path]: { $type: typesBeyond(value, 1) } }] };
+  }
+  if (value === null) return null;
+  const before = typesBeyond(value, -1);
+  return { $or: [{ [path]: { $lt: value } }, ...(before.length > 0 ? [{ [path]: { $type: before } }] : []), { [path]: { $eq: null } }] };
 }
 
 /** The values a cursor records for a document: missing reads as null, as MongoDB sorts it. */

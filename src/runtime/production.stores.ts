@@ -8,6 +8,8 @@ import { MongoAgendaBackend, type UniqueJob } from '../infrastructure/scheduler/
 import { ESCALATE_JOB } from '../organisations/escalation.jobs.js';
 import { EXPIRE_EXEMPTION_JOB } from '../organisations/exemption-expiry.jobs.js';
 import { SEND_REMINDER_JOB } from '../reminders/agenda.reminder-jobs.js';
+import { DIGEST_PERIOD_JOB, SEND_DIGEST_JOB } from '../reminders/admin-digest.jobs.js';
+import { SEND_NOTICE_JOB } from '../reminders/notice.jobs.js';
 import type { ProfileStores } from './profile.stores.js';
 
 /** The jobs saved with unique(..., { insertOnly: true }), by the data keys their unique() query names. */
@@ -15,6 +17,9 @@ export const UNIQUE_JOBS: readonly UniqueJob[] = [
   { name: SEND_REMINDER_JOB, dataKeys: ['userId'] },
   { name: EXPIRE_EXEMPTION_JOB, dataKeys: ['orgId', 'userId', 'version'] },
   { name: ESCALATE_JOB, dataKeys: ['orgId'] },
+  { name: SEND_NOTICE_JOB, dataKeys: ['causeId'] },
+  { name: SEND_DIGEST_JOB, dataKeys: ['orgId', 'adminId', 'period'] },
+  { name: DIGEST_PERIOD_JOB, dataKeys: ['period'] },
 ];
 
 /** Production profile: EventStoreDB for history, one MongoDB client for read models, data keys and idempotency records. */

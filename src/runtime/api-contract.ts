@@ -13,6 +13,8 @@ import type { JsonValue } from '../kernel/event-envelope.js';
 import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
 import type { MembersSyncAnswer } from '../organisations/organisations.controller.js';
 import type { UserView } from '../two-factor/user.queries.js';
+import type { UserLookup } from '../two-factor/user-lookup.queries.js';
+import type { TimelinePage } from '../audit/timeline.view.js';
 import type { BackupCodesAnswer, SetupAnswer } from '../two-factor/two-factor.flows.js';
 import type { ReminderView } from '../reminders/reminders.controller.js';
 import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
@@ -83,7 +85,7 @@ const exemption = z
   .meta({ description: 'The member\'s exemption from this organisation\'s enforcement, or null.' });
 const membersPage = z
   .object({
-    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption }).strict()),
+    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption, lastReminderAt: instant.nullable().meta({ description: 'When the member was last reminded; null when never.' }) }).strict()),
     nextCursor: z.string().nullable(),
   })
   .strict();
@@ -96,6 +98,26 @@ const userView = z
     twoFactor: twoFactorSummary.extend({ locked: z.boolean() }).strict(),
     memberships: z.array(z.object({ orgId: z.string(), role: z.enum(['admin', 'member']) }).strict()),
     reminders: z.object({ count: z.number().int().min(0), lastSentAt: instant.nullable(), lastCadence: z.string().nullable() }).strict(),
+  })
+  .strict();
+const userLookup = z
+  .object({ items: z.array(z.object({ id: z.string() }).strict()).max(1).meta({ description: 'The live user holding the address, if any (one live user per address).' }) })
+  .strict();
+const timelinePage = z
+  .object({
+    items: z.array(
+      z
+        .object({
+          revision: z.number().int().min(0),
+          type: z.string(),
+          at: instant,
+          actor: z.object({ id: z.string(), roles: z.array(z.string()) }).strict(),
+          reason: z.string().nullable(),
+          details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).meta({ description: 'Plain fields of the event (modes, roles, ids, instants); never an encrypted value, a hash or an address.' }),
+        })
+        .strict(),
+    ),
+    nextCursor: z.string().nullable(),
   })
   .strict();
 const remindersPage = z
@@ -278,6 +300,8 @@ export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof organisationView, OrganisationView>,
   true satisfies Documents<typeof membersPage, MembersPage>,
   true satisfies Documents<typeof userView, UserView>,
+  true satisfies Documents<typeof userLookup, UserLookup>,
+  true satisfies Documents<typeof timelinePage, TimelinePage>,
   true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
   true satisfies Documents<typeof decision, EnforcementDecision>,
   true satisfies Documents<typeof enforcementPreview, EnforcementPreview>,
@@ -346,6 +370,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
     problems: { 400: ['invalid_cursor'], 404: ['organisation_not_found'] },
   },
   {
+    method: 'GET', path: '/v1/organisations/:orgId/history', tag: 'organisations', summary: 'The organisation\'s change history, newest first', roles: ['platform', 'support', 'org-admin'],
+    description: 'Every event of the organisation (mode changes with their reason, members, Xero, schedules) with its time and actor; keyset-paged by revision.',
+    params: organisations.orgPath, query: organisations.historyQuery,
+    responses: { 200: json(timelinePage, 'A page of changes.') },
+    problems: { 400: ['invalid_cursor'], 404: ['organisation_not_found'] },
+  },
+  {
     method: 'PUT', path: '/v1/organisations/:orgId/members/:userId', tag: 'organisations', summary: 'Add a member or change their role', roles: ['platform', 'org-admin'],
     description: 'Only the platform adds a user to an organisation; an admin of it may change an existing member\'s role.',
     params: organisations.memberPath, body: organisations.memberBody,
@@ -392,6 +423,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: users.registerBody,
     responses: { 201: json(created, 'Registered; `id` is the given or a generated id.') },
     problems: { 409: ['user_already_registered', 'email_in_use'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'GET', path: '/v1/users', tag: 'users', summary: 'Find a user by e-mail', roles: ['platform', 'support'],
+    description: 'Through the address\'s keyed blind index (HMAC under a key derived from the master key), never a scan of decrypted addresses. A forgotten user, or an address nobody holds, answers an empty list.',
+    query: users.lookupQuery,
+    responses: { 200: json(userLookup, 'The user holding the address, if any.') },
+  },
+  {
+    method: 'GET', path: '/v1/users/:userId/timeline', tag: 'users', summary: 'What happened to a user\'s account, newest first', roles: ['platform', 'support', 'self'],
+    description: 'Registration, factor changes, lockouts, resets (with their reason) and reminders, with time and actor; no secret, hash or address. Keyset-paged by revision.',
+    params: users.userPath, query: users.timelineQuery,
+    responses: { 200: json(timelinePage, 'A page of entries.') },
+    problems: { 400: ['invalid_cursor'], 404: ['user_not_found'] },
   },
   {
     method: 'GET', path: '/v1/users/:userId', tag: 'users', summary: 'A user\'s status, lockout and reminders', roles: ['platform', 'support', 'self'],

@@ -13,6 +13,8 @@ import type { Principal } from '../kernel/principal.js';
 import { parseInput } from '../http/validation.js';
 import { TwoFactorFlows, type BackupCodesAnswer, type SetupAnswer } from './two-factor.flows.js';
 import { UserViewQuery, type UserView } from './user.queries.js';
+import { UserByEmailQuery, UserTimelineQuery, type UserLookup } from './user-lookup.queries.js';
+import type { TimelinePage } from '../audit/timeline.view.js';
 
 const registerBody = z.object({ id: idField.optional(), email: z.email().max(254) }).strict();
 // Format errors are answered before any check so they never count as failed attempts.
@@ -22,6 +24,13 @@ const verifyBody = z.union([z.object({ code: totpCode }).strict(), z.object({ ba
 const resetBody = z.object({ reason: z.string().trim().min(1, 'a written reason is required').max(500) }).strict();
 const userPath = z.object({ userId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
+const lookupQuery = z.object({ email: z.email().max(254).meta({ description: 'The address to look up, through its keyed blind index.' }), minPosition: minPositionField }).strict();
+const timelineQuery = z
+  .object({
+    cursor: z.string().max(32).optional().meta({ description: '`nextCursor` of the previous page (older entries).' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
 
 @ApiTags('users')
 @Controller('v1/users')
@@ -40,6 +49,20 @@ export class UsersController {
     const userId = input.id ?? generatedId(context);
     const outcome = await this.flows.register(userId, input.email, context);
     return { id: userId, ...commandAnswer(outcome) };
+  }
+
+  /** Support's search by e-mail: the keyed blind index, never a scan of decrypted addresses. */
+  @Get()
+  async lookup(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<UserLookup> {
+    const { email, minPosition } = parseInput(lookupQuery, query, 'query');
+    return this.queries.execute(new UserByEmailQuery(principal, email, minPosition));
+  }
+
+  @Get(':userId/timeline')
+  async timeline(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TimelinePage> {
+    const { userId } = parseInput(userPath, params, 'path');
+    const input = parseInput(timelineQuery, query, 'query');
+    return this.queries.execute(new UserTimelineQuery(principal, userId, input.cursor ?? null, input.limit));
   }
 
   @Get(':userId')
@@ -109,4 +132,4 @@ export class UsersController {
 }
 
 /** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
-export { registerBody, codeBody, verifyBody, resetBody, userPath, viewQuery };
+export { registerBody, codeBody, verifyBody, resetBody, userPath, viewQuery, lookupQuery, timelineQuery };

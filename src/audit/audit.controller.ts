@@ -29,7 +29,7 @@ export function sendStream(reply: FastifyReply, contentType: string, chunks: Asy
   return reply.send(Readable.from(chunks, { objectMode: false, highWaterMark: 64 * 1024 }));
 }
 
-export async function* ndjson<T>(items: AsyncIterable<T>): AsyncGenerator<string> {
+async function* ndjson<T>(items: AsyncIterable<T>): AsyncGenerator<string> {
   for await (const item of items) yield `${JSON.stringify(item)}\n`;
 }
 

@@ -36,7 +36,7 @@ import { OrganisationHistoryQuery } from '../organisations/organisation-history.
 import { OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from '../organisations/organisation.queries.js';
 import { ENFORCEMENT_MODES } from '../organisations/organisation.events.js';
 import { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
-import { UserByEmailQuery, UserTimelineQuery, type UserLookup } from '../two-factor/user-lookup.queries.js';
+import { assertMayLookUp, UserByEmailQuery, UserTimelineQuery, type UserLookup } from '../two-factor/user-lookup.queries.js';
 import { UserViewQuery, type UserView } from '../two-factor/user.queries.js';
 import { toHtmlString, type Html } from './html.template.js';
 import { asPageError, PageError } from './page.error.js';
@@ -303,6 +303,8 @@ export class ConsoleController {
   @Get('support')
   support(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const session = this.session(request);
+    // The search answers only to those the lookup query answers to; the form is not offered to others.
+    assertMayLookUp(this.principal(session));
     this.send(reply, session, 200, C.titles.support, views.supportSearchPage(session.csrf, '', false, null), '/console/support');
   }
 
@@ -553,3 +555,16 @@ function stateFacts(found: StateAsOfView): Array<readonly [string, string]> {
   return facts;
 }
 
+/** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
+export {
+  orgPath as consoleOrgPath,
+  userPath as consoleUserPath,
+  jobPath as consoleJobPath,
+  orgPageQuery as consoleOrgQuery,
+  membersCsvQuery as consoleMembersCsvQuery,
+  userPageQuery as consoleUserQuery,
+  auditQuery as consoleAuditQuery,
+  complianceQuery as consoleComplianceQuery,
+  downloadQuery as consoleComplianceDownloadQuery,
+  exportQuery as consoleExportQuery,
+};

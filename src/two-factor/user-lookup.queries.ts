@@ -39,7 +39,7 @@ export class UserTimelineQuery extends Query<TimelinePage> {
 }
 
 /** The same callers who may view any user (user.queries.ts), without "the user themself": an address names nobody yet. */
-function assertMayLookUp(principal: Principal): void {
+export function assertMayLookUp(principal: Principal): void {
   if (hasRole(principal, 'support', 'platform')) return;
   throw new DomainError('forbidden', 'forbidden', 'Only support staff and the platform may look users up.');
 }

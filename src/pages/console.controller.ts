@@ -12,7 +12,7 @@ import { newId } from '../kernel/ids.js';
 import { actorOf, hasRole, type Principal } from '../kernel/principal.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { PagesKeys } from '../ports/pages-keys.port.js';
-import type { ReadStore } from '../ports/read-store.port.js';
+import { InvalidCursorError, type ReadStore } from '../ports/read-store.port.js';
 import { CLOCK, EVENT_STORE, PAGES_KEYS, READ_STORE } from '../ports/injection.tokens.js';
 import { PublicRoute } from '../http/auth.guard.js';
 import { idField } from '../http/id-param.js';
@@ -130,7 +130,7 @@ export class ConsoleErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const refusal = error instanceof Problem ? new PageError(error.status, S.errors.generic, null, error.extensions.headers ?? {}) : (asPageError(error, null) ?? new PageError(500, S.errors.generic));
+    const refusal = error instanceof Problem ? new PageError(error.status, S.errors.generic, null, error.extensions.headers ?? {}) : error instanceof InvalidCursorError ? new PageError(400, C.errors.badInput) : (asPageError(error, null) ?? new PageError(500, S.errors.generic));
     const session = openSession(this.keys, this.settings.naming, request.headers.cookie, this.clock.now());
     const message = refusal.status === 401 ? refusal.userMessage : MESSAGES[refusal.status] ?? refusal.userMessage;
     const title = refusal.status === 403 ? C.titles.notAllowed : S.titles.errorFor(refusal.status);

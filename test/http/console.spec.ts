@@ -48,6 +48,12 @@ describe('console', () => {
     expect(page.text).not.toMatch(/<style|style="|<script>/);
   }
 
+  /** Downloads of JSON lines, read as text (the page client parses JSON answers). */
+  async function download(browser: PageClient, path: string): Promise<{ status: number; headers: Headers; text: string }> {
+    const response = await fetch(`${h.url}${path}`, { headers: { cookie: `tfa_pages=${browser.cookie('tfa_pages')!}` } });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+
   const text = (page: PageResponse) => page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
   describe('hand-off and the index', () => {
@@ -269,6 +275,7 @@ describe('console', () => {
   describe('audit', () => {
     it('shows a timeline with its chain status and the state as of an earlier instant', async () => {
       const org = await registerOrg(h, platform, 'Time Travel Ltd');
+      h.clock.advance(1_000);
       const softAt = h.clock.now();
       h.clock.advance(60_000);
       expect((await h.call('PUT', `/v1/organisations/${org}/enforcement`, { token: platform, body: { mode: 'hard', reason: 'later' } })).status).toBe(200);
@@ -315,11 +322,11 @@ describe('console', () => {
       expect(csv.status).toBe(200);
       expect(csv.text.split('\r\n')[0]).toMatch(/^record,orgId,userId/);
       expect(csv.text).toContain('mode_change');
-      const jsonl = await browser.get(`/console/audit/compliance/download?orgId=${orgId}&from=${day}&to=${day}&format=jsonl`);
+      const jsonl = await download(browser, `/console/audit/compliance/download?orgId=${orgId}&from=${day}&to=${day}&format=jsonl`);
       const records = jsonl.text.trim().split('\n').map((line) => JSON.parse(line) as { record: string });
       expect(records[0]).toMatchObject({ record: 'report', orgId });
       expect(records.some((r) => r.record === 'member')).toBe(true);
-      const exported = await browser.get('/console/audit/export?format=jsonl');
+      const exported = await download(browser, '/console/audit/export?format=jsonl');
       expect(exported.status).toBe(200);
       expect(exported.headers.get('content-disposition')).toBe('attachment; filename="audit-export.jsonl"');
       expect(exported.text.trim().split('\n').length).toBeGreaterThan(10);

@@ -288,6 +288,7 @@ describe('console', () => {
       const earlier = await browser.get(`/console/audit?subject=organisation&id=${org}&at=${softAt.toISOString().slice(0, 19)}&tz=0`);
       expectHtml(earlier, 200);
       expect(text(earlier)).toMatch(/Mode Off/);
+      h.clock.advance(1_000);
       const now = await browser.get(`/console/audit?subject=organisation&id=${org}&at=${h.clock.now().toISOString().slice(0, 19)}&tz=0`);
       expect(text(now)).toMatch(/Mode Hard/);
       const unknown = await browser.get('/console/audit?subject=user&id=nobody-here');

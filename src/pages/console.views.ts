@@ -85,6 +85,11 @@ export function empty(message: string): Html {
   return html`<p class="empty-state">${message}</p>`;
 }
 
+/** A wide table scrolls sideways on a narrow screen: focusable and named, so a keyboard can scroll it too. */
+function scroller(label: string, table: Html): Html {
+  return html`<div class="table-wrap" role="region" tabindex="0" aria-label="${label}">${table}</div>`;
+}
+
 function panel(id: string, heading: string, body: Html, extra: string = ''): Html {
   return html`<section class="panel${extra}" aria-labelledby="${id}"><h2 id="${id}">${heading}</h2>${body}</section>`;
 }
@@ -219,7 +224,7 @@ ${view.members.nextCursor ? html`<a href="${base}?${view.filter === 'all' ? '' :
 
 function membersTable(members: readonly MemberView[], now: Date): Html {
   const c = C.org.columns;
-  return html`<div class="table-wrap"><table class="data-table" data-members>
+  return scroller(C.org.membersHeading, html`<table class="data-table" data-members>
 <thead><tr><th scope="col">${c.user}</th><th scope="col">${c.role}</th><th scope="col">${c.twoFactor}</th><th scope="col" class="num">${c.backupCodes}</th><th scope="col">${c.lockout}</th><th scope="col">${c.lastReminder}</th></tr></thead>
 <tbody>
 ${members.map((m) => {
@@ -233,7 +238,7 @@ ${members.map((m) => {
 <td>${instant(m.lastReminderAt, C.org.never)}</td>
 </tr>`;
   })}
-</tbody></table></div>`;
+</tbody></table>`);
 }
 
 function statusBadge(status: string): Html {
@@ -243,10 +248,10 @@ function statusBadge(status: string): Html {
 function historyTable(items: readonly TimelineEntry[]): Html {
   if (items.length === 0) return empty(C.empty.history);
   const c = C.history.columns;
-  return html`<div class="table-wrap"><table class="data-table" data-timeline>
+  return scroller(C.org.historyHeading, html`<table class="data-table" data-timeline>
 <thead><tr><th scope="col">${c.at}</th><th scope="col">${c.what}</th><th scope="col">${c.by}</th><th scope="col">${c.reason}</th></tr></thead>
 <tbody>${items.map((entry) => html`<tr><td>${instant(entry.at)}</td><td><span class="event-type">${entry.type}</span>${detailsText(entry.details)}</td><td>${actorText(entry.actor)}</td><td>${entry.reason ?? ''}</td></tr>`)}</tbody>
-</table></div>`;
+</table>`);
 }
 
 function detailsText(details: TimelineEntry['details']): Html {
@@ -373,10 +378,10 @@ function auditTimeline(view: AuditPageView): Html {
   const c = a.columns;
   const base = `/console/audit?subject=${view.subject}&id=${encodeURIComponent(view.id)}`;
   return html`${chain}
-${timeline.events.length === 0 ? empty(C.empty.timeline) : html`<div class="table-wrap"><table class="data-table" data-audit-timeline>
+${timeline.events.length === 0 ? empty(C.empty.timeline) : scroller(a.timelineHeading, html`<table class="data-table" data-audit-timeline>
 <thead><tr><th scope="col" class="num">${c.revision}</th><th scope="col">${c.at}</th><th scope="col">${c.type}</th><th scope="col">${c.actor}</th><th scope="col">${c.reason}</th></tr></thead>
 <tbody>${timeline.events.map((event) => html`<tr><td class="num">${event.revision}</td><td>${instant(event.metadata.occurredAt)}</td><td><span class="event-type">${event.type}</span></td><td>${actorText(event.metadata.actor)}</td><td>${auditDetails(event)}</td></tr>`)}</tbody>
-</table></div>`}
+</table>`)}
 ${timeline.nextCursor ? html`<p class="pager"><a href="${base}&cursor=${encodeURIComponent(timeline.nextCursor)}#timeline-heading">${a.older}</a></p>` : null}`;
 }
 
@@ -423,14 +428,14 @@ export function compliancePage(report: ComplianceReport, period: AuditPageView['
 ${complianceForm(period)}
 <div class="toolbar"><p><strong>${report.orgId}</strong> · ${instant(report.from)} – ${instant(report.to)} · ${a.countedUntil} ${instant(report.countedUntil)}</p>
 <p class="actions"><a class="button" href="/console/audit/compliance/download?${query}&format=csv" download data-download="csv">${a.downloadCsv}</a> <a class="button" href="/console/audit/compliance/download?${query}&format=jsonl" download data-download="jsonl">${a.downloadJsonl}</a></p></div>
-${panel('report-members-heading', C.org.membersHeading, report.members.length === 0 ? empty(C.empty.complianceMembers) : html`<div class="table-wrap"><table class="data-table">
+${panel('report-members-heading', C.org.membersHeading, report.members.length === 0 ? empty(C.empty.complianceMembers) : scroller(C.org.membersHeading, html`<table class="data-table">
 <thead><tr><th scope="col">${c.user}</th><th scope="col" class="num">${c.member}</th><th scope="col" class="num">${c.without}</th><th scope="col" class="num">${c.exempt}</th><th scope="col">${c.enabled}</th><th scope="col" class="num">${c.reminders}</th></tr></thead>
 <tbody>${report.members.map((m) => html`<tr><th scope="row"><code>${m.userId}</code></th><td class="num">${durationText(m.memberSeconds)}</td><td class="num">${durationText(m.withoutTwoFactorSeconds)}</td><td class="num">${durationText(m.exemptSeconds)}</td><td>${m.twoFactorEnabledAtEnd ? a.yes : a.no}</td><td class="num">${m.reminders.length}</td></tr>`)}</tbody>
-</table></div>`)}
-${panel('report-modes-heading', a.modeChangesHeading, report.modeChanges.length === 0 ? empty(C.empty.modeChanges) : html`<div class="table-wrap"><table class="data-table">
+</table>`))}
+${panel('report-modes-heading', a.modeChangesHeading, report.modeChanges.length === 0 ? empty(C.empty.modeChanges) : scroller(a.modeChangesHeading, html`<table class="data-table">
 <thead><tr><th scope="col">${C.history.columns.at}</th><th scope="col">${C.history.columns.what}</th><th scope="col">${C.history.columns.by}</th><th scope="col">${C.history.columns.reason}</th></tr></thead>
 <tbody>${report.modeChanges.map((change) => html`<tr><td>${instant(change.at)}</td><td>${modeBadge(change.from)} → ${modeBadge(change.to)}</td><td>${actorText(change.actor)}</td><td>${change.reason ?? ''}</td></tr>`)}</tbody>
-</table></div>`)}`;
+</table>`))}`;
 }
 
 export interface IntegrityJobView {

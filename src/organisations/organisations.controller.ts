@@ -56,6 +56,7 @@ const historyQuery = z
   .object({
     cursor: z.string().max(32).optional().meta({ description: '`nextCursor` of the previous page (older entries).' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
+    minPosition: minPositionField,
   })
   .strict();
 const membersQuery = z
@@ -163,7 +164,7 @@ export class OrganisationsController {
   async history(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TimelinePage> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const input = parseInput(historyQuery, query, 'query');
-    return this.queries.execute(new OrganisationHistoryQuery(principal, orgId, input.cursor ?? null, input.limit));
+    return this.queries.execute(new OrganisationHistoryQuery(principal, orgId, input.cursor ?? null, input.limit, input.minPosition));
   }
 
   private async send(

@@ -350,7 +350,8 @@ export class PagesController {
   // The console moved to /console (console.controller.ts); links to the old address still arrive.
 
   @Get('console')
-  consolePage(@Res() reply: FastifyReply): void {
+  consolePage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.session(request);
     reply.status(303).headers({ location: '/console', 'cache-control': 'no-store' }).send();
   }
 

@@ -615,8 +615,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: htmlPage('2FA is off.'), ...htmlErrors(401, 403, 404, 409, 410, 422, 429, 503) },
   },
   {
-    method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Old address of the console', roles: ['anyone'],
-    responses: { 303: redirect('To `/console`.') },
+    method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Old address of the console', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 303: redirect('To `/console`.'), ...htmlErrors(401) },
   },
   // The console (DESIGN §8, purpose `console`): the same queries and commands as the JSON routes, with the session's principal.
   {

@@ -33,7 +33,7 @@ export class UserByEmailQuery extends Query<UserLookup> {
 
 /** What happened to a user's account (registration, factor, lockouts, resets, reminders), newest first. */
 export class UserTimelineQuery extends Query<TimelinePage> {
-  constructor(readonly principal: Principal, readonly userId: string, readonly cursor: string | null, readonly limit: number) {
+  constructor(readonly principal: Principal, readonly userId: string, readonly cursor: string | null, readonly limit: number, readonly minPosition: string | undefined = undefined) {
     super();
   }
 }
@@ -71,10 +71,13 @@ export class UserTimelineHandler implements IQueryHandler<UserTimelineQuery> {
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly store: ReadStore,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async execute(query: UserTimelineQuery): Promise<TimelinePage> {
     assertMayViewUser(query.principal, query.userId);
+    await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     if (!(await this.store.get<UserDoc>(USERS, query.userId))) throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
     return readTimeline(this.events, userStream(query.userId), query.cursor, query.limit);
   }

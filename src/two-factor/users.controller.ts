@@ -29,6 +29,7 @@ const timelineQuery = z
   .object({
     cursor: z.string().max(32).optional().meta({ description: '`nextCursor` of the previous page (older entries).' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
+    minPosition: minPositionField,
   })
   .strict();
 
@@ -62,7 +63,7 @@ export class UsersController {
   async timeline(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TimelinePage> {
     const { userId } = parseInput(userPath, params, 'path');
     const input = parseInput(timelineQuery, query, 'query');
-    return this.queries.execute(new UserTimelineQuery(principal, userId, input.cursor ?? null, input.limit));
+    return this.queries.execute(new UserTimelineQuery(principal, userId, input.cursor ?? null, input.limit, input.minPosition));
   }
 
   @Get(':userId')

@@ -180,7 +180,7 @@ const ROWS: readonly Row[] = [
   // without a session every page is the 401 error page, and a hand-off without a token is 400.
   { method: 'GET', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
   { method: 'POST', route: '/two-factor/handoff', scenarios: one('no token', () => '/two-factor/handoff', anyone(400)) },
-  ...['setup', 'required', 'verify', 'manage'].map((page): Row => ({ method: 'GET', route: `/two-factor/${page}`, scenarios: one('no session', () => `/two-factor/${page}`, anyone(401)) })),
+  ...['setup', 'required', 'verify', 'manage', 'console'].map((page): Row => ({ method: 'GET', route: `/two-factor/${page}`, scenarios: one('no session', () => `/two-factor/${page}`, anyone(401)) })),
   ...['setup', 'verify', 'manage/backup-codes', 'manage/disable', 'signout'].map((page): Row => ({
     method: 'POST',
     route: `/two-factor/${page}`,
@@ -188,7 +188,6 @@ const ROWS: readonly Row[] = [
   })),
   ...['assets/pages.css', 'assets/brand.css', 'assets/pages.js', 'prompt.js'].map((file): Row => ({ method: 'GET', route: `/two-factor/${file}`, scenarios: one('file', () => `/two-factor/${file}`, anyone(200)) })),
   // The console: a session from a console hand-off, never a bearer token (test/http/console.spec.ts drives each role through it).
-  { method: 'GET', route: '/two-factor/console', scenarios: one('old address', () => '/two-factor/console', anyone(303)) },
   ...[
     ['/console', () => '/console'],
     ['/console/organisations/:orgId', (w: World) => `/console/organisations/${w.orgA}`],

@@ -122,7 +122,7 @@ describe('OpenAPI document', () => {
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
         const content = operation['responses'][status].content;
         // A page's own refusals are its HTML error page; the framework's (413, 415, 431) stay problems.
-        if (path.startsWith('/two-factor/') && content['text/html'] && !content['application/problem+json']) continue;
+        if ((path.startsWith('/two-factor/') || path.startsWith('/console')) && content['text/html'] && !content['application/problem+json']) continue;
         const schema = content['application/problem+json'].schema;
         expect([where, status, schema.allOf[0]]).toEqual([where, status, { $ref: '#/components/schemas/Problem' }]);
       }

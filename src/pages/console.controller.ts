@@ -540,10 +540,10 @@ function defaultPeriod(now: Date): { orgId: string; from: string; to: string } {
 }
 
 /** The facts an auditor looks for first in a replayed state; the full state stays below them. */
-function stateFacts(found: StateAsOfView): Array<readonly [string, string]> {
+function stateFacts(found: StateAsOfView): Array<readonly [string, string | Html]> {
   const a = C.audit.stateFacts;
   const state = (found.state && typeof found.state === 'object' && !Array.isArray(found.state) ? found.state : {}) as Record<string, JsonValue>;
-  const facts: Array<readonly [string, string]> = [];
+  const facts: Array<readonly [string, string | Html]> = [];
   if (typeof state['mode'] === 'string') facts.push([a.mode, C.org.modeNames[state['mode']] ?? state['mode']]);
   if (typeof state['xeroConnected'] === 'boolean') facts.push([a.xeroConnected, state['xeroConnected'] ? C.audit.yes : C.audit.no]);
   const members = state['members'];
@@ -551,7 +551,7 @@ function stateFacts(found: StateAsOfView): Array<readonly [string, string]> {
   if (typeof state['status'] === 'string') facts.push([a.status, state['status']]);
   const factor = state['factor'];
   if (factor && typeof factor === 'object' && !Array.isArray(factor) && typeof factor['kind'] === 'string') facts.push([a.factor, factor['kind']]);
-  facts.push([a.events, String(found.eventsApplied)], [a.lastEvent, found.lastEventAt]);
+  facts.push([a.events, String(found.eventsApplied)], [a.lastEvent, views.instant(found.lastEventAt)]);
   return facts;
 }
 

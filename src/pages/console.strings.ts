@@ -161,6 +161,7 @@ export const CONSOLE_STRINGS = {
     refreshHint: 'This page refreshes by itself every few seconds.',
     backToAudit: 'Back to the audit console',
     complianceHeading: 'Compliance report',
+    periodHeading: 'Organisation and period',
     complianceIntro: 'For one organisation and a period: how long each member went without two-factor authentication while it was enforced, the reminders sent, and who changed the mode.',
     orgId: 'Organisation id',
     from: 'From (UTC, inclusive)',

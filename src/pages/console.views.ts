@@ -400,8 +400,9 @@ function stateSection(view: AuditPageView): Html {
 <input type="hidden" name="subject" value="${view.subject}">
 <input type="hidden" name="id" value="${view.id}">
 <input type="hidden" name="tz" value="0" data-tz-offset>
-<div class="field"><label for="at">${a.stateAt}</label><input class="text-input" id="at" name="at" type="datetime-local" step="1" value="${view.atValue}" required aria-describedby="at-hint"><p class="hint" id="at-hint" data-tz-hint data-local-text="${a.stateAtHintLocal}">${a.stateAtHint}</p></div>
+<div class="field"><label for="at">${a.stateAt}</label><input class="text-input" id="at" name="at" type="datetime-local" step="1" value="${view.atValue}" required aria-describedby="at-hint"></div>
 <div class="field field-button"><button type="submit" class="button">${a.showState}</button></div>
+<p class="hint row-hint" id="at-hint" data-tz-hint data-local-text="${a.stateAtHintLocal}">${a.stateAtHint}</p>
 </form>
 ${view.state ? html`<div class="state" data-state>
 <p><strong>${a.stateAsOf}</strong> ${instant(view.state.at)}</p>
@@ -425,16 +426,16 @@ export function compliancePage(report: ComplianceReport, period: AuditPageView['
   const c = a.reportColumns;
   const query = `orgId=${encodeURIComponent(period.orgId)}&from=${period.from}&to=${period.to}`;
   return html`<p><a href="/console/audit">← ${a.backToAudit}</a></p>
-${complianceForm(period)}
-<div class="toolbar"><p><strong>${report.orgId}</strong> · ${instant(report.from)} – ${instant(report.to)} · ${a.countedUntil} ${instant(report.countedUntil)}</p>
-<p class="actions"><a class="button" href="/console/audit/compliance/download?${query}&format=csv" download data-download="csv">${a.downloadCsv}</a> <a class="button" href="/console/audit/compliance/download?${query}&format=jsonl" download data-download="jsonl">${a.downloadJsonl}</a></p></div>
+${panel('period-heading', a.periodHeading, html`${complianceForm(period)}
+<div class="toolbar report-summary"><p><strong>${report.orgId}</strong> · ${instant(report.from)} – ${instant(report.to)} · ${a.countedUntil} ${instant(report.countedUntil)}</p>
+<p class="actions"><a class="button" href="/console/audit/compliance/download?${query}&format=csv" download data-download="csv">${a.downloadCsv}</a> <a class="button" href="/console/audit/compliance/download?${query}&format=jsonl" download data-download="jsonl">${a.downloadJsonl}</a></p></div>`)}
 ${panel('report-members-heading', C.org.membersHeading, report.members.length === 0 ? empty(C.empty.complianceMembers) : scroller(C.org.membersHeading, html`<table class="data-table">
 <thead><tr><th scope="col">${c.user}</th><th scope="col" class="num">${c.member}</th><th scope="col" class="num">${c.without}</th><th scope="col" class="num">${c.exempt}</th><th scope="col">${c.enabled}</th><th scope="col" class="num">${c.reminders}</th></tr></thead>
 <tbody>${report.members.map((m) => html`<tr><th scope="row"><code>${m.userId}</code></th><td class="num">${durationText(m.memberSeconds)}</td><td class="num">${durationText(m.withoutTwoFactorSeconds)}</td><td class="num">${durationText(m.exemptSeconds)}</td><td>${m.twoFactorEnabledAtEnd ? a.yes : a.no}</td><td class="num">${m.reminders.length}</td></tr>`)}</tbody>
 </table>`))}
 ${panel('report-modes-heading', a.modeChangesHeading, report.modeChanges.length === 0 ? empty(C.empty.modeChanges) : scroller(a.modeChangesHeading, html`<table class="data-table">
 <thead><tr><th scope="col">${C.history.columns.at}</th><th scope="col">${C.history.columns.what}</th><th scope="col">${C.history.columns.by}</th><th scope="col">${C.history.columns.reason}</th></tr></thead>
-<tbody>${report.modeChanges.map((change) => html`<tr><td>${instant(change.at)}</td><td>${modeBadge(change.from)} → ${modeBadge(change.to)}</td><td>${actorText(change.actor)}</td><td>${change.reason ?? ''}</td></tr>`)}</tbody>
+<tbody>${report.modeChanges.map((change) => html`<tr><td>${instant(change.at)}</td><td class="nowrap">${modeBadge(change.from)} → ${modeBadge(change.to)}</td><td>${actorText(change.actor)}</td><td>${change.reason ?? ''}</td></tr>`)}</tbody>
 </table>`))}`;
 }
 

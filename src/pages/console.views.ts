@@ -126,9 +126,9 @@ ${view.audit ? html`<section class="panel" aria-labelledby="audit-heading"><h2 i
 }
 
 export function messagePage(message: string, detail: string | null, back: NavItem | null): Html {
-  return html`<p class="lead">${message}</p>
+  return html`<div class="panel message-panel"><p class="lead">${message}</p>
 ${detail ? html`<p>${detail}</p>` : null}
-${back ? html`<p class="actions"><a class="button primary" href="${back.href}">${back.label}</a></p>` : null}`;
+${back ? html`<p class="actions"><a class="button primary" href="${back.href}">${back.label}</a></p>` : null}</div>`;
 }
 
 function modeBadge(mode: string): Html {

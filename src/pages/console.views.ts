@@ -456,5 +456,5 @@ export function integrityPage(job: IntegrityJobView): Html {
         : job.broken.length === 0
           ? html`<div data-job-state="done">${notice(a.integrityDone(job.eventsChecked, job.streams))}</div>`
           : html`<div data-job-state="done">${alert(a.integrityBroken(job.broken.length))}<ul>${job.broken.map((b) => html`<li><code>${b.stream}</code>: ${a.chainBroken(b.revision, b.reason)}</li>`)}</ul></div>`;
-  return html`${status}<p><a href="/console/audit">← ${a.backToAudit}</a></p>`;
+  return html`<div class="panel message-panel">${status}</div><p><a href="/console/audit">← ${a.backToAudit}</a></p>`;
 }

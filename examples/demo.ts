@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/config/config.js';
-import { DEMO_USERS } from './demo-host/demo-directory.js';
+import { DEMO_STAFF, DEMO_USERS } from './demo-host/demo-directory.js';
 import { startDemoStack } from './demo-stack.js';
 
 /**
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     '',
     `  Open ${stack.demoUrl} and sign in as:`,
     ...DEMO_USERS.map((user) => `    ${user.name.padEnd(14)} ${user.story}`),
+    '',
+    `  The console (${stack.serviceUrl}/console), through a hand-off from the demo host:`,
+    `    Org admin      sign in as Ada Admin, then Settings → "Open the organisation console"`,
+    ...DEMO_STAFF.map((staff) => `    ${staff.name.padEnd(14)} on ${stack.demoUrl}/sign-in, "Open the console as ${staff.name}" (${staff.roles.join(', ')})`),
     '',
     ...Object.entries(stack.secrets.enrolledKeys).map(
       ([userId, key]) => `  ${userId}'s authenticator key (add it to an authenticator app to sign in as them): ${key.replace(/(.{4})/g, '$1 ').trim()}`,

@@ -33,6 +33,27 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { id: 'dev', name: 'Dev Hardcase', email: 'dev@example.com', orgId: 'northwind-legal', role: 'member', story: 'Member of Northwind Legal (hard enforcement), no 2FA yet: every page leads to setup.', enrolled: false },
 ];
 
+/**
+ * The host's back-office staff. They are not members of any organisation: their console access
+ * comes from the roles the host puts in their hand-off (DESIGN §8), as it would from its own
+ * staff directory.
+ */
+export interface DemoStaff {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly ('support' | 'auditor')[];
+  readonly story: string;
+}
+
+export const DEMO_STAFF: readonly DemoStaff[] = [
+  { id: 'sam', name: 'Sam Support', roles: ['support'], story: 'Support: finds users by e-mail, sees lockouts and reminders, resets a lost factor.' },
+  { id: 'avery', name: 'Avery Auditor', roles: ['auditor'], story: 'Auditor: timelines with hash-chain status, state as of any instant, integrity check, compliance report, export.' },
+];
+
+export function findDemoStaff(id: string): DemoStaff | undefined {
+  return DEMO_STAFF.find((staff) => staff.id === id);
+}
+
 export function findDemoUser(id: string): DemoUser | undefined {
   return DEMO_USERS.find((user) => user.id === id);
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createEnforcementClient, fastifyEnforcement, renderPrompt, TwoFactorAssertionError, type EnforcementDecision, type TokenSource } from '../../sdk/two-factor-sdk.js';
 import { ApprovalBook } from './demo-approvals.js';
 import { trusted } from './demo-html.js';
-import { findDemoOrganisation, findDemoUser, type DemoUser } from './demo-directory.js';
+import { findDemoOrganisation, findDemoStaff, findDemoUser, type DemoUser } from './demo-directory.js';
 import { approvalsBody, invoiceBody, layout, problemBody, settingsBody, signInBody } from './demo-pages.js';
 import { clearedSessionCookie, newSession, readCookie, SESSION_COOKIE, SessionSigner, sessionCookie, type DemoSession } from './demo-session.js';
 
@@ -33,7 +33,7 @@ export interface DemoHostOptions {
 // Read from the source tree also when running from dist/ (tsc copies no CSS).
 const STYLESHEET = readFileSync(new URL('./public/demo.css', import.meta.url.replace('/dist/examples/', '/examples/')), 'utf8');
 /** Never enforced besides what the SDK already skips (its pages, /sign-out, static assets): signing in, and the hand-off routes. */
-const PUBLIC_PATHS = ['/sign-in', '/account/two-factor'];
+const PUBLIC_PATHS = ['/sign-in', '/account/two-factor', '/staff'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -168,11 +168,20 @@ export async function buildDemoHost(options: DemoHostOptions): Promise<FastifyIn
     const user = requireUser(request, reply);
     if (!user) return reply;
     const purpose = (request.params as { purpose: string }).purpose;
-    if (purpose !== 'setup' && purpose !== 'manage') return refuse(request, reply, 404, 'There is no such page.', { href: '/approvals', label: 'Back to approvals' });
+    if (purpose !== 'setup' && purpose !== 'manage' && purpose !== 'console') return refuse(request, reply, 404, 'There is no such page.', { href: '/approvals', label: 'Back to approvals' });
     const wanted = (request.query as Record<string, string | undefined>)['returnTo'] ?? '/approvals';
     // Only our own paths: "//evil.example" would be another origin.
     const path = wanted.startsWith('/') && !wanted.startsWith('//') ? wanted : '/approvals';
     const url = await client.handoffUrl({ userId: user.id, orgId: user.orgId, purpose, returnTo: `${options.publicOrigin}${path}`, signOutUrl: `${options.publicOrigin}/sign-out` });
+    return reply.redirect(url, 303);
+  });
+
+  // Back-office staff open the console with their roles in the hand-off. A real host signs its staff in first.
+  app.post('/staff/console', async (request, reply) => {
+    if (request.headers.origin !== options.publicOrigin) return refuse(request, reply, 403, 'This form did not come from this site.');
+    const staff = findDemoStaff(String((request.body as Record<string, string> | undefined)?.['staffId'] ?? ''));
+    if (!staff) return refuse(request, reply, 404, 'There is no such member of staff.');
+    const url = await client.handoffUrl({ userId: staff.id, purpose: 'console', roles: staff.roles, returnTo: `${options.publicOrigin}/sign-in`, signOutUrl: `${options.publicOrigin}/sign-in` });
     return reply.redirect(url, 303);
   });
 

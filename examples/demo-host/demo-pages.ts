@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from './demo-html.js';
-import { DEMO_USERS, findDemoOrganisation, type DemoUser } from './demo-directory.js';
+import { DEMO_STAFF, DEMO_USERS, findDemoOrganisation, type DemoUser } from './demo-directory.js';
 import type { Invoice } from './demo-approvals.js';
 
 export interface LayoutInput {
@@ -58,6 +58,20 @@ ${DEMO_USERS.map(
   </form>
 </li>`,
 )}
+</ul>
+<h2>Back office</h2>
+<p class="lead">The host's staff open the service's console with the roles the host gives them (demo: no password).</p>
+<ul class="people">
+${DEMO_STAFF.map(
+  (staff) => html`<li class="card">
+  <form method="post" action="/staff/console">
+    <input type="hidden" name="staffId" value="${staff.id}">
+    <p class="name">${staff.name} <span class="muted">(${staff.roles.join(', ')})</span></p>
+    <p class="story">${staff.story}</p>
+    <button type="submit" data-staff="${staff.id}">Open the console as ${staff.name}</button>
+  </form>
+</li>`,
+)}
 </ul>`;
 }
 
@@ -105,6 +119,7 @@ export function settingsBody(user: DemoUser, twoFactorEnabled: boolean | null): 
 <dt>Organisation</dt><dd>${org?.name ?? user.orgId} (${user.role})</dd>
 <dt>Two-factor authentication</dt><dd data-two-factor-status="${status}">${status}</dd>
 </dl>
+${user.role === 'admin' ? html`<p><a class="button" href="/account/two-factor/console?returnTo=/settings" data-open-console>Open the organisation console</a></p>` : ''}
 <p>${twoFactorEnabled
     ? html`<a class="button" href="/account/two-factor/manage?returnTo=/settings">Manage two-factor authentication</a>`
     : html`<a class="button" href="/account/two-factor/setup?returnTo=/settings">Set up two-factor authentication</a>`}</p>`;

@@ -4,8 +4,8 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../http/current-principal.decorator.js';
-import { Problem } from '../http/problem.js';
-import { hasRole, type Principal } from '../kernel/principal.js';
+import type { Principal } from '../kernel/principal.js';
+import { requireAuditor } from './audit.access.js';
 import { parseInput } from '../http/validation.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import { EVENT_STORE } from '../ports/injection.tokens.js';
@@ -19,16 +19,11 @@ import type { ComplianceReport } from './compliance.report.js';
 import type { IntegrityResult } from './integrity.js';
 import { verifyStore } from './integrity.scan.js';
 
-/** Auditors read everything, redacted; nobody else reads the raw history. Checked before any input. */
-function requireAuditor(principal: Principal): void {
-  if (!hasRole(principal, 'auditor')) throw new Problem(403, 'forbidden', 'Only auditors may read the audit trail.');
-}
-
 /**
  * Streamed bodies: Readable.from pulls the next chunk only when the socket drained the previous
  * one, so a slow client holds back reading from the store instead of filling memory.
  */
-function sendStream(reply: FastifyReply, contentType: string, chunks: AsyncIterable<string>, filename?: string): FastifyReply {
+export function sendStream(reply: FastifyReply, contentType: string, chunks: AsyncIterable<string>, filename?: string): FastifyReply {
   reply.header('content-type', contentType).header('cache-control', 'no-store');
   if (filename) reply.header('content-disposition', `attachment; filename="${filename}"`);
   return reply.send(Readable.from(chunks, { objectMode: false, highWaterMark: 64 * 1024 }));

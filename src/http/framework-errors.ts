@@ -35,16 +35,16 @@ export function onClientError(error: Error & { code?: string }, socket: Duplex):
 /**
  * Bodies are JSON only. Fastify also parses text/plain, which then reaches validation as a string
  * (and form bodies, as Nest adds them, arrive as one odd key): both are answered 415 instead.
- * The one exception is HTML forms posted to paths under `formPrefix` (the pages): parsed into a
+ * The one exception is HTML forms posted to paths under one of `formPrefixes` (the pages, the console): parsed into a
  * plain object of strings (a repeated field keeps its last value).
  */
-export function acceptJsonBodiesOnly(fastify: FastifyInstance, formPrefix?: string): void {
+export function acceptJsonBodiesOnly(fastify: FastifyInstance, formPrefixes: readonly string[] = []): void {
   for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
-  if (formPrefix === undefined) return;
+  if (formPrefixes.length === 0) return;
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
-    if (!request.url.startsWith(formPrefix)) {
+    if (!formPrefixes.some((prefix) => request.url.startsWith(prefix))) {
       done(Object.assign(new Error('form bodies are accepted by the pages only'), { statusCode: 415 }), undefined);
       return;
     }

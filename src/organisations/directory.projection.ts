@@ -50,6 +50,8 @@ export interface MemberDoc extends Doc {
   exempt: boolean;
   /** When this member's grace counts from (MemberJoinedOrg); null on documents projected before grace existed. */
   graceFrom: string | null;
+  /** The user's last reminder, copied here so the members list shows it without a per-row read. Absent on older documents. */
+  lastReminderAt: string | null;
 }
 
 export interface MemberExemption {
@@ -92,7 +94,7 @@ export const directoryProjection: Projection = {
   name: 'directory',
   handles: [...ORGANISATION_EVENT_TYPES, ...USER_EVENT_TYPES],
   indexes: {
-    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['orgId', 'twoFactor.status'] }, { fields: ['orgId', 'exempt'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
+    [ORG_MEMBERS]: [{ fields: ['orgId', 'twoFactorEnabled'] }, { fields: ['orgId', 'twoFactor.status'] }, { fields: ['orgId', 'exempt'] }, { fields: ['orgId', 'twoFactor.lockedUntil'] }, { fields: ['userId'] }, { fields: ['orgId'] }],
   },
   async apply(event, view) {
     if (event.stream.startsWith('organisation-')) return applyOrganisationEvent(event as RecordedEvent & OrganisationEvent, view);
@@ -143,7 +145,7 @@ async function applyOrganisationEvent(event: RecordedEvent & OrganisationEvent, 
 async function memberJoined(orgId: string, userId: string, role: string, at: string, graceFrom: string | null, view: ReadModelView): Promise<WriteOp[]> {
   const user = await view.get<UserDoc>(USERS, userId);
   const twoFactor = user?.twoFactor ?? NO_FACTOR;
-  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false, graceFrom };
+  const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false, graceFrom, lastReminderAt: user?.reminders.lastSentAt ?? null };
   return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
 }
 
@@ -193,7 +195,10 @@ async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelV
       const user = await unappliedUser(event, view);
       if (!user) return [];
       const reminders = { count: user.reminders.count + 1, lastSentAt: event.data.sentAt, lastCadence: event.data.cadence };
-      return [{ kind: 'patch', collection: USERS, id: userId, set: { reminders, position: event.position } }];
+      return [
+        { kind: 'patchMany', collection: ORG_MEMBERS, filter: { userId }, set: { lastReminderAt: event.data.sentAt } },
+        { kind: 'patch', collection: USERS, id: userId, set: { reminders, position: event.position } },
+      ];
     }
     case 'NoticeSent': {
       const user = await unappliedUser(event, view);

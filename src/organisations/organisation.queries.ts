@@ -4,7 +4,8 @@ import type { Config } from '../config/config.js';
 import { hasRole, type Principal } from '../kernel/principal.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { Filter, ReadStore } from '../ports/read-store.port.js';
-import { CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
+import type { Clock } from '../kernel/clock.js';
+import { CLOCK, CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { orgMemberId } from '../projections/org-member.index.js';
 import { ORG_MEMBERS, ORGANISATIONS, TWO_FACTOR_STATUSES, type MemberDoc, type OrganisationDoc } from './directory.projection.js';
@@ -30,6 +31,8 @@ export interface MemberView {
   readonly forgotten: boolean;
   readonly twoFactor: MemberDoc['twoFactor'];
   readonly exemption: { readonly reason: string; readonly until: string } | null;
+  /** When the member was last reminded (null: never, or projected before this was kept). */
+  readonly lastReminderAt: string | null;
 }
 
 /**
@@ -60,6 +63,8 @@ export class OrganisationMembersQuery extends Query<MembersPage> {
     readonly limit: number,
     /** true: exempt members only; false: members not exempt; null: all. */
     readonly exempt: boolean | null = null,
+    /** Only members whose verification is locked out now. */
+    readonly locked: boolean = false,
   ) {
     super();
   }
@@ -107,8 +112,10 @@ export class OrganisationViewHandler implements IQueryHandler<OrganisationViewQu
   }
 }
 
-function membersFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null, exempt: boolean | null): Filter {
-  const filter = twoFactorFilter(orgId, twoFactor);
+function membersFilter(orgId: string, twoFactor: MemberTwoFactorFilter | null, exempt: boolean | null, lockedAfter: string | null): Filter {
+  const base = twoFactorFilter(orgId, twoFactor);
+  // ISO instants compare as strings; the index (orgId, twoFactor.lockedUntil) serves the range.
+  const filter = lockedAfter === null ? base : { ...base, 'twoFactor.lockedUntil': { $gt: lockedAfter } };
   if (exempt === null) return filter;
   // `$ne: true` also matches members projected before exemptions existed (no `exempt` field).
   return { ...filter, exempt: exempt ? true : { $ne: true } };
@@ -133,14 +140,15 @@ export class OrganisationMembersHandler implements IQueryHandler<OrganisationMem
     @Inject(READ_STORE) private readonly store: ReadStore,
     @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(query: OrganisationMembersQuery): Promise<MembersPage> {
     await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
     await loadVisibleOrganisation(this.store, query.principal, query.orgId);
-    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, membersFilter(query.orgId, query.twoFactor, query.exempt), { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await this.store.find<MemberDoc>(ORG_MEMBERS, membersFilter(query.orgId, query.twoFactor, query.exempt, query.locked ? this.clock.now().toISOString() : null), { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
     return {
-      items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor, exemption: exemptionView(m) })),
+      items: page.items.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt, forgotten: m.forgotten, twoFactor: m.twoFactor, exemption: exemptionView(m), lastReminderAt: m.lastReminderAt ?? null })),
       nextCursor: page.nextCursor,
     };
   }

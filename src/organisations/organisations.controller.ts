@@ -16,6 +16,8 @@ import { MAX_SYNCED_MEMBERS } from './organisation.decider.js';
 import { MAX_GRACE_DAYS } from './enforcement-schedule.rules.js';
 import type { OrganisationCommand } from './organisation.commands.js';
 import { OrganisationCommandMessage } from './organisation.command-message.js';
+import { OrganisationHistoryQuery } from './organisation-history.query.js';
+import type { TimelinePage } from '../audit/timeline.view.js';
 import { MEMBER_TWO_FACTOR_FILTERS, OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from './organisation.queries.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -50,10 +52,18 @@ const membersBody = z
 const orgPath = z.object({ orgId: idField });
 const memberPath = z.object({ orgId: idField, userId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
+const historyQuery = z
+  .object({
+    cursor: z.string().max(32).optional().meta({ description: '`nextCursor` of the previous page (older entries).' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    minPosition: minPositionField,
+  })
+  .strict();
 const membersQuery = z
   .object({
     twoFactor: z.enum(MEMBER_TWO_FACTOR_FILTERS).optional(),
     exempt: z.enum(['true', 'false']).optional().meta({ description: '`true`: only members exempt from enforcement; `false`: only members not exempt.' }),
+    locked: z.enum(['true']).optional().meta({ description: '`true`: only members whose verification is locked out now.' }),
     cursor: z.string().max(1000).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     minPosition: minPositionField,
@@ -146,7 +156,15 @@ export class OrganisationsController {
   async members(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<MembersPage> {
     const { orgId } = parseInput(orgPath, params, 'path');
     const input = parseInput(membersQuery, query, 'query');
-    return this.queries.execute(new OrganisationMembersQuery(principal, orgId, input.minPosition, input.twoFactor ?? null, input.cursor ?? null, input.limit, input.exempt === undefined ? null : input.exempt === 'true'));
+    return this.queries.execute(new OrganisationMembersQuery(principal, orgId, input.minPosition, input.twoFactor ?? null, input.cursor ?? null, input.limit, input.exempt === undefined ? null : input.exempt === 'true', input.locked === 'true'));
+  }
+
+  /** The organisation's changes, newest first: for those who may view it (its admins, support, the platform). */
+  @Get(':orgId/history')
+  async history(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TimelinePage> {
+    const { orgId } = parseInput(orgPath, params, 'path');
+    const input = parseInput(historyQuery, query, 'query');
+    return this.queries.execute(new OrganisationHistoryQuery(principal, orgId, input.cursor ?? null, input.limit, input.minPosition));
   }
 
   private async send(
@@ -162,4 +180,4 @@ export class OrganisationsController {
 }
 
 /** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
-export { registerBody, xeroBody, enforcementBody, memberBody, membersBody, orgPath, memberPath, viewQuery, membersQuery };
+export { registerBody, xeroBody, enforcementBody, memberBody, membersBody, orgPath, memberPath, viewQuery, membersQuery, historyQuery };

@@ -34,6 +34,7 @@ import { contentSecurityPolicy, newNonce, pageHeaders } from './pages.headers.js
 import { STRINGS as S } from './pages.strings.js';
 import * as views from './pages.views.js';
 import { PublicAssets } from './public.assets.js';
+import { isFromOwnPage } from './page.origin.js';
 
 const HANDOFF_KEY_PREFIX = 'pages-handoff-jti:';
 const MAX_TOKEN_LENGTH = 8192;
@@ -69,7 +70,7 @@ export class PagesSettings {
 }
 
 /** Renders any page with its headers: nonce, CSP, no-store, no-referrer; re-issues the session cookie. */
-function sendPage(reply: FastifyReply, settings: PagesSettings, status: number, title: string, body: Html, session: { value: PageSession; cookie: string } | null, extra: Record<string, string> = {}): void {
+export function sendPage(reply: FastifyReply, settings: PagesSettings, status: number, title: string, body: Html, session: { value: PageSession; cookie: string } | null, extra: Record<string, string> = {}): void {
   const nonce = newNonce();
   const page = views.layout({ brand: settings.brand, nonce, csrf: session?.value.csrf ?? null }, title, body);
   reply.status(status).headers({ ...pageHeaders(contentSecurityPolicy(nonce, settings.csp)), ...extra });
@@ -163,6 +164,7 @@ export class PagesController {
   }
 
   private async landing(session: PageSession): Promise<string> {
+    if (session.purpose === 'console') return '/console';
     if (session.purpose !== 'setup') return `/two-factor/${session.purpose}`;
     const decision = await this.decision(session).catch(() => null);
     return decision?.action === 'redirect' ? '/two-factor/required' : '/two-factor/setup';
@@ -420,12 +422,12 @@ export class PagesController {
     return items.map((device) => ({ ...device, current: device.id === current }));
   }
 
-  // Console (a later issue builds it) and sign-out
+  // The console moved to /console (console.controller.ts); links to the old address still arrive.
 
   @Get('console')
   consolePage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    const session = this.session(request);
-    this.send(reply, session, 200, S.titles.console, views.messagePage(S.console.body, session.returnTo));
+    this.session(request);
+    reply.status(303).headers({ location: '/console', 'cache-control': 'no-store' }).send();
   }
 
   /** Ends the pages' session and sends the browser to the host's sign-out (or back to the host). */
@@ -487,16 +489,8 @@ export class PagesController {
     return session;
   }
 
-  /**
-   * The post came from one of our pages. Browsers send `Origin: null` for a form posted from a page
-   * with `Referrer-Policy: no-referrer` (Fetch, "append a request Origin header"), as ours are; the
-   * browser-set `Sec-Fetch-Site` then says whether it was same-origin. An attacker's page gets
-   * `cross-site` there, whatever its own referrer policy.
-   */
   private fromOwnPage(request: FastifyRequest): boolean {
-    const origin = request.headers.origin;
-    if (origin === 'null') return request.headers['sec-fetch-site'] === 'same-origin';
-    return origin === this.settings.ownOrigin || origin === `${request.protocol}://${request.headers.host ?? ''}`;
+    return isFromOwnPage(request, this.settings.ownOrigin);
   }
 
   private send(reply: FastifyReply, session: PageSession, status: number, title: string, body: Html, headers: Record<string, string> = {}): void {
@@ -539,7 +533,7 @@ export class PagesController {
   }
 }
 
-function formOf(body: unknown): Form {
+export function formOf(body: unknown): Form {
   return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Form) : {};
 }
 

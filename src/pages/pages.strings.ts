@@ -27,7 +27,6 @@ export const STRINGS = {
     verify: 'Enter your verification code',
     manage: 'Two-factor authentication',
     signedOut: 'You have signed out',
-    console: 'The console is not available yet',
     /** The error page's heading says what kind of stop it is; the message says what to do. */
     errorFor: (status: number): string => ERROR_TITLES[status] ?? 'Something went wrong',
   },
@@ -118,7 +117,6 @@ export const STRINGS = {
     deviceGone: 'That device was already forgotten.',
   },
   signedOut: { body: 'Your two-factor session has ended.' },
-  console: { body: 'The administration console is coming in a later release. Use the API in the meantime.' },
   errors: {
     expired: 'This link has expired. Go back and try again.',
     reused: 'This link has already been used. Go back and try again.',

@@ -22,7 +22,7 @@ export class PublicAssets {
 
   constructor(private readonly directory: string = publicDirectory()) {}
 
-  read(name: 'pages.css' | 'pages.js' | 'two-factor-prompt.js'): Buffer {
+  read(name: 'pages.css' | 'pages.js' | 'two-factor-prompt.js' | 'console.css' | 'console.js'): Buffer {
     let file = this.cache.get(name);
     if (!file) {
       file = readFileSync(join(this.directory, name));

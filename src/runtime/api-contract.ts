@@ -9,15 +9,18 @@ import type { EnforcementPreview } from '../enforcement/enforcement-preview.quer
 import * as reminders from '../reminders/reminders.controller.js';
 import * as users from '../two-factor/users.controller.js';
 import * as resetRequests from '../two-factor/reset-requests.controller.js';
-import type { ResetRequestsPage } from '../two-factor/reset-requests.controller.js';
+import type { ResetRequestsPage } from '../two-factor/reset-requests.queries.js';
 import type { VerifyAnswer } from '../two-factor/users.controller.js';
 import type { TrustedDevicesView } from '../two-factor/trusted-devices.queries.js';
 import type { PendingReset } from '../two-factor/two-factor.flows.js';
+import { consoleAuditQuery, consoleComplianceDownloadQuery, consoleComplianceQuery, consoleExportQuery, consoleJobPath, consoleMembersCsvQuery, consoleOrgPath, consoleOrgQuery, consoleResetRequestPath, consoleSupportQuery, consoleUserPath, consoleUserQuery } from '../pages/console.controller.js';
 import type { CommandAnswer } from '../http/command-context.js';
 import type { JsonValue } from '../kernel/event-envelope.js';
 import type { MembersPage, OrganisationView } from '../organisations/organisation.queries.js';
 import type { MembersSyncAnswer } from '../organisations/organisations.controller.js';
 import type { UserView } from '../two-factor/user.queries.js';
+import type { UserLookup } from '../two-factor/user-lookup.queries.js';
+import type { TimelinePage } from '../audit/timeline.view.js';
 import type { BackupCodesAnswer, SetupAnswer } from '../two-factor/two-factor.flows.js';
 import type { ReminderView } from '../reminders/reminders.controller.js';
 import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
@@ -112,7 +115,7 @@ const exemption = z
   .meta({ description: 'The member\'s exemption from this organisation\'s enforcement, or null.' });
 const membersPage = z
   .object({
-    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption }).strict()),
+    items: z.array(z.object({ userId: z.string(), role: z.enum(['admin', 'member']), joinedAt: instant, forgotten: z.boolean(), twoFactor: twoFactorSummary, exemption, lastReminderAt: instant.nullable().meta({ description: 'When the member was last reminded; null when never.' }) }).strict()),
     nextCursor: z.string().nullable(),
   })
   .strict();
@@ -129,6 +132,26 @@ const userView = z
       .object({ count: z.number().int().min(0), lastSentAt: instant.nullable(), lastKind: z.string().nullable() })
       .strict()
       .meta({ description: 'Security notices emailed to the user (2FA enabled, disabled, reset, locked, backup codes); each is a `NoticeSent` event in the audit history.' }),
+  })
+  .strict();
+const userLookup = z
+  .object({ items: z.array(z.object({ id: z.string() }).strict()).max(1).meta({ description: 'The live user holding the address, if any (one live user per address).' }) })
+  .strict();
+const timelinePage = z
+  .object({
+    items: z.array(
+      z
+        .object({
+          revision: z.number().int().min(0),
+          type: z.string(),
+          at: instant,
+          actor: z.object({ id: z.string(), roles: z.array(z.string()) }).strict(),
+          reason: z.string().nullable(),
+          details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).meta({ description: 'Plain fields of the event (modes, roles, ids, instants); never an encrypted value, a hash or an address.' }),
+        })
+        .strict(),
+    ),
+    nextCursor: z.string().nullable(),
   })
   .strict();
 const remindersPage = z
@@ -314,6 +337,8 @@ export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof organisationView, OrganisationView>,
   true satisfies Documents<typeof membersPage, MembersPage>,
   true satisfies Documents<typeof userView, UserView>,
+  true satisfies Documents<typeof userLookup, UserLookup>,
+  true satisfies Documents<typeof timelinePage, TimelinePage>,
   true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
   true satisfies Documents<typeof decision, EnforcementDecision>,
   true satisfies Documents<typeof enforcementPreview, EnforcementPreview>,
@@ -337,6 +362,7 @@ const asset = z.object({ file: z.string() });
  */
 const SESSION_WORDS = 'Needs the pages\' session cookie, set by a hand-off; without a live session the answer is the 401 error page. The session\'s user acts on itself, as with their own token.';
 const FORM_WORDS = 'An HTML form post (application/x-www-form-urlencoded) with the session\'s `csrf` field and a same-origin `Origin` header (else 403).';
+const CONSOLE_WORDS = 'Needs the pages\' session cookie from a hand-off (purpose `console`), whose `roles` are the principal\'s roles: each read and change is authorised by the same query or command as the JSON route named, and a refusal is the 403 "not allowed" page.';
 const htmlPage = (description: string) => ({ description, content: { 'text/html': text } });
 const htmlErrors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, htmlPage('The HTML error page, with a way back to the host when its origin is allowed.')]));
 const redirect = (description: string) => ({ description });
@@ -379,6 +405,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'GET', path: '/v1/organisations/:orgId/members', tag: 'organisations', summary: 'Members and their 2FA status', roles: ['platform', 'support', 'org-admin'],
     params: organisations.orgPath, query: organisations.membersQuery,
     responses: { 200: json(membersPage, 'A page of members.') },
+    problems: { 400: ['invalid_cursor'], 404: ['organisation_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/organisations/:orgId/history', tag: 'organisations', summary: 'The organisation\'s change history, newest first', roles: ['platform', 'support', 'org-admin'],
+    description: 'Every event of the organisation (mode changes with their reason, members, Xero, schedules) with its time and actor; keyset-paged by revision.',
+    params: organisations.orgPath, query: organisations.historyQuery,
+    responses: { 200: json(timelinePage, 'A page of changes.') },
     problems: { 400: ['invalid_cursor'], 404: ['organisation_not_found'] },
   },
   {
@@ -428,6 +461,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: users.registerBody,
     responses: { 201: json(created, 'Registered; `id` is the given or a generated id.') },
     problems: { 409: ['user_already_registered', 'email_in_use'], 410: ['user_forgotten'] },
+  },
+  {
+    method: 'GET', path: '/v1/users', tag: 'users', summary: 'Find a user by e-mail', roles: ['platform', 'support'],
+    description: 'Through the address\'s keyed blind index (HMAC under a key derived from the master key), never a scan of decrypted addresses. A forgotten user, or an address nobody holds, answers an empty list.',
+    query: users.lookupQuery,
+    responses: { 200: json(userLookup, 'The user holding the address, if any.') },
+  },
+  {
+    method: 'GET', path: '/v1/users/:userId/timeline', tag: 'users', summary: 'What happened to a user\'s account, newest first', roles: ['platform', 'support', 'self'],
+    description: 'Registration, factor changes, lockouts, resets (with their reason) and reminders, with time and actor; no secret, hash or address. Keyset-paged by revision.',
+    params: users.userPath, query: users.timelineQuery,
+    responses: { 200: json(timelinePage, 'A page of entries.') },
+    problems: { 400: ['invalid_cursor'], 404: ['user_not_found'] },
   },
   {
     method: 'GET', path: '/v1/users/:userId', tag: 'users', summary: 'A user\'s status, lockout and reminders', roles: ['platform', 'support', 'self'],
@@ -640,8 +686,102 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: { 200: htmlPage('The manage page, saying the device is forgotten (or already was).'), ...htmlErrors(401, 403, 404, 410, 422, 503) },
   },
   {
-    method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Console (not available yet)', roles: ['anyone'], description: SESSION_WORDS,
-    responses: { 200: htmlPage('Says the console comes in a later release.'), ...htmlErrors(401) },
+    method: 'GET', path: '/two-factor/console', tag: 'pages', summary: 'Old address of the console', roles: ['anyone'], description: SESSION_WORDS,
+    responses: { 303: redirect('To `/console`.'), ...htmlErrors(401) },
+  },
+  // The console (DESIGN §8, purpose `console`): the same queries and commands as the JSON routes, with the session's principal.
+  {
+    method: 'GET', path: '/console', tag: 'pages', summary: 'Console: the consoles this session may use', roles: ['anyone'], description: CONSOLE_WORDS,
+    responses: { 200: htmlPage('Links to the organisations the user administers, support and audit, as the roles allow.'), ...htmlErrors(401, 403) },
+  },
+  {
+    method: 'GET', path: '/console/organisations/:orgId', tag: 'pages', summary: 'Console: an organisation (mode, preview, members, history)', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} As \`GET /v1/organisations/:orgId\`: its admins, support and the platform. \`mode\` previews the effect of a mode (the dry run); \`filter\` (all, none, locked) and \`cursor\` page the members.`,
+    params: consoleOrgPath, query: consoleOrgQuery,
+    responses: { 200: htmlPage('The organisation page.'), ...htmlErrors(400, 401, 403, 404, 409, 503) },
+  },
+  {
+    method: 'POST', path: '/console/organisations/:orgId/enforcement', tag: 'pages', summary: 'Console: change the mode (reason required)', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} ${FORM_WORDS} Fields \`mode\` and \`reason\` (required). As \`PUT /v1/organisations/:orgId/enforcement\`: its admins and the platform.`,
+    params: consoleOrgPath,
+    responses: { 303: redirect('Saved: back to the organisation page (a refused change is the page again, 409 or 422, with the reason inline).'), ...htmlErrors(400, 401, 403, 404, 409, 422) },
+  },
+  {
+    method: 'GET', path: '/console/organisations/:orgId/members.csv', tag: 'pages', summary: 'Console: the members as CSV', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Streams every page of the members query.`,
+    params: consoleOrgPath, query: consoleMembersCsvQuery,
+    responses: { 200: { description: 'CSV, as an attachment.', content: { 'text/csv': text } }, ...htmlErrors(400, 401, 403, 404) },
+  },
+  {
+    method: 'GET', path: '/console/support', tag: 'pages', summary: 'Console: support (find a user, resets waiting for approval)', roles: ['anyone'], description: `${CONSOLE_WORDS} \`cursor\` pages the resets waiting for a second agent (RESET_REQUIRES_APPROVAL).`,
+    query: consoleSupportQuery,
+    responses: { 200: htmlPage('The search form and the pending resets.'), ...htmlErrors(400, 401, 403, 503) },
+  },
+  {
+    method: 'POST', path: '/console/support/search', tag: 'pages', summary: 'Console: find a user by id or e-mail', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} ${FORM_WORDS} Field \`q\`: a user id, or an e-mail address looked up through its keyed blind index (support and the platform).`,
+    responses: { 303: redirect('To the user\'s page.'), 200: htmlPage('No match.'), ...htmlErrors(400, 401, 403) },
+  },
+  {
+    method: 'GET', path: '/console/support/users/:userId', tag: 'pages', summary: 'Console: a user (status, lockout, reminders, timeline)', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} As \`GET /v1/users/:userId\` and its timeline: support, the platform and the user.`,
+    params: consoleUserPath, query: consoleUserQuery,
+    responses: { 200: htmlPage('The user page.'), ...htmlErrors(400, 401, 403, 404, 410, 503) },
+  },
+  {
+    method: 'POST', path: '/console/support/users/:userId/reset', tag: 'pages', summary: 'Console: reset a lost factor (reason, then confirmation)', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} ${FORM_WORDS} Field \`reason\` (required); without \`confirm=yes\` the answer is the confirmation page. As \`POST /v1/users/:userId/two-factor/reset\`: support.`,
+    params: consoleUserPath,
+    responses: { 200: htmlPage('The confirmation page.'), 303: redirect('Reset: back to the user\'s page.'), ...htmlErrors(400, 401, 403, 404, 409, 410, 422) },
+  },
+  {
+    method: 'POST', path: '/console/support/users/:userId/reset-requests/:requestId/approval', tag: 'pages', summary: 'Console: approve a two-person reset', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} ${FORM_WORDS} As \`POST /v1/users/:userId/two-factor/reset-requests/:requestId/approval\`: support, never the agent who asked.`,
+    params: consoleResetRequestPath,
+    responses: { 303: redirect('Approved: to the user\'s page, factor reset.'), ...htmlErrors(400, 401, 403, 404, 409, 410) },
+  },
+  {
+    method: 'GET', path: '/console/audit', tag: 'pages', summary: 'Console: audit (timeline, state as of, integrity, report, export)', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Auditors, as the audit API. \`subject\` and \`id\` open a timeline with its hash-chain status; \`at\` (a local date-time) with \`tz\` (minutes to UTC) replays the state as of that instant.`,
+    query: consoleAuditQuery,
+    responses: { 200: htmlPage('The audit page.'), ...htmlErrors(400, 401, 403, 404) },
+  },
+  {
+    method: 'POST', path: '/console/audit/integrity', tag: 'pages', summary: 'Console: start an integrity check of the whole store', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} ${FORM_WORDS} Auditors.`,
+    responses: { 303: redirect('To the check\'s progress page.'), ...htmlErrors(401, 403) },
+  },
+  {
+    method: 'GET', path: '/console/audit/integrity/:jobId', tag: 'pages', summary: 'Console: progress of an integrity check', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Refreshes itself while the check runs (no JavaScript needed); only the session that started it sees it.`,
+    params: consoleJobPath,
+    responses: { 200: htmlPage('Progress, then the result.'), ...htmlErrors(400, 401, 403, 404) },
+  },
+  {
+    method: 'GET', path: '/console/audit/compliance', tag: 'pages', summary: 'Console: compliance report for a period', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Auditors. \`from\` and \`to\` are days (UTC, inclusive).`,
+    query: consoleComplianceQuery,
+    responses: { 200: htmlPage('The report, with CSV and JSONL downloads.'), ...htmlErrors(400, 401, 403, 404) },
+  },
+  {
+    method: 'GET', path: '/console/audit/compliance/download', tag: 'pages', summary: 'Console: compliance report as CSV or JSONL', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Auditors.`,
+    query: consoleComplianceDownloadQuery,
+    responses: { 200: { description: 'The report as an attachment.', content: { 'text/csv': text, 'application/x-ndjson': ndjson } }, ...htmlErrors(400, 401, 403, 404) },
+  },
+  {
+    method: 'GET', path: '/console/audit/export', tag: 'pages', summary: 'Console: export the whole log', roles: ['anyone'],
+    description: `${CONSOLE_WORDS} Auditors; streamed as \`GET /v1/audit/export\`.`,
+    query: consoleExportQuery,
+    responses: { 200: { description: 'JSON lines or CSV, as an attachment.', content: { 'application/x-ndjson': ndjson, 'text/csv': text } }, ...htmlErrors(400, 401, 403) },
+  },
+  {
+    method: 'GET', path: '/console/assets/console.css', tag: 'pages', summary: 'The console\'s stylesheet', roles: ['anyone'],
+    responses: { 200: { description: 'CSS.', content: { 'text/css': text } } },
+  },
+  {
+    method: 'GET', path: '/console/assets/console.js', tag: 'pages', summary: 'Local times and the instant picker', roles: ['anyone'],
+    responses: { 200: { description: 'The script.', content: { 'text/javascript': text } } },
   },
   {
     method: 'POST', path: '/two-factor/signout', tag: 'pages', summary: 'End the pages\' session', roles: ['anyone'], description: `${SESSION_WORDS} ${FORM_WORDS}`,

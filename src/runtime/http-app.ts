@@ -53,7 +53,7 @@ export async function listen(app: NestFastifyApplication, host: string, port: nu
 }
 
 function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
-  acceptJsonBodiesOnly(fastify, '/two-factor/');
+  acceptJsonBodiesOnly(fastify, ['/two-factor/', '/console/']);
   const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status');
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -15,6 +15,8 @@ import { TwoFactorFlows, type BackupCodesAnswer, type PendingReset, type SetupAn
 import { UserViewQuery, type UserView } from './user.queries.js';
 import { DEVICE_TOKEN_PATTERN } from './device-token.js';
 import { TrustedDevicesQuery, type TrustedDevicesView } from './trusted-devices.queries.js';
+import { UserByEmailQuery, UserTimelineQuery, type UserLookup } from './user-lookup.queries.js';
+import type { TimelinePage } from '../audit/timeline.view.js';
 
 const registerBody = z.object({ id: idField.optional(), email: z.email().max(254) }).strict();
 // Format errors are answered before any check so they never count as failed attempts.
@@ -38,6 +40,14 @@ const userPath = z.object({ userId: idField });
 const devicePath = z.object({ userId: idField, deviceId: idField });
 const resetRequestPath = z.object({ userId: idField, requestId: idField });
 const viewQuery = z.object({ minPosition: minPositionField }).strict();
+const lookupQuery = z.object({ email: z.email().max(254).meta({ description: 'The address to look up, through its keyed blind index.' }), minPosition: minPositionField }).strict();
+const timelineQuery = z
+  .object({
+    cursor: z.string().max(32).optional().meta({ description: '`nextCursor` of the previous page (older entries).' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    minPosition: minPositionField,
+  })
+  .strict();
 
 @ApiTags('users')
 @Controller('v1/users')
@@ -56,6 +66,20 @@ export class UsersController {
     const userId = input.id ?? generatedId(context);
     const outcome = await this.flows.register(userId, input.email, context);
     return { id: userId, ...commandAnswer(outcome) };
+  }
+
+  /** Support's search by e-mail: the keyed blind index, never a scan of decrypted addresses. */
+  @Get()
+  async lookup(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<UserLookup> {
+    const { email, minPosition } = parseInput(lookupQuery, query, 'query');
+    return this.queries.execute(new UserByEmailQuery(principal, email, minPosition));
+  }
+
+  @Get(':userId/timeline')
+  async timeline(@Param() params: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TimelinePage> {
+    const { userId } = parseInput(userPath, params, 'path');
+    const input = parseInput(timelineQuery, query, 'query');
+    return this.queries.execute(new UserTimelineQuery(principal, userId, input.cursor ?? null, input.limit, input.minPosition));
   }
 
   @Get(':userId')
@@ -159,4 +183,4 @@ function verifyAnswer(amr: string[], outcome: VerifyOutcome): VerifyAnswer {
 }
 
 /** The request schemas, also the source of the OpenAPI contract (runtime/api-contract.ts). */
-export { registerBody, codeBody, verifyBody, resetBody, userPath, devicePath, resetRequestPath, viewQuery };
+export { registerBody, codeBody, verifyBody, resetBody, userPath, devicePath, resetRequestPath, viewQuery, lookupQuery, timelineQuery };

@@ -68,6 +68,28 @@ describe('demo host', () => {
     }
   });
 
+  it('opens the console for back-office staff with their roles, and for an admin from Settings', async () => {
+    const staffForm = (staffId: string, origin: string) => {
+      const { body, ...headers } = form({ staffId });
+      return send('/staff/console', { method: 'POST', headers: { ...headers, origin }, body });
+    };
+    expect((await staffForm('sam', 'https://evil.example')).status).toBe(403);
+    expect((await staffForm('nobody', stack.demoUrl)).status).toBe(404);
+    for (const [staffId, roles] of [['sam', ['support']], ['avery', ['auditor']]] as const) {
+      const response = await staffForm(staffId, stack.demoUrl);
+      expect(response.status).toBe(303);
+      const location = new URL(response.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(`${stack.serviceUrl}/two-factor/handoff`);
+      expect(decodeJwt(location.searchParams.get('token')!)).toMatchObject({ sub: staffId, purpose: 'console', roles });
+      const landing = await fetch(location, { redirect: 'manual' });
+      expect({ status: landing.status, location: landing.headers.get('location') }).toEqual({ status: 303, location: '/console' });
+    }
+    const cookie = await signIn('ada');
+    expect(await (await send('/settings', { headers: { cookie } })).text()).toContain('href="/account/two-factor/console?returnTo=/settings"');
+    const admin = await send('/account/two-factor/console?returnTo=/settings', { headers: { cookie } });
+    expect(decodeJwt(new URL(admin.headers.get('location')!).searchParams.get('token')!)).toMatchObject({ sub: 'ada', purpose: 'console' });
+  });
+
   it('refuses a second-factor return without a sign-in waiting for it', async () => {
     const response = await send('/sign-in/two-factor?tfa=anything');
     expect(response.status).toBe(403);

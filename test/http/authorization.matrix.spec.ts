@@ -71,6 +71,7 @@ const ROWS: readonly Row[] = [
   // Organisations
   { method: 'POST', route: '/v1/organisations', scenarios: one('register', () => '/v1/organisations', only({ platform: 201 }), { body: () => ({ id: uniqueId('org'), name: 'Matrix Org' }) }) },
   { method: 'GET', route: '/v1/organisations/:orgId', scenarios: one('org A', (w) => `/v1/organisations/${w.orgA}`, only({ platform: 200, support: 200, adminOfIt: 200 })) },
+  { method: 'GET', route: '/v1/organisations/:orgId/history', scenarios: one('org A', (w) => `/v1/organisations/${w.orgA}/history`, only({ platform: 200, support: 200, adminOfIt: 200 })) },
   { method: 'GET', route: '/v1/organisations/:orgId/members', scenarios: one('org A', (w) => `/v1/organisations/${w.orgA}/members`, only({ platform: 200, support: 200, adminOfIt: 200 })) },
   {
     method: 'PUT',
@@ -138,6 +139,8 @@ const ROWS: readonly Row[] = [
       },
     }),
   },
+  { method: 'GET', route: '/v1/users', scenarios: one('an address', (w) => `/v1/users?email=${w.self}%40example.test`, only({ platform: 200, support: 200 })) },
+  { method: 'GET', route: '/v1/users/:userId/timeline', scenarios: one('self', (w) => `/v1/users/${w.self}/timeline`, only({ self: 200, platform: 200, support: 200 })) },
   { method: 'GET', route: '/v1/users/:userId', scenarios: one('self', (w) => `/v1/users/${w.self}`, only({ self: 200, platform: 200, support: 200 })) },
   { method: 'GET', route: '/v1/users/:userId/reminders', scenarios: one('self', (w) => `/v1/users/${w.self}/reminders`, only({ self: 200, support: 200 })) },
   { method: 'POST', route: '/v1/users/:userId/two-factor/setup', scenarios: one('self without a factor', (w) => `/v1/users/${w.self}/two-factor/setup`, only({ self: 201, platform: 201 }), { factor: 'none' }) },
@@ -198,6 +201,27 @@ const ROWS: readonly Row[] = [
     scenarios: one('no session', () => `/two-factor/${page}`, anyone(401), { body: (w, h) => code(w, h) }),
   })),
   ...['assets/pages.css', 'assets/brand.css', 'assets/pages.js', 'prompt.js'].map((file): Row => ({ method: 'GET', route: `/two-factor/${file}`, scenarios: one('file', () => `/two-factor/${file}`, anyone(200)) })),
+  // The console: a session from a console hand-off, never a bearer token (test/http/console.spec.ts drives each role through it).
+  ...[
+    ['/console', () => '/console'],
+    ['/console/organisations/:orgId', (w: World) => `/console/organisations/${w.orgA}`],
+    ['/console/organisations/:orgId/members.csv', (w: World) => `/console/organisations/${w.orgA}/members.csv`],
+    ['/console/support', () => '/console/support'],
+    ['/console/support/users/:userId', (w: World) => `/console/support/users/${w.self}`],
+    ['/console/audit', () => '/console/audit'],
+    ['/console/audit/integrity/:jobId', () => '/console/audit/integrity/AAAAAAAAAAAAAAAAAAAAAA'],
+    ['/console/audit/compliance', (w: World) => `/console/audit/compliance?orgId=${w.orgA}&from=2026-01-01&to=2026-01-31`],
+    ['/console/audit/compliance/download', (w: World) => `/console/audit/compliance/download?orgId=${w.orgA}&from=2026-01-01&to=2026-01-31&format=csv`],
+    ['/console/audit/export', () => '/console/audit/export'],
+  ].map(([route, path]): Row => ({ method: 'GET', route: route as string, scenarios: one('no session', path as Scenario['path'], anyone(401)) })),
+  ...[
+    ['/console/organisations/:orgId/enforcement', (w: World) => `/console/organisations/${w.orgA}/enforcement`, { mode: 'hard', reason: 'matrix' }],
+    ['/console/support/search', () => '/console/support/search', { q: 'someone@example.test' }],
+    ['/console/support/users/:userId/reset', (w: World) => `/console/support/users/${w.self}/reset`, { reason: 'matrix', confirm: 'yes' }],
+    ['/console/support/users/:userId/reset-requests/:requestId/approval', (w: World) => `/console/support/users/${w.self}/reset-requests/request-1/approval`, {}],
+    ['/console/audit/integrity', () => '/console/audit/integrity', {}],
+  ].map(([route, path, body]): Row => ({ method: 'POST', route: route as string, scenarios: one('no session', path as Scenario['path'], anyone(401), { body: () => body }) })),
+  ...['console.css', 'console.js'].map((file): Row => ({ method: 'GET', route: `/console/assets/${file}`, scenarios: one('file', () => `/console/assets/${file}`, anyone(200)) })),
   { method: 'GET', route: '/.well-known/jwks.json', scenarios: one('keys', () => '/.well-known/jwks.json', anyone(200)) },
 ];
 
@@ -302,7 +326,7 @@ describe('authorization matrix', () => {
         const response = await send(row, scenario, principal, w);
         const expected = scenario.expect[principal];
         // The pages refuse with their HTML error page; every other route with problem+json.
-        const refusalType = row.route.startsWith('/two-factor/') ? 'text/html' : 'application/problem+json';
+        const refusalType = row.route.startsWith('/two-factor/') || row.route.startsWith('/console') ? 'text/html' : 'application/problem+json';
         const problem = response.status >= 400 && !String(response.headers.get('content-type')).includes(refusalType);
         if (response.status !== expected || problem) {
           const code = typeof response.body === 'object' && response.body !== null ? response.body.code : undefined;

@@ -170,6 +170,8 @@ describe('fuzzing every route', () => {
   const tokens = {} as Record<Caller, string>;
   /** The member's pages session cookie, sent with every request to /two-factor/*. */
   let pagesCookie = '';
+  /** A console session of the organisation's admin with every staff role, sent to /console*: input reaches every handler. */
+  let consoleCookie = '';
 
   beforeAll(async () => {
     // A minPosition beyond the head is waited on until this bound: keep it short so such cases cost little.
@@ -191,6 +193,10 @@ describe('fuzzing every route', () => {
     const landing = await browser.get(`/two-factor/handoff?token=${await handoffToken(h, { sub: member, purpose: 'manage', returnTo: 'http://localhost:3001/after' })}`);
     expect(landing.status).toBe(303);
     pagesCookie = `tfa_pages=${browser.cookie('tfa_pages')!}`;
+    const staff = new PageClient(h);
+    const consoleLanding = await staff.get(`/two-factor/handoff?token=${await handoffToken(h, { sub: admin, purpose: 'console', roles: ['support', 'auditor', 'platform'], returnTo: 'http://localhost:3001/after' })}`);
+    expect(consoleLanding.status).toBe(303);
+    consoleCookie = `tfa_pages=${staff.cookie('tfa_pages')!}`;
   }, 60_000);
 
   afterAll(async () => {
@@ -214,6 +220,8 @@ describe('fuzzing every route', () => {
         return 'device-1';
       case 'requestId':
         return 'request-1';
+      case 'jobId':
+        return 'AAAAAAAAAAAAAAAAAAAAAA';
       default:
         throw new Error(`no valid value known for path parameter :${name}; add one to the fuzz spec`);
     }
@@ -224,7 +232,7 @@ describe('fuzzing every route', () => {
   }
 
   function headersOf(fuzzCase: FuzzCase): Record<string, string> {
-    const page: Record<string, string> = fuzzCase.path.startsWith('/two-factor/') ? { cookie: pagesCookie } : {};
+    const page: Record<string, string> = fuzzCase.path.startsWith('/two-factor/') ? { cookie: pagesCookie } : fuzzCase.path.startsWith('/console') ? { cookie: consoleCookie } : {};
     return { authorization: `Bearer ${tokens[fuzzCase.caller]}`, ...page, ...(fuzzCase.contentType === undefined ? {} : { 'content-type': fuzzCase.contentType }) };
   }
 
@@ -240,7 +248,7 @@ describe('fuzzing every route', () => {
     const after = await h.service.runtime.eventStore.headPosition();
     if (response.status >= 500 || response.status < 100) return report(fuzzCase, `status ${response.status} ${response.text.slice(0, 200)}`);
     if (response.status < 400) return null;
-    if (fuzzCase.path.startsWith('/two-factor/') && !response.contentType.includes('application/problem+json')) {
+    if ((fuzzCase.path.startsWith('/two-factor/') || fuzzCase.path.startsWith('/console')) && !response.contentType.includes('application/problem+json')) {
       const wrong = htmlErrorOf(response);
       if (wrong) return report(fuzzCase, `status ${response.status}: ${wrong}`);
       return before === after ? null : report(fuzzCase, `status ${response.status} HTML error page but the store head moved from ${before} to ${after}`);

@@ -32,6 +32,8 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
   const deviceTokens: string[] = [];
   const deviceLabels: string[] = [];
   const forgottenEmail = `forget-me-${randomUUID()}@example.test`;
+  /** An address support looks up (API and console): kept only encrypted and as its keyed blind index. */
+  const searchedEmail = `search-me-${randomUUID()}@example.test`;
   // Positive controls: non-secret values we write on purpose, which the scan must find.
   const orgMarker = `Marker Org ${randomUUID()}`;
   const digitMarker = String(randomInt(100_000, 1_000_000));
@@ -180,6 +182,24 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     h.clock.advance(STEP_MS);
   }
 
+  /** Support finds a user by e-mail over the API and in the console: the address is never written or logged. */
+  async function runSupportSearch(): Promise<void> {
+    const platform = await h.token('host-platform', 'platform');
+    const userId = uniqueId('dana');
+    expectCommandAnswer(await h.call('POST', '/v1/users', { token: platform, body: { id: userId, email: searchedEmail } }), 201);
+    const found = await h.call('GET', `/v1/users?email=${encodeURIComponent(searchedEmail)}`, { token: await h.token('support-1', 'support') });
+    expect(found.body).toEqual({ items: [{ id: userId }] });
+    const console = new PageClient(h);
+    const token = await handoffToken(h, { sub: 'support-1', purpose: 'console', roles: ['support'], returnTo: 'http://localhost:3001/after' });
+    pageTokens.push(token);
+    await console.get(`/two-factor/handoff?token=${token}`);
+    pageTokens.push(console.cookie('tfa_pages')!);
+    const search = (await console.get('/console/support')).text;
+    pageTokens.push(csrfOf(search));
+    const answer = await console.post('/console/support/search', { csrf: csrfOf(search), q: searchedEmail });
+    expect(answer.location).toBe(`/console/support/users/${userId}`);
+  }
+
   function keptAnswers(): number {
     const db = new Database(join(h.dataDir, DATABASE_FILE), { readonly: true });
     try {
@@ -195,6 +215,7 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
       ...backupCodes.filter((c) => containsToken(text, c)).map(() => 'a backup code'),
       ...totpCodes.filter((c) => containsToken(text, c)).map(() => 'a TOTP code'),
       ...(text.includes(forgottenEmail) || text.includes(forgottenEmail.split('@')[0]!) ? ['the forgotten e-mail'] : []),
+      ...(text.includes(searchedEmail.split('@')[0]!) ? ['an e-mail address support searched for'] : []),
       ...pageTokens.filter((t) => text.includes(t)).map(() => 'a hand-off token, session cookie, CSRF token or assertion'),
       ...deviceTokens.filter((t) => text.includes(t)).map(() => 'a trusted-device token'),
       ...deviceLabels.filter((l) => text.includes(l) || text.includes(l.slice('Laptop '.length))).map(() => 'a device label'),
@@ -205,6 +226,7 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
   it('leaves none in the SQLite file, its WAL or the logs after a full lifecycle and a forgotten user', async () => {
     await runFullLifecycle();
     await runPagesLifecycle();
+    await runSupportSearch();
     expect(secrets).toHaveLength(5);
     expect(pageTokens.length).toBeGreaterThanOrEqual(11);
     expect(backupCodes.length).toBeGreaterThanOrEqual(40);

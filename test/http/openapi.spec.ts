@@ -118,11 +118,11 @@ describe('OpenAPI document', () => {
       const where = `${method} ${path}`;
       const statuses = Object.keys(operation['responses']);
       // The pages' hand-off and form posts succeed with 303 See Other.
-      expect([where, statuses.some((s) => s.startsWith('2') || (s === '303' && path.startsWith('/two-factor/')))]).toEqual([where, true]);
+      expect([where, statuses.some((s) => s.startsWith('2') || (s === '303' && (path.startsWith('/two-factor/') || path.startsWith('/console'))))]).toEqual([where, true]);
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
         const content = operation['responses'][status].content;
         // A page's own refusals are its HTML error page; the framework's (413, 415, 431) stay problems.
-        if (path.startsWith('/two-factor/') && content['text/html'] && !content['application/problem+json']) continue;
+        if ((path.startsWith('/two-factor/') || path.startsWith('/console')) && content['text/html'] && !content['application/problem+json']) continue;
         const schema = content['application/problem+json'].schema;
         expect([where, status, schema.allOf[0]]).toEqual([where, status, { $ref: '#/components/schemas/Problem' }]);
       }

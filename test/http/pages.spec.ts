@@ -58,8 +58,9 @@ describe('pages', () => {
       ['setup', '/two-factor/setup'],
       ['verify', '/two-factor/verify'],
       ['manage', '/two-factor/manage'],
-      ['console', '/two-factor/console'],
-    ])('%s lands on its page with a fresh HttpOnly, SameSite=Lax session cookie', async (purpose, path) => {
+      // A plain user has no console: the page is the 403 "not allowed" one (test/http/console.spec.ts).
+      ['console', '/console', 403],
+    ])('%s lands on its page with a fresh HttpOnly, SameSite=Lax session cookie', async (purpose, path, status = 200) => {
       const browser = new PageClient(h);
       const answer = await browser.get(`/two-factor/handoff?token=${await handoffToken(h, { sub: await newUser(), purpose })}`);
       expect(answer.status).toBe(303);
@@ -67,7 +68,7 @@ describe('pages', () => {
       const cookie = answer.headers.getSetCookie()[0]!;
       expect(cookie).toMatch(/^tfa_pages=[^;]+; Path=\/; Max-Age=1800; HttpOnly; SameSite=Lax$/);
       const page = await browser.get(path);
-      expect(page.status).toBe(200);
+      expect(page.status).toBe(status);
       expectPageHeaders(page);
     });
 

@@ -90,6 +90,15 @@ describe('reminders end to end (real SMTP on loopback, short intervals)', () => 
     expect(received.length).toBeGreaterThan(0);
     for (const id of received) expect(recorded).toContain(id);
     for (const id of recorded) expect(received).toContain(id);
+
+    // The members list shows each member's last reminder (the console's column), the user's own last one.
+    // Hard reminders keep coming every second, so the value is one of hard-user's recorded sending times.
+    const head = await h.service.runtime.eventStore.headPosition();
+    const members = await h.call('GET', `/v1/organisations/hard-org/members?minPosition=${head}`, { token: platform });
+    const byUser = new Map(members.body.items.map((m: { userId: string; lastReminderAt: string | null }) => [m.userId, m.lastReminderAt]));
+    const sentToHardUser = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'], streamPrefix: 'user-hard-user' })).map((e) => e.data['sentAt']);
+    expect(sentToHardUser).toContain(byUser.get('hard-user'));
+    expect(byUser.get('has-2fa')).toBeNull();
   }, 60_000);
 
   it('lists a user\'s reminders newest first, for the user and support only', async () => {

@@ -9,13 +9,15 @@ export interface ServerSentEvent {
 /**
  * Reads a `text/event-stream` body (the HTML standard's rules, minus `retry`): lines end in LF,
  * CRLF or CR, a blank line dispatches, `:` starts a comment, `data` lines are joined by LF. An
- * event without `data` is not dispatched. Ends when the body ends.
+ * event without `data` is not dispatched. Ends when the body ends. `onBytes` hears of every chunk.
  */
-export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+export async function* readEventStream(body: ReadableStream<Uint8Array>, onBytes?: () => void): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
   let buffered = '';
   let fields = emptyFields();
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    // Comments are activity too: they are how a quiet stream shows it is alive.
+    onBytes?.();
     buffered += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = lineEnd(buffered)) !== -1) {

@@ -32,7 +32,8 @@ class FeedClosed extends Error {
  * stamps `changedAt`, see enforcement.projection.ts). The projection commits a batch and its
  * checkpoint in one unit, so every document changed at or before the checkpoint is readable once
  * the checkpoint is: the feed sends the documents changed in (last sent, checkpoint], then the
- * checkpoint itself, then waits for the checkpoint to move. Catching up from history and following
+ * checkpoint itself (`event: position`; the first one marks the end of the back-fill), then waits
+ * for the checkpoint to move. Catching up from history and following
  * live are the same loop, so there is no switch to lose or repeat a change across.
  *
  * Several documents share a position when an organisation's change fans out to its members: only
@@ -83,16 +84,20 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
       response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
       await send(response, `retry: ${RETRY_MS}\n\n`);
       let sent = afterKey;
-      await send(response, positionEvent(positionFromSortKey(sent)));
+      // The first `position` event ends the back-fill: from there on the client is as current as the projection.
+      let backFilled = false;
       while (!response.destroyed && !this.closing) {
         const reached = await this.checkpoint();
         if (reached !== null && positionSortKey(reached) > sent) {
           await this.sendChanges(response, sent, positionSortKey(reached));
           sent = positionSortKey(reached);
           await send(response, positionEvent(reached));
+        } else if (!backFilled) {
+          await send(response, positionEvent(positionFromSortKey(sent)));
         } else if (!(await this.nextMove(response, sent))) {
           await send(response, ': keep-alive\n\n');
         }
+        backFilled = true;
       }
     } catch (error) {
       if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');

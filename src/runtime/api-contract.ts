@@ -474,7 +474,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     description:
       'A `text/event-stream` that never ends by itself. `event: decision` carries a decision document (as `GET /v1/enforcement/documents/:userId` answers it) each time a user\'s decision changes, in position order; '
       + 'an `id:` line means every change up to that position has been sent (documents changed by one event share its position, and only the last of them carries the id). '
-      + '`event: position` moves the position on when changes touched no decision, and is sent first. Comments (`: keep-alive`) keep proxies from closing a quiet stream. '
+      + '`event: position` follows each round of changes (and moves the position on when changes touched no decision); the first one marks the end of the back-fill: from then on the stream is live. Comments (`: keep-alive`) keep proxies from closing a quiet stream. '
       + 'Resume with `Last-Event-ID` (it wins over `after`: an EventSource reconnects to the URL it first opened); without either, the feed starts from now. '
       + 'A client that does not read what it is sent is disconnected and resumes. Refusals (401, 403, 400, 503 `feed_full`) come before the stream starts.',
     query: changes.changesQuery, headers: changes.resumeHeader,

@@ -18,7 +18,8 @@ const membership = fc.record({
   graceDays: fc.integer({ min: 0, max: 3 }),
   exemptUntil: fc.option(fc.integer({ min: -48, max: 48 }).map(at), { nil: null }),
 });
-const docOf = (memberships: readonly fc.RecordValue<typeof membership>[], twoFactorEnabled: boolean): EnforcementDoc => ({
+type Membership = typeof membership extends fc.Arbitrary<infer M> ? M : never;
+const docOf = (memberships: readonly Membership[], twoFactorEnabled: boolean): EnforcementDoc => ({
   id: 'u1',
   twoFactorEnabled,
   forgotten: false,

@@ -43,6 +43,8 @@ class FeedClosed extends Error {
 @Injectable()
 export class EnforcementChangeFeed implements OnModuleDestroy {
   private readonly open = new Set<ServerResponse>();
+  /** Followers admitted and not yet gone: the bound ENFORCEMENT_FEED_MAX_CONNECTIONS applies to these. */
+  private admitted = 0;
   private readonly checkpointMoved = new EventEmitter();
   private ticker: NodeJS.Timeout | null = null;
   /** The checkpoint the ticker saw last, as a sort key. */
@@ -65,18 +67,25 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
    */
   async admit(principal: Principal, after: string | undefined): Promise<string> {
     if (!hasRole(principal, 'platform')) throw new DomainError('forbidden', 'forbidden', 'Only the platform may follow the change feed.');
-    if (this.closing || this.open.size >= this.config.ENFORCEMENT_FEED_MAX_CONNECTIONS) {
+    if (this.closing || this.admitted >= this.config.ENFORCEMENT_FEED_MAX_CONNECTIONS) {
       throw new DomainError('unavailable', 'feed_full', 'The change feed has as many followers as it accepts; retry shortly.', { retryAfterSeconds: 5 });
     }
-    if (after === undefined) return positionSortKey((await this.checkpoint()) ?? START_POSITION);
-    const head = await this.progress.headPosition();
-    if (comparePositions(after, head ?? START_POSITION) > 0) {
-      throw new DomainError('invalid', 'unknown_position', `No event has been written at position ${after}; pass a position the feed or a command answered.`);
+    // Taken before the first await, so followers arriving together cannot all pass the bound.
+    this.admitted++;
+    try {
+      if (after === undefined) return positionSortKey((await this.checkpoint()) ?? START_POSITION);
+      const head = await this.progress.headPosition();
+      if (comparePositions(after, head ?? START_POSITION) > 0) {
+        throw new DomainError('invalid', 'unknown_position', `No event has been written at position ${after}; pass a position the feed or a command answered.`);
+      }
+      return positionSortKey(after);
+    } catch (error) {
+      this.admitted--;
+      throw error;
     }
-    return positionSortKey(after);
   }
 
-  /** Streams until the client leaves, is too slow, or the service shuts down. Never throws. */
+  /** Streams until the client leaves, is too slow, or the service shuts down. Never throws. Call once per admit. */
   async serve(response: ServerResponse, afterKey: string): Promise<void> {
     this.open.add(response);
     this.startTicker();
@@ -103,6 +112,7 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
       if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');
       response.destroy();
     } finally {
+      this.admitted--;
       this.open.delete(response);
       if (this.open.size === 0) this.stopTicker();
       if (!response.destroyed) response.end();
@@ -115,10 +125,6 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
     this.checkpointMoved.emit('moved');
     for (const response of this.open) response.end();
     this.stopTicker();
-  }
-
-  get connections(): number {
-    return this.open.size;
   }
 
   private async sendChanges(response: ServerResponse, afterKey: string, throughKey: string): Promise<void> {

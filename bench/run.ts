@@ -5,6 +5,7 @@ import { appendBench } from './append.bench.js';
 import { ROOT } from './bench-support.js';
 import { decisionInProcessBench } from './decision-in-process.bench.js';
 import { enforcementCheckBench } from './enforcement-check.bench.js';
+import { hostCacheBench } from './host-cache.bench.js';
 import { projectionLagBench } from './projection-lag.bench.js';
 import { rebuildBench } from './rebuild.bench.js';
 import { remindersBench } from './reminders.bench.js';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     append: await step('append (single events)', () => appendBench(3_000)),
     rebuild: await step('rebuild (1,000,000 events)', () => rebuildBench(1_000_000)),
     projectionLag: await step('projection lag (1,000 commands/s)', () => projectionLagBench(1_000, 10)),
+    hostCache: await step('host cache (1,000,000 users; staleness at 1,000 commands/s)', () => hostCacheBench(1_000_000, 1_000, 10)),
     reminders: await step('reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 600)),
     scaling: {
       decisionP99UsByUsers: {},

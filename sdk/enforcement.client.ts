@@ -1,5 +1,8 @@
 import { AssertionVerifier, type AssertionKeys, type VerifiedAssertion } from './assertion.verifier.js';
+import { ChangeFeedFollower, type FeedState } from './change-feed.follower.js';
 import { LastDecisionCache } from './decision.cache.js';
+import { HostDecisionCache, isHostDocument, type HostDecisionDocument } from './host-decision.cache.js';
+import { comparePositions, isPosition, START_POSITION } from './stream.position.js';
 import { isDecision, NOTHING_REQUIRED, type EnforcementDecision } from './enforcement.decision.js';
 import { DEFAULT_HANDOFF_TTL_SECONDS, handoffClaims, MAX_HANDOFF_TTL_SECONDS, signHandoff, type HandoffRequest, type HandoffSigning } from './handoff.token.js';
 import type { ReplayStore } from './replay.store.js';
@@ -42,6 +45,33 @@ export interface EnforcementClientOptions {
   readonly onDegraded?: (event: { readonly userId: string; readonly orgId?: string; readonly reason: string; readonly action: 'allow' | 'redirect' }) => void;
   /** The `fetch` to use (default: the global one). */
   readonly fetch?: typeof fetch;
+  /**
+   * Host cache mode: decisions are answered from this process's memory, kept fresh by the
+   * service's change feed (`GET /v1/enforcement/changes`). Without it every `decide` asks the service.
+   */
+  readonly cache?: EnforcementCacheOptions;
+}
+
+/** The host cache (see `EnforcementClientOptions.cache`). */
+export interface EnforcementCacheOptions {
+  /** Most users kept (least recently asked for leaves first). Each costs a few hundred bytes. */
+  readonly maxUsers: number;
+  /** Feed silence (not even its keep-alive) after which the connection is replaced. Default 45,000 ms (three of the service's default heartbeats). */
+  readonly staleAfterMs?: number;
+  /** First reconnection delay; doubles per failure, with jitter. Default 500 ms. */
+  readonly reconnectDelayMs?: number;
+  /** Longest reconnection delay. Default 30,000 ms. */
+  readonly maxReconnectDelayMs?: number;
+  /** Called when the feed starts or stops following (for the host's logs and metrics). Never given a token. */
+  readonly onFeedState?: (state: FeedState, reason: string) => void;
+}
+
+export interface DecideOptions {
+  /**
+   * Read your writes: a `position` a command answered. In cache mode the answer comes from
+   * memory only once the feed has reached it; before that the service is asked with it.
+   */
+  readonly minPosition?: string;
 }
 
 export interface EnforcementClient {
@@ -57,7 +87,7 @@ export interface EnforcementClient {
    * @throws {@link EnforcementServiceError} on any other 4xx (bad token, bad id): a bug to fix.
    * @throws whatever the `token` function throws (the host's own token source is not an outage of the service).
    */
-  decide(userId: string, orgId?: string): Promise<EnforcementDecision>;
+  decide(userId: string, orgId?: string, options?: DecideOptions): Promise<EnforcementDecision>;
   /** The URL that signs the user into the pages for `purpose` (a single-use hand-off token, five minutes). */
   handoffUrl(request: HandoffRequest): Promise<string>;
   /**
@@ -66,6 +96,8 @@ export interface EnforcementClient {
    * @throws {@link TwoFactorAssertionError} when it must not be trusted.
    */
   verifyAssertion(tfa: string, expected?: { readonly userId?: string }): Promise<VerifiedAssertion>;
+  /** Stops following the change feed (cache mode); `decide` then asks the service. Call it when the host shuts down. */
+  close(): Promise<void>;
 }
 
 /** Creates the client a host keeps for its lifetime (it holds the decision cache and the replay store). */
@@ -89,9 +121,14 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
     ...(options.replayStore ? { replayStore: options.replayStore } : {}),
   });
 
+  const tokenOf = async (): Promise<string> => (typeof options.token === 'function' ? await options.token() : options.token);
+  const cached = options.cache ? hostCache(options.cache, baseUrl, tokenOf, doFetch, timeoutMs) : null;
+
   const degraded = (userId: string, orgId: string | undefined, reason: string): EnforcementDecision => {
-    const last = lastDecisions.get(cacheKey(userId, orgId));
-    const closed = last?.action === 'redirect' || whenUnavailable === 'redirect';
+    // Either memory counts: the last HTTP answer, or the host cache's copy (kept fresh by the feed until it went down).
+    const remembered = cached?.lastKnown(userId, orgId);
+    const last = lastDecisions.get(cacheKey(userId, orgId)) ?? remembered;
+    const closed = last?.action === 'redirect' || remembered?.action === 'redirect' || whenUnavailable === 'redirect';
     options.onDegraded?.({ userId, ...(orgId !== undefined ? { orgId } : {}), reason, action: closed ? 'redirect' : 'allow' });
     // The last known twoFactorEnabled, so a sign-in that asks it during an outage still sends a user with 2FA to the challenge.
     const twoFactorEnabled = last?.twoFactorEnabled ?? false;
@@ -103,10 +140,15 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
   return {
     hostOrigin,
     pagesBaseUrl,
-    async decide(userId, orgId) {
+    async decide(userId, orgId, decideOptions = {}) {
       if (typeof userId !== 'string' || userId === '') throw new TypeError('decide: userId is required');
-      const url = `${baseUrl}/v1/enforcement/${encodeURIComponent(userId)}${orgId !== undefined ? `?orgId=${encodeURIComponent(orgId)}` : ''}`;
-      const token = typeof options.token === 'function' ? await options.token() : options.token;
+      const { minPosition } = decideOptions;
+      if (minPosition !== undefined && !isPosition(minPosition)) throw new TypeError('decide: minPosition must be a position a command answered');
+      const fromMemory = cached ? await cached.decide(userId, orgId, minPosition) : undefined;
+      if (fromMemory !== undefined) return fromMemory;
+      const query = new URLSearchParams({ ...(orgId !== undefined ? { orgId } : {}), ...(minPosition !== undefined ? { minPosition } : {}) }).toString();
+      const url = `${baseUrl}/v1/enforcement/${encodeURIComponent(userId)}${query ? `?${query}` : ''}`;
+      const token = await tokenOf();
       let response: Response;
       let body: unknown;
       try {
@@ -134,7 +176,72 @@ export function createEnforcementClient(options: EnforcementClientOptions): Enfo
       return `${pagesBaseUrl}/two-factor/handoff?token=${encodeURIComponent(token)}`;
     },
     verifyAssertion: (tfa, expected) => verifier.verify(tfa, expected),
+    close: async () => cached?.close(),
   };
+}
+
+interface CachedDecisions {
+  /** From memory when the feed is following (and has reached `minPosition`), loading the user on a miss; undefined: ask the service. */
+  decide(userId: string, orgId: string | undefined, minPosition: string | undefined): Promise<EnforcementDecision | undefined> | EnforcementDecision | undefined;
+  lastKnown(userId: string, orgId: string | undefined): EnforcementDecision | undefined;
+  close(): Promise<void>;
+}
+
+function hostCache(cacheOptions: EnforcementCacheOptions, baseUrl: string, token: () => Promise<string>, doFetch: typeof fetch, timeoutMs: number): CachedDecisions {
+  const cache = new HostDecisionCache(cacheOptions.maxUsers);
+  const follower = new ChangeFeedFollower({
+    url: `${baseUrl}/v1/enforcement/changes`,
+    token,
+    fetch: doFetch,
+    cache,
+    initialDelayMs: positive(cacheOptions.reconnectDelayMs ?? 500, 'cache.reconnectDelayMs'),
+    maxDelayMs: positive(cacheOptions.maxReconnectDelayMs ?? 30_000, 'cache.maxReconnectDelayMs'),
+    staleAfterMs: positive(cacheOptions.staleAfterMs ?? 45_000, 'cache.staleAfterMs'),
+    ...(cacheOptions.onFeedState ? { onState: cacheOptions.onFeedState } : {}),
+  });
+  const loads = new Map<string, Promise<void>>();
+
+  /** GET /v1/enforcement/documents/:userId, no older than the feed (minPosition), into the cache; a failure leaves the user out. */
+  const load = async (userId: string, position: string): Promise<void> => {
+    cache.beginLoad(userId);
+    let doc: HostDecisionDocument | null = null;
+    try {
+      const query = position === START_POSITION ? '' : `?minPosition=${encodeURIComponent(position)}`;
+      const response = await doFetch(`${baseUrl}/v1/enforcement/documents/${encodeURIComponent(userId)}${query}`, {
+        headers: { authorization: `Bearer ${await token()}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'manual',
+      });
+      const body = parseJson(await response.text());
+      if (response.status === 200 && isHostDocument(body) && body.userId === userId) doc = body;
+    } catch {
+      // Unreachable or slow: the decision route is asked instead, with its fail rules.
+    } finally {
+      cache.endLoad(userId, doc);
+    }
+  };
+
+  return {
+    decide(userId, orgId, minPosition) {
+      const position = follower.currentPosition();
+      if (position === null || (minPosition !== undefined && comparePositions(position, minPosition) < 0)) return undefined;
+      const hit = cache.decide(userId, orgId, Date.now());
+      if (hit !== undefined) return hit;
+      let loading = loads.get(userId);
+      if (!loading) {
+        loading = load(userId, position).finally(() => loads.delete(userId));
+        loads.set(userId, loading);
+      }
+      return loading.then(() => cache.decide(userId, orgId, Date.now()));
+    },
+    lastKnown: (userId, orgId) => cache.lastKnown(userId, orgId),
+    close: () => follower.stop(),
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!(value > 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a positive number`);
+  return value;
 }
 
 interface LastKnown {

@@ -4,7 +4,9 @@
  * second-factor assertions they send back. Imports nothing of the service itself.
  * @packageDocumentation
  */
-export { createEnforcementClient, type EnforcementClient, type EnforcementClientOptions, type TokenSource } from './enforcement.client.js';
+export { createEnforcementClient, type DecideOptions, type EnforcementCacheOptions, type EnforcementClient, type EnforcementClientOptions, type TokenSource } from './enforcement.client.js';
+export type { FeedState } from './change-feed.follower.js';
+export type { HostDecisionDocument } from './host-decision.cache.js';
 export type { EnforcementAction, EnforcementDecision, EnforcementMode, EnforcingOrganisation, Requirement } from './enforcement.decision.js';
 export { HANDOFF_AUDIENCE, type HandoffClaims, type HandoffPurpose, type HandoffRequest, type HandoffSigning } from './handoff.token.js';
 export { MAX_ASSERTION_LIFETIME_SECONDS, type AssertionKeys, type VerifiedAssertion } from './assertion.verifier.js';

@@ -75,6 +75,10 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+    /** Open GET /v1/enforcement/changes streams this process serves at once (503 beyond). */
+    ENFORCEMENT_FEED_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Quiet time after which the change feed sends a comment, so proxies keep the stream open. */
+    ENFORCEMENT_FEED_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
     RATE_LIMIT_WINDOW: humanInterval.prefault('1 minute'),
     RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
     RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(60),

@@ -1,6 +1,7 @@
 import { assertNever } from '../kernel/assert-never.js';
 import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../kernel/event-envelope.js';
+import { positionSortKey } from '../kernel/position.js';
 import type { Doc, WriteOp } from '../ports/read-store.port.js';
 import type { Projection, ReadModelView } from '../projections/projection.js';
 import { orgMemberDoc, orgMemberId, orgMemberIds } from '../projections/org-member.index.js';
@@ -11,6 +12,13 @@ import type { Mode, StoredMembership } from './enforcement.decision.js';
 export const ENFORCEMENT = 'enforcement';
 export const ENFORCEMENT_ORGS = 'enforcement_orgs';
 export const ENFORCEMENT_MEMBERS = 'enforcement_members';
+/** The field of a user's document holding positionSortKey of the last event that changed it (absent on documents written before the change feed). */
+export const CHANGED_AT = 'changedAt';
+
+export function changedAtOf(doc: EnforcementDoc): string | null {
+  const key = doc[CHANGED_AT];
+  return typeof key === 'string' ? key : null;
+}
 
 /** Everything one decision needs, in one document fetched by the user id. */
 export interface EnforcementDoc extends Doc {
@@ -45,13 +53,28 @@ export const enforcementProjection: Projection = {
     'EscalationScheduled', 'EscalationCancelled', 'GracePeriodChanged',
     'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten',
   ],
-  indexes: { [ENFORCEMENT_MEMBERS]: [{ fields: ['orgId'] }] },
+  indexes: { [ENFORCEMENT_MEMBERS]: [{ fields: ['orgId'] }], [ENFORCEMENT]: [{ fields: [CHANGED_AT] }] },
   async apply(event, view) {
-    if (event.stream.startsWith('organisation-')) return organisationChanged(event as RecordedEvent & OrganisationEvent, view);
-    if (event.stream.startsWith('user-')) return userChanged(event as RecordedEvent & UserEvent);
+    if (event.stream.startsWith('organisation-')) return stampChanges(await organisationChanged(event as RecordedEvent & OrganisationEvent, view), event.position);
+    if (event.stream.startsWith('user-')) return stampChanges(userChanged(event as RecordedEvent & UserEvent), event.position);
     return [];
   },
 };
+
+/**
+ * Every write to a user's document records the position that made it, as a sort key: the change
+ * feed (enforcement-changes.feed.ts) streams documents in that order, and a host resumes after a
+ * position knowing each later change is still ahead of it.
+ */
+function stampChanges(ops: readonly WriteOp[], position: string): WriteOp[] {
+  const changedAt = positionSortKey(position);
+  return ops.map((op) => {
+    if (op.collection !== ENFORCEMENT) return op;
+    if (op.kind === 'upsert') return { ...op, doc: { ...op.doc, [CHANGED_AT]: changedAt } };
+    if (op.kind === 'patch') return { ...op, set: { ...op.set, [CHANGED_AT]: changedAt } };
+    return op;
+  });
+}
 
 async function organisationChanged(event: RecordedEvent & OrganisationEvent, view: ReadModelView): Promise<WriteOp[]> {
   const orgId = event.stream.slice('organisation-'.length);

@@ -28,6 +28,8 @@ export interface ApiRoute {
   readonly roles: readonly ApiRole[];
   readonly params?: SchemaSource;
   readonly query?: SchemaSource;
+  /** Request headers the route reads (beyond authorization and the command headers). */
+  readonly headers?: SchemaSource;
   readonly body?: SchemaSource;
   readonly responses: Readonly<Record<number, ApiResponse>>;
   /** Refusals particular to this route, by status, with their `code`s; the common ones are added. */
@@ -208,12 +210,13 @@ function parameters(route: ApiRoute): Record<string, unknown>[] {
   return [
     ...objectParameters(route.params, 'path'),
     ...objectParameters(route.query, 'query'),
+    ...objectParameters(route.headers, 'header'),
     ...(isCommandRoute(route) ? [IDEMPOTENCY_KEY, CORRELATION_ID] : []),
   ];
 }
 
-/** An object schema of a path or query becomes one parameter per property. */
-function objectParameters(source: SchemaSource | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+/** An object schema of a path, query or headers becomes one parameter per property. */
+function objectParameters(source: SchemaSource | undefined, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
   if (!source) return [];
   const schema = toJsonSchema(source, 'input');
   const properties = (schema['properties'] ?? {}) as Record<string, JsonSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Problem, type InvalidField } from './problem.js';
 
 /** The one way request input is checked: a zod schema, answered with 400 and every invalid field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path' | 'header'): z.infer<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const errors: InvalidField[] = result.error.issues.map((issue) => ({

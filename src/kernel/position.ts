@@ -33,3 +33,19 @@ export function comparePositions(a: string, b: string): number {
   if (pa.prepare !== pb.prepare) return pa.prepare < pb.prepare ? -1 : 1;
   return 0;
 }
+
+const SORT_DIGITS = 20;
+
+/**
+ * A position as a fixed-width string whose text order is the position order, for read models
+ * that sort and filter by it (decimal text does not: "9" > "10").
+ */
+export function positionSortKey(value: string): string {
+  const { commit, prepare } = parsePosition(value);
+  return `${commit.toString().padStart(SORT_DIGITS, '0')}/${prepare.toString().padStart(SORT_DIGITS, '0')}`;
+}
+
+export function positionFromSortKey(key: string): string {
+  const [commit, prepare] = key.split('/');
+  return formatPosition({ commit: BigInt(commit!), prepare: BigInt(prepare!) });
+}

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ApiRoute, SchemaSource } from '../http/openapi.document.js';
 import * as audit from '../audit/audit.params.js';
 import * as enforcement from '../enforcement/enforcement.controller.js';
+import * as changes from '../enforcement/enforcement-changes.controller.js';
+import type { HostDecisionDocument } from '../enforcement/enforcement.host-document.js';
 import * as organisations from '../organisations/organisations.controller.js';
 import * as exemptions from '../organisations/exemptions.controller.js';
 import * as preview from '../enforcement/enforcement-preview.controller.js';
@@ -180,6 +182,16 @@ const decision = z
     deadline: instant.nullable().meta({ description: 'When the requirement becomes stricter: a soft organisation\'s scheduled escalation (`hardFrom`), or the end of a newcomer\'s grace in a hard organisation; null when nothing is due.' }),
   })
   .strict();
+const hostDocument = z
+  .object({
+    userId: z.string(),
+    position: position.meta({ description: 'The position of the change this document reflects ("0" when it has none the feed knows of).' }),
+    found: z.boolean().meta({ description: 'False where the decision answers 404 `user_not_found` (unknown or forgotten).' }),
+    decision: decision.nullable().meta({ description: 'The answer without `orgId`; null when not found.' }),
+    orgs: z.array(z.object({ orgId: z.string(), decision }).strict()).meta({ description: 'The answer with `orgId`, for each organisation of the user; any other `orgId` answers 404 `membership_not_found`.' }),
+    validUntil: instant.nullable().meta({ description: 'Until when time alone changes none of these answers (a schedule falling due, a grace or an exemption ending); null: never.' }),
+  })
+  .strict();
 
 const previewCounts = z
   .object({
@@ -341,6 +353,7 @@ export const ANSWERS_MATCH_VIEWS: readonly true[] = [
   true satisfies Documents<typeof timelinePage, TimelinePage>,
   true satisfies Documents<typeof remindersPage, { items: ReminderView[]; nextCursor: string | null }>,
   true satisfies Documents<typeof decision, EnforcementDecision>,
+  true satisfies Documents<typeof hostDocument, HostDecisionDocument>,
   true satisfies Documents<typeof enforcementPreview, EnforcementPreview>,
   true satisfies Documents<typeof streamHistory, StreamHistoryView>,
   true satisfies Documents<typeof eventsPage, EventsView>,
@@ -568,6 +581,25 @@ export const API_ROUTES: readonly ApiRoute[] = [
     params: enforcement.userPath, query: enforcement.decisionQuery,
     responses: { 200: json(decision, 'What the host should do for this user now.') },
     problems: { 404: ['user_not_found', 'membership_not_found'] },
+  },
+  {
+    method: 'GET', path: '/v1/enforcement/changes', tag: 'enforcement', summary: 'Change feed of decision documents (Server-Sent Events)', roles: ['platform'],
+    description:
+      'A `text/event-stream` that never ends by itself. `event: decision` carries a decision document (as `GET /v1/enforcement/documents/:userId` answers it) each time a user\'s decision changes, in position order; '
+      + 'an `id:` line means every change up to that position has been sent (documents changed by one event share its position, and only the last of them carries the id). '
+      + '`event: position` follows each round of changes (and moves the position on when changes touched no decision); the first one marks the end of the back-fill: from then on the stream is live. Comments (`: keep-alive`) keep proxies from closing a quiet stream. '
+      + 'Resume with `Last-Event-ID` (it wins over `after`: an EventSource reconnects to the URL it first opened); without either, the feed starts from now. '
+      + 'A client that does not read what it is sent is disconnected and resumes. Refusals (401, 403, 400, 503 `feed_full`) come before the stream starts.',
+    query: changes.changesQuery, headers: changes.resumeHeader,
+    responses: { 200: { description: 'The stream.', content: { 'text/event-stream': text } } },
+    problems: { 400: ['unknown_position'], 503: ['feed_full'] },
+  },
+  {
+    method: 'GET', path: '/v1/enforcement/documents/:userId', tag: 'enforcement', summary: 'One user\'s decision document (what the change feed sends)', roles: ['platform'],
+    description: 'Every answer of `GET /v1/enforcement/:userId` for this user (without and with each of their organisations) and until when they hold: how a host cache loads a user before following the feed. Pass the feed\'s position as `minPosition` so the document is not older than the feed.',
+    params: changes.documentPath, query: changes.documentQuery,
+    responses: { 200: json(hostDocument, 'The user\'s decision document; `found: false` for a user the decision answers 404.') },
+    problems: { 400: ['unknown_position'] },
   },
   // Audit
   {

@@ -169,6 +169,8 @@ const ROWS: readonly Row[] = [
   { method: 'GET', route: '/v1/two-factor/reset-requests', scenarios: one('pending', () => '/v1/two-factor/reset-requests?status=pending', only({ support: 200 })) },
   { method: 'POST', route: '/v1/users/:userId/forget', scenarios: one('self', (w) => `/v1/users/${w.self}/forget`, only({ operator: 200 })) },
   { method: 'GET', route: '/v1/enforcement/:userId', scenarios: one('self', (w) => `/v1/enforcement/${w.self}`, only({ self: 200, platform: 200 })) },
+  { method: 'GET', route: '/v1/enforcement/changes', scenarios: one('from now', () => '/v1/enforcement/changes', only({ platform: 200 })) },
+  { method: 'GET', route: '/v1/enforcement/documents/:userId', scenarios: one('self', (w) => `/v1/enforcement/documents/${w.self}`, only({ platform: 200 })) },
   // Audit
   { method: 'GET', route: '/v1/audit/streams/:stream', scenarios: one('org A', (w) => `/v1/audit/streams/organisation-${w.orgA}`, only({ auditor: 200 })) },
   { method: 'GET', route: '/v1/audit/events', scenarios: one('all', () => '/v1/audit/events?limit=5', only({ auditor: 200 })) },

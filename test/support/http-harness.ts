@@ -27,6 +27,11 @@ export interface Harness {
   logs(): string;
   token(sub: string, ...roles: string[]): Promise<string>;
   call<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<JsonResponse<T>>;
+  /**
+   * GET that leaves a `text/event-stream` answer open for the caller to read (its status and
+   * headers are checked against the document); any other answer is read and checked as by `call`.
+   */
+  openStream(path: string, options?: { token?: string; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response>;
   /** Stops the service but keeps its data directory (for restart tests). */
   stop(): Promise<void>;
   /** Stops the service and removes its data directory. */
@@ -86,6 +91,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (callOptions.token) headers['authorization'] = `Bearer ${callOptions.token}`;
       if (callOptions.body !== undefined) headers['content-type'] = 'application/json';
       const response = await fetch(`${url}${path}`, { method, headers, ...(callOptions.body !== undefined ? { body: JSON.stringify(callOptions.body) } : {}) });
+      if (isEventStream(response)) {
+        // A stream never ends by itself: its opening is what can be checked, then it is let go.
+        await response.body?.cancel();
+        assertConforms(await documented(), { method, path, status: response.status, headers: response.headers, body: null });
+        return { status: response.status, headers: response.headers, body: null as never };
+      }
       const text = await response.text();
       let body: unknown = text;
       try {
@@ -96,10 +107,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       assertConforms(await documented(), { method, path, status: response.status, headers: response.headers, body });
       return { status: response.status, headers: response.headers, body: body as never };
     },
+    async openStream(path, streamOptions = {}) {
+      const headers: Record<string, string> = { ...streamOptions.headers };
+      if (streamOptions.token) headers['authorization'] = `Bearer ${streamOptions.token}`;
+      const response = await fetch(`${url}${path}`, { headers, ...(streamOptions.signal ? { signal: streamOptions.signal } : {}) });
+      if (isEventStream(response)) {
+        assertConforms(await documented(), { method: 'GET', path, status: response.status, headers: response.headers, body: null });
+        return response;
+      }
+      const text = await response.text();
+      assertConforms(await documented(), { method: 'GET', path, status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null });
+      return new Response(text, { status: response.status, headers: response.headers });
+    },
     stop,
     async dispose() {
       await stop();
       temp?.remove();
     },
   };
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
 }

@@ -30,6 +30,12 @@ export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawRes
       // An explicit length frames a body on every method; without it Node sends a GET's body unframed.
       { agent, host: hostname, port: Number(port), method: request.method, path: request.path, headers: { ...request.headers, ...framing(request.body) }, timeout: 15_000 },
       (response) => {
+        // A stream never ends by itself: its status line and headers are the answer.
+        if (String(response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type']), text: '' });
+          response.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>

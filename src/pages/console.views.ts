@@ -1,7 +1,7 @@
 import { html, type Html } from './html.template.js';
 import type { Brand } from './pages.brand.js';
 import { STRINGS as S } from './pages.strings.js';
-import { ASSETS, csrfField } from './pages.views.js';
+import { ASSETS, csrfField, pageFooter } from './pages.views.js';
 import { CONSOLE_STRINGS as C, durationText } from './console.strings.js';
 import type { TimelineEntry } from '../audit/timeline.view.js';
 import type { AuditEventView } from '../audit/audit-event.view.js';
@@ -58,10 +58,7 @@ ${frame.nav.length > 0 ? html`<nav class="console-nav" aria-label="${C.nav.label
 <h1>${title}</h1>
 ${body}
 </main>
-<footer class="footer console-footer">
-${brand.supportUrl ? html`<a href="${brand.supportUrl}">${S.help}</a>` : null}
-${frame.csrf ? html`<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(frame.csrf)}<button type="submit" class="link-button">${S.signOut}</button></form>` : null}
-</footer>
+${pageFooter(brand, frame.csrf, 'footer console-footer')}
 </body>
 </html>
 `;

@@ -43,13 +43,18 @@ export function layout(frame: PageFrame, title: string, body: Html): Html {
 <h1>${title}</h1>
 ${body}
 </main>
-<footer class="footer">
-${brand.supportUrl ? html`<a href="${brand.supportUrl}">${S.help}</a>` : null}
-${frame.csrf ? html`<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(frame.csrf)}<button type="submit" class="link-button">${S.signOut}</button></form>` : null}
-</footer>
+${pageFooter(brand, frame.csrf, 'footer')}
 </body>
 </html>
 `;
+}
+
+/** Help and sign-out, the same on the pages and the console (sign-out only with a session to end). */
+export function pageFooter(brand: Brand, csrf: string | null, className: string): Html {
+  return html`<footer class="${className}">
+${brand.supportUrl ? html`<a href="${brand.supportUrl}">${S.help}</a>` : null}
+${csrf ? html`<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(csrf)}<button type="submit" class="link-button">${S.signOut}</button></form>` : null}
+</footer>`;
 }
 
 export function csrfField(csrf: string): Html {

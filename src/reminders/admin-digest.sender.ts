@@ -1,13 +1,6 @@
-import type { Config } from '../config/config.js';
 import { handleCommand } from '../application/command-handling.js';
-import type { Clock } from '../kernel/clock.js';
 import { fold } from '../kernel/decider.js';
 import { isDomainError } from '../kernel/domain-error.js';
-import type { EventStore } from '../ports/event-store.port.js';
-import type { ReadStore } from '../ports/read-store.port.js';
-import type { Logger } from '../ports/logger.port.js';
-import type { Mailer } from '../ports/mailer.port.js';
-import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { orgMemberId } from '../projections/org-member.index.js';
 import { ORG_MEMBERS, ORGANISATIONS, USERS, type MemberDoc, type OrganisationDoc, type UserDoc } from '../organisations/directory.projection.js';
 import { EMAIL_PURPOSE } from '../two-factor/two-factor.flows.js';
@@ -17,7 +10,7 @@ import { digestKey } from '../two-factor/user.state.js';
 import { adminDigestEmail, DIGEST_LISTED_MEMBERS, type AdminDigestInput } from './admin-digest.email.js';
 import { nextPeriodStart, periodStart } from './admin-digest.period.js';
 import { allDocs, pageUrl } from './notice.sender.js';
-import { recipientEmail } from './reminder.sender.js';
+import { recipientEmail, type MailJobDependencies } from './reminder.sender.js';
 import { sendWithRetry } from './send-with-retry.js';
 
 const DIGEST_ACTOR = { id: 'digest-sender', roles: ['system'] } as const;
@@ -50,16 +43,7 @@ export interface DigestJobs {
  */
 export class AdminDigests {
   constructor(
-    private readonly deps: {
-      readonly events: EventStore;
-      readonly readStore: ReadStore;
-      readonly cipher: PersonalDataCipher;
-      readonly mailer: Mailer;
-      readonly clock: Clock;
-      readonly config: Config;
-      readonly logger: Logger;
-      readonly jobs: DigestJobs;
-    },
+    private readonly deps: MailJobDependencies & { readonly jobs: DigestJobs },
   ) {}
 
   /** The period the clock is in, named by its start. */

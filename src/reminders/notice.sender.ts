@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { handleCommand } from '../application/command-handling.js';
-import type { Clock } from '../kernel/clock.js';
 import { fold } from '../kernel/decider.js';
 import { isDomainError } from '../kernel/domain-error.js';
-import type { EventStore } from '../ports/event-store.port.js';
 import type { Doc, Filter, ReadStore } from '../ports/read-store.port.js';
-import type { Logger } from '../ports/logger.port.js';
-import type { Mailer, OutgoingMail } from '../ports/mailer.port.js';
-import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
+import type { OutgoingMail } from '../ports/mailer.port.js';
 import { ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from '../organisations/directory.projection.js';
 import { userDecider, userStream } from '../two-factor/user.decider.js';
 import type { NoticeKind, UserEvent } from '../two-factor/user.events.js';
 import { memberResetEmail, userNoticeEmail, type Brand, type SecurityEmail } from './notice.email.js';
 import { noticeFor, type CausedEvent, type Notice } from './notice.policy.js';
-import { recipientEmail } from './reminder.sender.js';
+import { recipientEmail, type MailJobDependencies } from './reminder.sender.js';
 import { sendWithRetry, type RetryPolicy } from './send-with-retry.js';
 
 /** The service itself, recording what it did; never granted through a token. */
@@ -23,15 +19,7 @@ const NOTICE_ACTOR = { id: 'notice-sender', roles: ['system'] } as const;
 const SEND_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 };
 const PAGE = 500;
 
-export interface NoticeDependencies {
-  readonly events: EventStore;
-  readonly readStore: ReadStore;
-  readonly cipher: PersonalDataCipher;
-  readonly mailer: Mailer;
-  readonly clock: Clock;
-  readonly config: Config;
-  readonly logger: Logger;
-}
+export type NoticeDependencies = MailJobDependencies;
 
 export interface NoticeRunResult {
   readonly sent: number;

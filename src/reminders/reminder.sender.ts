@@ -24,22 +24,24 @@ const SCHEDULER_ACTOR = { id: 'reminder-scheduler', roles: ['system'] } as const
 /** A job may fire a little early (clock skew between instances); it still belongs to its period. */
 const EARLY_TOLERANCE_MS = 1_000;
 
+/** What every job that mails users and records it needs: reminders, notices, admins' digests. */
+export interface MailJobDependencies {
+  readonly events: EventStore;
+  readonly readStore: ReadStore;
+  readonly cipher: PersonalDataCipher;
+  readonly mailer: Mailer;
+  readonly clock: Clock;
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
 /**
  * Runs one user's reminder job: re-checks from current state that a reminder is due and not yet
  * sent for this period, sends it, and records ReminderSent only after the server accepted it.
  */
 export class ReminderSender {
   constructor(
-    private readonly deps: {
-      readonly events: EventStore;
-      readonly readStore: ReadStore;
-      readonly cipher: PersonalDataCipher;
-      readonly mailer: Mailer;
-      readonly clock: Clock;
-      readonly config: Config;
-      readonly logger: Logger;
-      readonly intervals: ReminderIntervals;
-    },
+    private readonly deps: MailJobDependencies & { readonly intervals: ReminderIntervals },
   ) {}
 
   async run(userId: string): Promise<ReminderOutcome> {

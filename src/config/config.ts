@@ -65,6 +65,8 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+    // The enforcement check's in-memory documents (process running the projector only); 0 turns it off.
+    ENFORCEMENT_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     RATE_LIMIT_WINDOW: humanInterval.prefault('1 minute'),
     RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
     RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(60),

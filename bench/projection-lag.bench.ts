@@ -103,7 +103,7 @@ export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<Pr
 }
 
 /** Starts `total` calls at `rate` per second, whether or not earlier ones finished; seconds taken for all to finish. */
-async function atSteadyRate(rate: number, total: number, call: (i: number) => Promise<void>): Promise<number> {
+export async function atSteadyRate(rate: number, total: number, call: (i: number) => Promise<void>): Promise<number> {
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; ) {
@@ -115,7 +115,7 @@ async function atSteadyRate(rate: number, total: number, call: (i: number) => Pr
   return (performance.now() - started) / 1000;
 }
 
-function send(agent: Agent, url: string, method: string, authorization: string, body?: string): Promise<{ status: number; body: string }> {
+export function send(agent: Agent, url: string, method: string, authorization: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
+import { commandLoadBench } from './command-load.bench.js';
 import { ROOT } from './bench-support.js';
 import { decisionInProcessBench } from './decision-in-process.bench.js';
 import { enforcementCheckBench } from './enforcement-check.bench.js';
@@ -19,10 +20,13 @@ import { performanceReport, type BenchResults } from './performance.report.js';
  * other figures of the last full run, e.g. to re-measure one figure after a change.
  */
 async function main(): Promise<void> {
+  const loadAverage = loadavg()[0]!;
   const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter(Boolean);
   const previous = only.length ? (JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults) : null;
+  const measured: string[] = [];
   const step = async <K extends keyof BenchResults>(key: K, name: string, run: () => Promise<BenchResults[K]>): Promise<BenchResults[K]> => {
-    if (previous && !only.includes(key)) return previous[key];
+    if (previous && !only.includes(key) && previous[key] !== undefined) return previous[key];
+    measured.push(key);
     const started = performance.now();
     process.stdout.write(`${name} ... `);
     const result = await run();
@@ -35,13 +39,14 @@ async function main(): Promise<void> {
     append: await step('append', 'append (single events)', () => appendBench(3_000)),
     rebuild: await step('rebuild', 'rebuild (1,000,000 events)', () => rebuildBench(1_000_000)),
     projectionLag: await step('projectionLag', 'projection lag (1,000 commands/s)', () => projectionLagBench(1_000, 10)),
+    commandLoad: await step('commandLoad', 'commands under load (1,000 commands/s and a ramp, 3 runs)', () => commandLoadBench(3)),
     reminders: await step('reminders', 'reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 600)),
     scaling: await step('scaling', 'decision and append scaling', () => scalingBench()),
     startup: await step('startup', 'start-up and idle memory', () => startupBench()),
   };
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(numbersOnly(results), null, 2)}\n`);
-  writeFileSync(join(ROOT, 'docs/performance.md'), performanceReport(results, machine, new Date()));
+  writeFileSync(join(ROOT, 'docs/performance.md'), performanceReport(results, machine, new Date(), { measured: previous ? measured : [], loadAverage, cores: cpus().length }));
   process.stdout.write('wrote bench/results.json and docs/performance.md\n');
 }
 

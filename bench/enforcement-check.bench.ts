@@ -38,7 +38,7 @@ export interface EnforcementCheckResult {
 
 const CONNECTIONS = 50;
 
-async function load(url: string, users: number, seconds: number, auth: string): Promise<{ rps: number; p99: number; errors: number }> {
+async function load(url: string, users: number, seconds: number, auth: string): Promise<{ rps: number; p99: number; errors: number; detail: string }> {
   let next = 0;
   const result = await autocannon({
     url,
@@ -47,7 +47,12 @@ async function load(url: string, users: number, seconds: number, auth: string): 
     headers: { authorization: `Bearer ${auth}` },
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/enforcement/u${next++ % users}` }) }],
   });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    detail: `${result.non2xx} non-2xx, ${result.timeouts} timeouts, ${result.errors} errors of ${result.requests.total} requests`,
+  };
 }
 
 /**
@@ -77,7 +82,7 @@ export async function enforcementCheckBench(users = 10_000, seconds = 10, rounds
       const baseline = await load(bare.url, users, seconds, auth);
       const old = await load(uncached.url, users, seconds, auth);
       for (const [name, run] of [['service', ours], ['baseline', baseline], ['uncached baseline', old]] as const) {
-        if (run.errors > 0) throw new Error(`${name} answered ${run.errors} errors`);
+        if (run.errors > 0) throw new Error(`${name}: ${run.detail}`);
       }
       measured.push({
         rps: Math.round(ours.rps), p99Ms: ours.p99,

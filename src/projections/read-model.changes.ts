@@ -14,7 +14,11 @@ export type ReadModelChangeListener = (changed: ChangedDocs) => void;
  * document.
  */
 export interface ReadModelChanges {
-  /** Returns the function that removes the listener. */
+  /**
+   * Returns the function that removes the listener. A listener runs inside the projector's commit
+   * path: it must be quick and must not throw (a throw fails that write for the projector, which
+   * then applies the same events again).
+   */
   onChange(collection: string, listener: ReadModelChangeListener): () => void;
 }
 

@@ -45,13 +45,17 @@ export interface RunConditions {
 export function performanceReport(r: BenchResults, machine: string, at: Date, conditions: RunConditions): string {
   const e = r.enforcementCheck;
   const c = r.commandLoad;
+  const loaded = conditions.loadAverage > conditions.cores;
+  // A figure this run measured on a busy machine says so next to its verdict.
+  const markNow = (key: keyof BenchResults, ok: boolean): string =>
+    loaded && (conditions.measured.length === 0 || conditions.measured.includes(key)) ? `${mark(ok)} (loaded machine: re-measure)` : mark(ok);
   const rows = [
-    ['enforcement check: ratio to bare Fastify with the same token cache, authorization and a decision per user in memory', `${e.ratio} (${e.rps} vs ${e.bareFastifyRps} req/s; ${e.ratioMin}–${e.ratioMax} over ${e.rounds} rounds)`, '≥ 0.8', mark(e.ratio >= 0.8)],
-    ['enforcement check: p99 at 50 connections, ratio to that baseline', `${e.p99Ratio} (${e.p99Ms} vs ${e.bareP99Ms} ms; ${e.p99RatioMin}–${e.p99RatioMax})`, '≤ 1.5', mark(e.p99Ratio <= 1.5)],
+    ['enforcement check: ratio to bare Fastify with the same token cache, authorization and a decision per user in memory', `${e.ratio} (${e.rps} vs ${e.bareFastifyRps} req/s; ${e.ratioMin}–${e.ratioMax} over ${e.rounds} rounds)`, '≥ 0.8', markNow('enforcementCheck', e.ratio >= 0.8)],
+    ['enforcement check: p99 at 50 connections, ratio to that baseline', `${e.p99Ratio} (${e.p99Ms} vs ${e.bareP99Ms} ms; ${e.p99RatioMin}–${e.p99RatioMax})`, '≤ 1.5', markNow('enforcementCheck', e.p99Ratio <= 1.5)],
     ['enforcement check: against the earlier baseline (jose on every request, constant answer)', `${e.ratioToUncached} (that baseline: ${e.uncachedRps} req/s, p99 ${e.uncachedP99Ms} ms)`, 'for comparison', ''],
-    ['enforcement check: p99 at 50 connections', `${e.p99Ms} ms (baseline: ${e.bareP99Ms} ms)`, '≤ 5 ms', mark(e.p99Ms <= 5)],
-    ['commands at 1,000/s: answer p99 (API and projector in processes of their own)', `${c.p99Ms} ms, p50 ${c.p50Ms} ms (${c.p99MsMin}–${c.p99MsMax} over ${c.runs} runs; ${c.commandsPerSec} commands/s answered); in one process: p99 ${c.sharedP99Ms} ms, p50 ${c.sharedP50Ms} ms`, '≤ 50 ms', mark(c.p99Ms <= 50)],
-    ['commands: highest rate with answer p99 ≤ 50 ms', `${c.maxRateP99Under50Ms} commands/s (median over ${c.runs} runs; ramp 1,000–3,000)`, '≥ 1,000/s', mark(c.maxRateP99Under50Ms >= 1_000)],
+    ['enforcement check: p99 at 50 connections', `${e.p99Ms} ms (baseline: ${e.bareP99Ms} ms)`, '≤ 5 ms', markNow('enforcementCheck', e.p99Ms <= 5)],
+    ['commands at 1,000/s: answer p99 (API and projector in processes of their own)', `${c.p99Ms} ms, p50 ${c.p50Ms} ms (${c.p99MsMin}–${c.p99MsMax} over ${c.runs} runs; ${c.commandsPerSec} commands/s answered); in one process: p99 ${c.sharedP99Ms} ms, p50 ${c.sharedP50Ms} ms`, '≤ 50 ms', markNow('commandLoad', c.p99Ms <= 50)],
+    ['commands: highest rate with answer p99 ≤ 50 ms', `${c.maxRateP99Under50Ms} commands/s (median over ${c.runs} runs; ramp 1,000–3,000)`, '≥ 1,000/s', markNow('commandLoad', c.maxRateP99Under50Ms >= 1_000)],
     ['decision in process: p99', `${r.decisionInProcess.p99Us} µs (${r.decisionInProcess.opsPerSec} ops/s)`, '≤ 50 µs', mark(r.decisionInProcess.p99Us <= 50)],
     ['append: ratio to raw SQLite inserts', `${r.append.ratio} (${r.append.eventsPerSec} vs ${r.append.rawSqliteInsertsPerSec} /s)`, '≥ 0.5', mark(r.append.ratio >= 0.5)],
     ['rebuild of every read model', `${r.rebuild.eventsPerSec} events/s (${r.rebuild.events} events in ${r.rebuild.seconds} s)`, '≥ 50,000 events/s', mark(r.rebuild.eventsPerSec >= 50_000)],

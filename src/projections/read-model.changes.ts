@@ -3,7 +3,11 @@ import type { Checkpoint, Doc, Filter, FindOptions, IndexSpec, Page, ReadStore, 
 /** Which documents of a collection a committed write touched: their ids, or all of them. */
 export type ChangedDocs = readonly string[] | 'all';
 
-export type ReadModelChangeListener = (changed: ChangedDocs) => void;
+/**
+ * `position`: the checkpoint committed with the write (the last event it reflects), or null for a
+ * write without one and for a rebuild's swap or a drop (everything may have changed).
+ */
+export type ReadModelChangeListener = (changed: ChangedDocs, position: string | null) => void;
 
 /**
  * In-process notice of committed read-model writes, for caches kept in this process (the
@@ -37,17 +41,17 @@ export class ChangeAnnouncingReadStore implements ReadStore, ReadModelChanges {
 
   async write(ops: readonly WriteOp[], checkpoint?: Checkpoint): Promise<void> {
     await this.inner.write(ops, checkpoint);
-    if (this.listeners.size > 0) this.announce(ops);
+    if (this.listeners.size > 0) this.announce(ops, checkpoint?.position ?? null);
   }
 
   async drop(collection: string): Promise<void> {
     await this.inner.drop(collection);
-    this.emit(collection, 'all');
+    this.emit(collection, 'all', null);
   }
 
   async swapCollections(pairs: ReadonlyArray<readonly [string, string]>, checkpoints?: readonly Checkpoint[]): Promise<void> {
     await this.inner.swapCollections(pairs, checkpoints);
-    for (const pair of pairs) for (const collection of pair) this.emit(collection, 'all');
+    for (const pair of pairs) for (const collection of pair) this.emit(collection, 'all', null);
   }
 
   get<T extends Doc>(collection: string, id: string): Promise<T | null> {
@@ -78,7 +82,7 @@ export class ChangeAnnouncingReadStore implements ReadStore, ReadModelChanges {
     return this.inner.close();
   }
 
-  private announce(ops: readonly WriteOp[]): void {
+  private announce(ops: readonly WriteOp[], position: string | null): void {
     const byCollection = new Map<string, string[] | 'all'>();
     for (const op of ops) {
       if (!this.listeners.has(op.collection)) continue;
@@ -90,10 +94,10 @@ export class ChangeAnnouncingReadStore implements ReadStore, ReadModelChanges {
         byCollection.set(op.collection, ids);
       }
     }
-    for (const [collection, changed] of byCollection) this.emit(collection, changed);
+    for (const [collection, changed] of byCollection) this.emit(collection, changed, position);
   }
 
-  private emit(collection: string, changed: ChangedDocs): void {
-    for (const listener of this.listeners.get(collection) ?? []) listener(changed);
+  private emit(collection: string, changed: ChangedDocs, position: string | null): void {
+    for (const listener of this.listeners.get(collection) ?? []) listener(changed, position);
   }
 }

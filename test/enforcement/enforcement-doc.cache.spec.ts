@@ -119,17 +119,17 @@ describe('enforcement document cache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('announces the ids a write touched, or all of a collection for a write by filter', async () => {
-    const heard: ChangedDocs[] = [];
-    const stop = announcing.onChange(ENFORCEMENT, (changed) => heard.push(changed));
+  it('announces the ids a write touched with the position it reflects, or all of a collection for a write by filter', async () => {
+    const heard: Array<[ChangedDocs, string | null]> = [];
+    const stop = announcing.onChange(ENFORCEMENT, (changed, position) => heard.push([changed, position]));
     await announcing.write([
       { kind: 'upsert', collection: ENFORCEMENT, doc: { id: 'x', twoFactorEnabled: false, forgotten: false, orgs: {} } },
       { kind: 'patch', collection: ENFORCEMENT, id: 'y', set: { forgotten: true } },
       { kind: 'upsert', collection: 'other', doc: { id: 'z' } },
-    ]);
+    ], { name: 'announce-test', position: '7' });
     await announcing.write([{ kind: 'patchMany', collection: ENFORCEMENT, filter: { forgotten: true }, set: { forgotten: false } }]);
     stop();
     await announcing.write([{ kind: 'delete', collection: ENFORCEMENT, id: 'x' }]);
-    expect(heard).toEqual([['x', 'y'], 'all']);
+    expect(heard).toEqual([[['x', 'y'], '7'], ['all', null]]);
   });
 });

@@ -159,8 +159,11 @@ ${appendScaling.join('\n')}
   one process: every group commit's fsync blocks the event loop that also parses requests and
   runs three projections and three sagas per command, so a request that arrives during a commit
   or a projection batch waits for both; with the projector apart, the API's loop only decides,
-  appends and answers, and the projector's batches commit on their own connection (SQLite's
-  write lock is shared, so its commits still delay an append now and then).
+  appends and answers, and the projector's batches commit on their own connection. Both layouts
+  still fsync on the API's main thread (better-sqlite3 is synchronous), and apart, an append that
+  finds the projector holding SQLite's write lock waits in SQLite's busy handler on that thread
+  too; the next step is the event store's writer on a worker thread, so the loop keeps parsing
+  and answering while a group commit syncs.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100. The
   service runs in its own process (roles api, projector and scheduler) on the seeded and projected
   data; the clock starts when the first organisation is switched to hard over HTTP (all 1,000 are,

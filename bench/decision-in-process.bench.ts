@@ -1,7 +1,7 @@
 import { SystemClock } from '../src/kernel/clock.js';
 import { loadConfig } from '../src/config/config.js';
-import { EnforcementDecisionHandler, EnforcementDecisionQuery } from '../src/enforcement/enforcement.query.js';
-import { ENFORCEMENT, membershipKey } from '../src/enforcement/enforcement.projection.js';
+import { EnforcementDecisionHandler, EnforcementDecisionQuery, EnforcementDecisions } from '../src/enforcement/enforcement.query.js';
+import { ENFORCEMENT, membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
 import { openSqlite } from '../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
 import type { WriteOp } from '../src/ports/read-store.port.js';
@@ -42,7 +42,8 @@ export async function decisionInProcessBench(users = 10_000, calls = 200_000): P
     const store = new SqliteReadStore(db);
     await seedEnforcementDocs(store, users);
     const config = loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) });
-    const handler = new EnforcementDecisionHandler(store, ALWAYS_CAUGHT_UP, config, new SystemClock());
+    const docs = { get: (userId: string) => store.get<EnforcementDoc>(ENFORCEMENT, userId) };
+    const handler = new EnforcementDecisionHandler(new EnforcementDecisions(docs, ALWAYS_CAUGHT_UP, config, new SystemClock()));
     const principal = { id: 'host-platform', roles: ['platform' as const] };
     const samples = new Float64Array(calls);
     for (let i = 0; i < 5_000; i++) await handler.execute(new EnforcementDecisionQuery(principal, `u${i % users}`, null, undefined));

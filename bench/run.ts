@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
+import { commandLoadBench } from './command-load.bench.js';
 import { ROOT } from './bench-support.js';
 import { decisionInProcessBench } from './decision-in-process.bench.js';
 import { enforcementCheckBench } from './enforcement-check.bench.js';
@@ -16,9 +17,17 @@ import { crashSafetySection, performanceReport, type BenchResults } from './perf
  * `npm run bench`: every benchmark against the embedded profile on loopback, one after another so
  * they do not compete for the two cores; results to bench/results.json and docs/performance.md.
  * BENCH_REMINDER_USERS lowers the reminder benchmark's scale for a quick run (default 100,000).
+ * BENCH_ONLY=enforcementCheck,projectionLag (keys of results.json) runs only those and keeps the
+ * other figures of the last full run, e.g. to re-measure one figure after a change.
  */
 async function main(): Promise<void> {
-  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+  const loadAverage = loadavg()[0]!;
+  const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter(Boolean);
+  const previous = only.length ? (JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults) : null;
+  const measured: string[] = [];
+  const step = async <K extends keyof BenchResults>(key: K, name: string, run: () => Promise<BenchResults[K]>): Promise<BenchResults[K]> => {
+    if (previous && !only.includes(key) && previous[key] !== undefined) return previous[key];
+    measured.push(key);
     const started = performance.now();
     process.stdout.write(`${name} ... `);
     const result = await run();
@@ -26,31 +35,35 @@ async function main(): Promise<void> {
     return result;
   };
   const results: BenchResults = {
-    enforcementCheck: await step('enforcement check (HTTP, 10,000 users)', () => enforcementCheckBench(10_000, 10)),
-    decisionInProcess: await step('decision in process (10,000 users)', () => decisionInProcessBench(10_000, 200_000)),
-    append: await step('append (single events)', () => appendBench(3_000)),
-    rebuild: await step('rebuild (1,000,000 events)', () => rebuildBench(1_000_000)),
-    projectionLag: await step('projection lag (1,000 commands/s)', () => projectionLagBench(1_000, 10)),
-    hostCache: await step('host cache (1,000,000 users; staleness at 1,000 commands/s)', () => hostCacheBench(1_000_000, 1_000, 10)),
-    reminders: await step('reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 600)),
-    scaling: {
-      decisionP99UsByUsers: {},
-      appendEventsPerSecByStoredEvents: {},
-    },
-    startup: await step('start-up and idle memory', () => startupBench()),
+    enforcementCheck: await step('enforcementCheck', 'enforcement check (HTTP, 10,000 users, 3 rounds)', () => enforcementCheckBench(10_000, 10, 3)),
+    decisionInProcess: await step('decisionInProcess', 'decision in process (10,000 users)', () => decisionInProcessBench(10_000, 200_000)),
+    append: await step('append', 'append (single events)', () => appendBench(3_000)),
+    rebuild: await step('rebuild', 'rebuild (1,000,000 events)', () => rebuildBench(1_000_000)),
+    projectionLag: await step('projectionLag', 'projection lag (1,000 commands/s)', () => projectionLagBench(1_000, 10)),
+    hostCache: await step('hostCache', 'host cache (1,000,000 users; staleness at 1,000 commands/s)', () => hostCacheBench(1_000_000, 1_000, 10)),
+    commandLoad: await step('commandLoad', 'commands under load (1,000 commands/s and a ramp, 3 runs)', () => commandLoadBench(3)),
+    reminders: await step('reminders', 'reminders', () => remindersBench(Number(process.env['BENCH_REMINDER_USERS'] ?? 100_000), 600)),
+    scaling: await step('scaling', 'decision and append scaling', () => scalingBench()),
+    startup: await step('startup', 'start-up and idle memory', () => startupBench()),
   };
-  for (const users of [1_000, 10_000, 100_000, 1_000_000]) {
-    results.scaling.decisionP99UsByUsers[users] = (await step(`decision scaling (${users} users)`, () => decisionInProcessBench(users, 50_000))).p99Us;
-  }
-  for (const stored of [1_000, 1_000_000]) {
-    results.scaling.appendEventsPerSecByStoredEvents[stored] = (await step(`append scaling (${stored} stored events)`, () => appendBench(2_000, stored))).eventsPerSec;
-  }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(numbersOnly(results), null, 2)}\n`);
   const report = join(ROOT, 'docs/performance.md');
-  const previous = existsSync(report) ? readFileSync(report, 'utf8') : '';
-  writeFileSync(report, `${performanceReport(results, machine, new Date())}${crashSafetySection(previous)}`);
+  const before = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  writeFileSync(report, `${performanceReport(results, machine, new Date(), { measured: previous ? measured : [], loadAverage, cores: cpus().length })}${crashSafetySection(before)}`);
   process.stdout.write('wrote bench/results.json and docs/performance.md\n');
+}
+
+/** The decision by number of users, and appends by number of events already stored. */
+async function scalingBench(): Promise<BenchResults['scaling']> {
+  const scaling: BenchResults['scaling'] = { decisionP99UsByUsers: {}, appendEventsPerSecByStoredEvents: {} };
+  for (const users of [1_000, 10_000, 100_000, 1_000_000]) {
+    scaling.decisionP99UsByUsers[users] = (await decisionInProcessBench(users, 50_000)).p99Us;
+  }
+  for (const stored of [1_000, 1_000_000]) {
+    scaling.appendEventsPerSecByStoredEvents[stored] = (await appendBench(2_000, stored)).eventsPerSec;
+  }
+  return scaling;
 }
 
 /** results.json holds numbers only, as the benchmark issue asks. */

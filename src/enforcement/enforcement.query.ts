@@ -4,11 +4,9 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../kernel/clock.js';
 import { hasRole, type Principal } from '../kernel/principal.js';
 import { DomainError } from '../kernel/domain-error.js';
-import type { ReadStore } from '../ports/read-store.port.js';
-import { CLOCK, CONFIG, READ_MODEL_PROGRESS, READ_STORE } from '../ports/injection.tokens.js';
 import { awaitReadModels, type ReadModelProgress } from '../projections/read-model-progress.js';
 import { decideEnforcement, type EnforcementDecision } from './enforcement.decision.js';
-import { ENFORCEMENT, membershipKey, type EnforcementDoc } from './enforcement.projection.js';
+import { membershipKey, type EnforcementDoc } from './enforcement.projection.js';
 
 export class EnforcementDecisionQuery extends Query<EnforcementDecision> {
   constructor(
@@ -21,26 +19,42 @@ export class EnforcementDecisionQuery extends Query<EnforcementDecision> {
   }
 }
 
-@QueryHandler(EnforcementDecisionQuery)
-export class EnforcementDecisionHandler implements IQueryHandler<EnforcementDecisionQuery> {
+/** Where the decision reads a user's enforcement document: the read store, or a cache in front of it. */
+export interface EnforcementDocs {
+  get(userId: string): Promise<EnforcementDoc | null>;
+}
+
+/**
+ * The decision for one user, as the hot route and the pages ask for it. A plain class rather than
+ * only a query handler: the hot route calls it directly, without the query bus.
+ */
+export class EnforcementDecisions {
   constructor(
-    @Inject(READ_STORE) private readonly store: ReadStore,
-    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
-    @Inject(CONFIG) private readonly config: Config,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly docs: EnforcementDocs,
+    private readonly progress: ReadModelProgress,
+    private readonly config: Config,
+    private readonly clock: Clock,
   ) {}
 
-  async execute(query: EnforcementDecisionQuery): Promise<EnforcementDecision> {
-    if (query.principal.id !== query.userId && !hasRole(query.principal, 'platform')) {
+  async decide(principal: Principal, userId: string, orgId: string | null, minPosition: string | undefined): Promise<EnforcementDecision> {
+    if (principal.id !== userId && !hasRole(principal, 'platform')) {
       throw new DomainError('forbidden', 'forbidden', 'Only the platform and the user themself may ask for this decision.');
     }
-    await awaitReadModels(this.progress, query.minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
-    const doc = await this.store.get<EnforcementDoc>(ENFORCEMENT, query.userId);
+    if (minPosition !== undefined) await awaitReadModels(this.progress, minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
+    const doc = await this.docs.get(userId);
     if (!doc || doc.forgotten) throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
-    const memberships = Object.values(doc.orgs);
-    if (query.orgId === null) return decideEnforcement(memberships, doc.twoFactorEnabled, this.config.ENFORCEMENT_PAGE_URL, this.clock.now());
-    const membership = doc.orgs[membershipKey(query.orgId)];
+    if (orgId === null) return decideEnforcement(Object.values(doc.orgs), doc.twoFactorEnabled, this.config.ENFORCEMENT_PAGE_URL, this.clock.now());
+    const membership = doc.orgs[membershipKey(orgId)];
     if (!membership) throw new DomainError('not_found', 'membership_not_found', 'The user is not a member of this organisation.');
     return decideEnforcement([membership], doc.twoFactorEnabled, this.config.ENFORCEMENT_PAGE_URL, this.clock.now());
+  }
+}
+
+@QueryHandler(EnforcementDecisionQuery)
+export class EnforcementDecisionHandler implements IQueryHandler<EnforcementDecisionQuery> {
+  constructor(@Inject(EnforcementDecisions) private readonly decisions: EnforcementDecisions) {}
+
+  execute(query: EnforcementDecisionQuery): Promise<EnforcementDecision> {
+    return this.decisions.decide(query.principal, query.userId, query.orgId, query.minPosition);
   }
 }

@@ -22,19 +22,25 @@ export class AuthGuard implements CanActivate {
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    // RFC 9110 section 11.1: the scheme is case-insensitive, and one or more spaces may follow it.
-    const match = typeof header === 'string' ? /^bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
-    if (!match) throw unauthorized('A bearer token is required.');
-    try {
-      request.principal = await this.verifier.verify(match[1]!);
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw unauthorized('The bearer token is not valid or has expired.');
-      throw error;
-    }
+    request.principal = await authenticate(this.verifier, request.headers.authorization);
     return true;
   }
 }
+
+/** The bearer token's principal, or a 401 problem; also used by the routes served outside Nest. */
+export async function authenticate(verifier: TokenVerifier, header: string | undefined): Promise<Principal> {
+  // RFC 9110 section 11.1: the scheme is case-insensitive, and one or more spaces may follow it.
+  const match = typeof header === 'string' ? BEARER.exec(header) : null;
+  if (!match) throw unauthorized('A bearer token is required.');
+  try {
+    return await verifier.verify(match[1]!);
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw unauthorized('The bearer token is not valid or has expired.');
+    throw error;
+  }
+}
+
+const BEARER = /^bearer +([A-Za-z0-9._~+/=-]+)$/i;
 
 function unauthorized(detail: string): Problem {
   return new Problem(401, 'unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });

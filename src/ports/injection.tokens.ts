@@ -15,3 +15,5 @@ export const IDEMPOTENCY_STORE = Symbol('IdempotencyStore');
 export const PAGES_KEYS = Symbol('PagesKeys');
 /** How API tokens (and the pages' hand-off tokens) are verified: a shared secret or a JWKS URL. */
 export const TOKEN_KEY = Symbol('TokenKey');
+/** In-process notice of committed read-model writes (null unless this process runs the projector). */
+export const READ_MODEL_CHANGES = Symbol('ReadModelChanges');

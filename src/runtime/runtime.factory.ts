@@ -7,6 +7,7 @@ import type { TokenKey } from '../http/token-verifier.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection.runner.js';
 import { CheckpointProgress, type ReadModelProgress } from '../projections/read-model-progress.js';
+import { ChangeAnnouncingReadStore } from '../projections/read-model.changes.js';
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import { IdempotentAnswerSealer } from '../personal-data/idempotent-answer.sealer.js';
@@ -84,7 +85,9 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   });
   const runsProjector = config.ROLES.includes('projector');
   const runsScheduler = config.ROLES.includes('scheduler');
-  const runner = runsProjector ? new ProjectionRunner(stores.eventStore, stores.readStore, projections, logger) : null;
+  // Only the projector's process sees every read-model write, so only it can keep in-process caches fresh.
+  const readStore = runsProjector ? new ChangeAnnouncingReadStore(stores.readStore) : stores.readStore;
+  const runner = runsProjector ? new ProjectionRunner(stores.eventStore, readStore, projections, logger) : null;
   const progress: ReadModelProgress = runner ?? new CheckpointProgress(stores.eventStore, stores.readStore, projections.map((p) => p.name));
   const apiTokenKey = tokenKey(config);
   return {
@@ -92,7 +95,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     clock,
     logger,
     eventStore: stores.eventStore,
-    readStore: stores.readStore,
+    readStore,
+    readModelChanges: readStore instanceof ChangeAnnouncingReadStore ? readStore : null,
     cipher,
     idempotency: { store: stores.idempotencyStore, sealer: new IdempotentAnswerSealer(cipher, masterKey) },
     progress,

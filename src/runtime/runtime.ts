@@ -16,6 +16,7 @@ import type { Projection } from '../projections/projection.js';
 import type { NoticeSender } from '../reminders/notice.sender.js';
 import type { AdminDigests } from '../reminders/admin-digest.sender.js';
 import type { ProjectionRunner } from '../projections/projection.runner.js';
+import type { ReadModelChanges } from '../projections/read-model.changes.js';
 
 /** Everything the application needs from the outside world, built once per process by a profile. */
 export interface Runtime {
@@ -24,6 +25,8 @@ export interface Runtime {
   readonly logger: Logger;
   readonly eventStore: EventStore;
   readonly readStore: ReadStore;
+  /** Committed read-model writes, announced in process; null unless this process runs the projector. */
+  readonly readModelChanges: ReadModelChanges | null;
   readonly cipher: PersonalDataCipher;
   /** Idempotency-Key records and the keys that fingerprint requests and seal stored answers. */
   readonly idempotency: { readonly store: IdempotencyStore; readonly sealer: AnswerSealer };

@@ -1,0 +1,121 @@
+import { cpSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { percentile, seedUsers, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
+import { atSteadyRate, send } from './projection-lag.bench.js';
+import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+
+/** Command answer times at a steady offered rate (ms). */
+export interface CommandLoadFigures {
+  p50Ms: number;
+  p99Ms: number;
+  /** Commands answered per second over the pass (the offered rate when the service keeps up). */
+  commandsPerSec: number;
+}
+
+export interface CommandLoadResult {
+  /** The layout the service is measured in: the API and the projector in processes of their own. */
+  p50Ms: number;
+  p99Ms: number;
+  commandsPerSec: number;
+  /** Spread of the p99 at 1,000 commands/s over the runs. */
+  p99MsMin: number;
+  p99MsMax: number;
+  /** Highest offered rate of the ramp whose command p99 stayed ≤ 50 ms (median over the runs; 0 if none). */
+  maxRateP99Under50Ms: number;
+  /** The same at 1,000 commands/s with the projector in the API's process (the earlier layout), same runs. */
+  sharedP50Ms: number;
+  sharedP99Ms: number;
+  runs: number;
+}
+
+const USERS = 10_000;
+const ORGS = USERS / 100;
+const P99_BOUND_MS = 50;
+const RAMP = [1_000, 1_500, 2_000, 2_500, 3_000];
+
+/**
+ * Membership commands (PUT a user into another organisation) over HTTP at a steady rate from a
+ * bounded keep-alive pool, timing each answer: a 2xx answer means the events are fsynced. Every
+ * command is new: command i joins user (37 i mod 10,000) to the organisation `1 + ⌊i / 10,000⌋`
+ * after the user's own, so no command repeats another and each stream sees a steady share.
+ */
+export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4): Promise<CommandLoadResult> {
+  const apart: CommandLoadFigures[] = [];
+  const shared: CommandLoadFigures[] = [];
+  const maxRates: number[] = [];
+  // Seeded once; every measured service starts on its own copy.
+  const seeded = tempDir('tfe-bench-commands-seed-');
+  try {
+    const seeding = await projectorRuntime(seeded.path);
+    await seedUsers(seeding.eventStore, USERS, 100, 'soft');
+    await waitForReadModels(seeding);
+    await seeding.close();
+    for (let run = 0; run < runs; run++) {
+      const layoutApart = await measureLayout(seeded.path, 'apart', seconds, rampSeconds);
+      apart.push(layoutApart.at1000);
+      maxRates.push(layoutApart.maxRate);
+      shared.push((await measureLayout(seeded.path, 'shared', seconds, 0)).at1000);
+    }
+  } finally {
+    seeded.remove();
+  }
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    p50Ms: median(apart.map((f) => f.p50Ms)),
+    p99Ms: median(apart.map((f) => f.p99Ms)),
+    commandsPerSec: median(apart.map((f) => f.commandsPerSec)),
+    p99MsMin: Math.min(...apart.map((f) => f.p99Ms)),
+    p99MsMax: Math.max(...apart.map((f) => f.p99Ms)),
+    maxRateP99Under50Ms: median(maxRates),
+    sharedP50Ms: median(shared.map((f) => f.p50Ms)),
+    sharedP99Ms: median(shared.map((f) => f.p99Ms)),
+    runs,
+  };
+}
+
+async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds: number, rampSeconds: number): Promise<{ at1000: CommandLoadFigures; maxRate: number }> {
+  const dir = tempDir('tfe-bench-commands-');
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    cpSync(seeded, dir.path, { recursive: true });
+    if (layout === 'apart') stops.push((await startRoleProcess({ DATA_DIR: dir.path, ROLES: 'projector' })).stop);
+    const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: layout === 'apart' ? 'api' : 'api,projector' });
+    stops.push(service.stop);
+    const auth = `Bearer ${await token('host-platform', ['platform'])}`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    stops.push(async () => agent.destroy());
+    let next = 0;
+    const pass = async (rate: number, passSeconds: number): Promise<CommandLoadFigures> => {
+      const answers: number[] = [];
+      let failures = 0;
+      const elapsed = await atSteadyRate(rate, rate * passSeconds, async () => {
+        const i = next++;
+        const user = (i * 37) % USERS;
+        const orgId = `uorg${(Math.floor(user / 100) + 1 + Math.floor(i / USERS)) % ORGS}`;
+        const sentAt = performance.now();
+        const response = await send(agent, `${service.url}/v1/organisations/${orgId}/members/u${user}`, 'PUT', auth, '{"role":"member"}');
+        answers.push(performance.now() - sentAt);
+        if (response.status >= 300) failures++;
+      });
+      if (failures > 0) throw new Error(`${failures} of ${rate * passSeconds} commands failed at ${rate}/s`);
+      const sorted = answers.sort((a, b) => a - b);
+      const tenths = (ms: number): number => Math.round(ms * 10) / 10;
+      return { p50Ms: tenths(percentile(sorted, 50)), p99Ms: tenths(percentile(sorted, 99)), commandsPerSec: Math.round(answers.length / elapsed) };
+    };
+    // Warm-up, not measured: JIT, prepared statements and the command handlers' stream caches start cold.
+    await pass(1_000, 2);
+    const at1000 = await pass(1_000, seconds);
+    let maxRate = 0;
+    if (rampSeconds > 0) {
+      for (const rate of RAMP) {
+        const figures = await pass(rate, rampSeconds);
+        if (figures.p99Ms > P99_BOUND_MS || figures.commandsPerSec < rate * 0.95) break;
+        maxRate = rate;
+      }
+    }
+    return { at1000, maxRate };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    dir.remove();
+  }
+}

@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { attribute, csrfOf, HOST_ORIGIN, PageClient, PAGES_ENV, type PageResponse } from '../support/page-client.js';
 import { CONSOLE_STRINGS as C } from '../../src/pages/console.strings.js';
@@ -371,13 +374,15 @@ describe('console', () => {
       expect(await pageThrough('&twoFactor=disabled')).toHaveLength(docs.filter((d) => !d.twoFactorEnabled).length);
       expect(await pageThrough('&locked=true')).toEqual(docs.filter((d) => d.twoFactor.lockedUntil !== null).map((d) => d.userId));
       // The filters are served by indexes, not by a scan of the organisation's members.
-      const db = (h.service.runtime.readStore as unknown as { db: { prepare(sql: string): { all(...params: unknown[]): Array<{ detail: string }> } } }).db;
+      // A read-only connection of its own: the service's stores sit behind the storage-failure guard.
+      const db = new Database(join(h.dataDir, DATABASE_FILE), { readonly: true });
       const filters: Filter[] = [{ orgId: big, twoFactorEnabled: false }, { orgId: big, 'twoFactor.lockedUntil': { $gt: h.clock.now().toISOString() } }];
       for (const filter of filters) {
         const query = buildFindQuery(ORG_MEMBERS, filter, normalizeSort(undefined), { limit: 50 });
         const plan = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...query.params);
-        expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING (COVERING )?INDEX "?rm_org_members:/);
+        expect((plan as Array<{ detail: string }>).map((row) => row.detail).join(' ')).toMatch(/USING (COVERING )?INDEX "?rm_org_members:/);
       }
+      db.close();
       // The console's own page shows the first 50 and a cursor to the next.
       const { browser } = await consoleAs('support-2', ['support']);
       const page = await browser.get(`/console/organisations/${big}?filter=none`);

@@ -1,7 +1,7 @@
 import { html, type Html } from './html.template.js';
 import type { Brand } from './pages.brand.js';
 import { STRINGS as S } from './pages.strings.js';
-import { ASSETS, csrfField, pageFooter } from './pages.views.js';
+import { brandMark, csrfField, documentHead, pageFooter } from './pages.views.js';
 import { CONSOLE_STRINGS as C, durationText } from './console.strings.js';
 import type { TimelineEntry } from '../audit/timeline.view.js';
 import type { AuditEventView } from '../audit/audit-event.view.js';
@@ -31,25 +31,12 @@ export interface NavItem {
 
 export function consoleLayout(frame: ConsoleFrame, title: string, body: Html): Html {
   const { brand } = frame;
-  return html`<!doctype html>
-<html lang="${S.lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-${frame.refreshSeconds ? html`<meta http-equiv="refresh" content="${frame.refreshSeconds}">` : null}
-<title>${title} · ${C.titles.index} · ${brand.productName}</title>
-<link rel="stylesheet" href="${ASSETS.css}">
-<link rel="stylesheet" href="${ASSETS.brandCss}">
-<link rel="stylesheet" href="${CONSOLE_ASSETS.css}">
-<script src="${CONSOLE_ASSETS.js}" nonce="${frame.nonce}" defer></script>
-</head>
+  return html`${documentHead(`${title} · ${C.titles.index} · ${brand.productName}`, frame.nonce, { script: CONSOLE_ASSETS.js, stylesheet: CONSOLE_ASSETS.css, ...(frame.refreshSeconds ? { refreshSeconds: frame.refreshSeconds } : {}) })}
 <body class="console">
 <a class="skip-link" href="#main">${S.skipToContent}</a>
 <header class="masthead">
 <div class="masthead-inner console-masthead">
-${brand.logoUrl ? html`<img class="logo" src="${brand.logoUrl}" alt="${brand.productName}">` : html`<span class="product">${brand.productName}</span>`}
+${brandMark(brand)}
 <span class="console-badge">${C.titles.index}</span>
 ${frame.nav.length > 0 ? html`<nav class="console-nav" aria-label="${C.nav.label}"><ul>${frame.nav.map((item) => html`<li><a href="${item.href}"${item.href === frame.current ? html` aria-current="page"` : null}>${item.label}</a></li>`)}</ul></nav>` : null}
 </div>

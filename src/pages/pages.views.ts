@@ -22,22 +22,11 @@ export const ASSETS = {
 
 export function layout(frame: PageFrame, title: string, body: Html): Html {
   const { brand } = frame;
-  return html`<!doctype html>
-<html lang="${S.lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · ${brand.productName}</title>
-<link rel="stylesheet" href="${ASSETS.css}">
-<link rel="stylesheet" href="${ASSETS.brandCss}">
-<script src="${ASSETS.js}" nonce="${frame.nonce}" defer></script>
-</head>
+  return html`${documentHead(`${title} · ${brand.productName}`, frame.nonce, { script: ASSETS.js })}
 <body>
 <a class="skip-link" href="#main">${S.skipToContent}</a>
 <header class="masthead">
-<div class="masthead-inner">${brand.logoUrl ? html`<img class="logo" src="${brand.logoUrl}" alt="${brand.productName}">` : html`<span class="product">${brand.productName}</span>`}</div>
+<div class="masthead-inner">${brandMark(brand)}</div>
 </header>
 <main id="main" class="card" tabindex="-1">
 <h1>${title}</h1>
@@ -55,6 +44,31 @@ export function pageFooter(brand: Brand, csrf: string | null, className: string)
 ${brand.supportUrl ? html`<a href="${brand.supportUrl}">${S.help}</a>` : null}
 ${csrf ? html`<form method="post" action="/two-factor/signout" class="inline-form">${csrfField(csrf)}<button type="submit" class="link-button">${S.signOut}</button></form>` : null}
 </footer>`;
+}
+
+/**
+ * The head every page and console page shares: never sent as a referrer, never indexed, the
+ * pages' and the brand's stylesheets, and scripts only as files carrying the CSP nonce.
+ */
+export function documentHead(fullTitle: string, nonce: string, extra: { readonly script: string; readonly stylesheet?: string; readonly refreshSeconds?: number }): Html {
+  return html`<!doctype html>
+<html lang="${S.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+${extra.refreshSeconds ? html`<meta http-equiv="refresh" content="${extra.refreshSeconds}">` : null}
+<title>${fullTitle}</title>
+<link rel="stylesheet" href="${ASSETS.css}">
+<link rel="stylesheet" href="${ASSETS.brandCss}">
+${extra.stylesheet ? html`<link rel="stylesheet" href="${extra.stylesheet}">` : null}
+<script src="${extra.script}" nonce="${nonce}" defer></script>
+</head>`;
+}
+
+export function brandMark(brand: Brand): Html {
+  return brand.logoUrl ? html`<img class="logo" src="${brand.logoUrl}" alt="${brand.productName}">` : html`<span class="product">${brand.productName}</span>`;
 }
 
 export function csrfField(csrf: string): Html {

@@ -35,7 +35,8 @@ import { OrganisationCommandMessage } from '../organisations/organisation.comman
 import { OrganisationHistoryQuery } from '../organisations/organisation-history.query.js';
 import { OrganisationMembersQuery, OrganisationViewQuery, type MembersPage, type OrganisationView } from '../organisations/organisation.queries.js';
 import { ENFORCEMENT_MODES } from '../organisations/organisation.events.js';
-import { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
+import type { TwoFactorFlows } from '../two-factor/two-factor.flows.js';
+import { usersModuleFlows } from './users-module.flows.js';
 import { assertMayLookUp, UserByEmailQuery, UserTimelineQuery, type UserLookup } from '../two-factor/user-lookup.queries.js';
 import { UserViewQuery, type UserView } from '../two-factor/user.queries.js';
 import { PendingResetRequestsQuery } from '../two-factor/reset-requests.queries.js';
@@ -158,7 +159,6 @@ const MESSAGES: Readonly<Record<number, string>> = { 400: C.errors.badInput, 403
 @Controller('console')
 export class ConsoleController {
   private readonly assets = new PublicAssets();
-  private twoFactorFlows: TwoFactorFlows | null = null;
 
   constructor(
     private readonly modules: ModuleRef,
@@ -172,11 +172,8 @@ export class ConsoleController {
     @Inject(EVENT_STORE) private readonly eventStore: EventStore,
   ) {}
 
-  /** The users module's instance, as the pages use it: one set of flows whichever surface asks. */
   private get flows(): TwoFactorFlows {
-    this.twoFactorFlows ??= this.modules.get(TwoFactorFlows, { strict: false });
-    if (!this.twoFactorFlows) throw new Error('the users module (TwoFactorFlows) is not part of this application');
-    return this.twoFactorFlows;
+    return usersModuleFlows(this.modules);
   }
 
   // The index

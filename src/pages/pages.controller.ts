@@ -21,7 +21,8 @@ import { RateLimitGuard, type RateLimitFamily } from '../http/rate-limit.guard.j
 import { EnforcementDecisionQuery } from '../enforcement/enforcement.query.js';
 import type { EnforcementDecision } from '../enforcement/enforcement.decision.js';
 import { ORGANISATIONS, type OrganisationDoc } from '../organisations/directory.projection.js';
-import { TwoFactorFlows, type IssuedDevice } from '../two-factor/two-factor.flows.js';
+import type { IssuedDevice, TwoFactorFlows } from '../two-factor/two-factor.flows.js';
+import { usersModuleFlows } from './users-module.flows.js';
 import { UserViewQuery, type UserView } from '../two-factor/user.queries.js';
 import { TrustedDevicesQuery, type TrustedDevicesView } from '../two-factor/trusted-devices.queries.js';
 import { browserLabel, clearedDeviceCookie, deviceCookie, openDeviceCookie, type DeviceCookie } from './device.cookie.js';
@@ -106,7 +107,6 @@ export class PagesErrorFilter implements ExceptionFilter {
 @Controller('two-factor')
 export class PagesController {
   private readonly assets = new PublicAssets();
-  private twoFactorFlows: TwoFactorFlows | null = null;
 
   constructor(
     private readonly modules: ModuleRef,
@@ -120,14 +120,8 @@ export class PagesController {
     @Inject(READ_STORE) private readonly readStore: ReadStore,
   ) {}
 
-  /**
-   * The very instance the JSON routes use (the users module's), looked up once the application is
-   * up: one set of flows, one backup-code hasher, whichever surface a request comes through.
-   */
   private get flows(): TwoFactorFlows {
-    this.twoFactorFlows ??= this.modules.get(TwoFactorFlows, { strict: false });
-    if (!this.twoFactorFlows) throw new Error('the users module (TwoFactorFlows) is not part of this application');
-    return this.twoFactorFlows;
+    return usersModuleFlows(this.modules);
   }
 
   // Hand-off

@@ -88,6 +88,73 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('answers a retry sent while the original is still being committed with the original result, storing it once', async () => {
+    const events = [newEvent('A'), newEvent('B')];
+    const [original, retry] = await Promise.all([
+      fixture.store.append('in-flight', events, 'no_stream'),
+      fixture.store.append('in-flight', events, 'no_stream'),
+    ]);
+    expect(retry).toEqual(original);
+    expect(await fixture.store.readStream('in-flight')).toHaveLength(2);
+  });
+
+  it('orders appends to one stream issued together one after the other, each chained on the last', async () => {
+    const appends = Array.from({ length: 5 }, (_, i) => fixture.store.append('together', [newEvent(`E${i}`)], 'any'));
+    const results = await Promise.all(appends);
+    expect(results.map((result) => result.nextRevision)).toEqual([0, 1, 2, 3, 4]);
+    const stored = await fixture.store.readStream('together');
+    expect(stored.map((event) => event.type)).toEqual(['E0', 'E1', 'E2', 'E3', 'E4']);
+    expectValidChain(stored);
+  });
+
+  it('keeps the event loop free while another connection holds the write lock, and commits once it is released', async () => {
+    await fixture.store.append('locked', [newEvent('Before')], 'no_stream');
+    const other = openSqlite(fixture.path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const appending = fixture.store.append('locked', [newEvent('While')], 0).finally(() => (settled = true));
+      // Timers fire and reads answer on this thread meanwhile: the commit waits on the writer's thread.
+      let ticks = 0;
+      while (ticks < 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        ticks++;
+        expect(await fixture.store.readStream('locked')).toHaveLength(1);
+      }
+      expect(settled).toBe(false);
+      other.exec('COMMIT');
+      expect(await appending).toMatchObject({ nextRevision: 1 });
+      expectValidChain(await fixture.store.readStream('locked'));
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
+  it('decides an append again when another process wrote its stream between the decision and the commit', async () => {
+    const other = openSqlite(fixture.path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      // Both are decided now, against empty streams, and wait for the lock to commit.
+      const loose = fixture.store.append('contended', [newEvent('Loose')], 'any');
+      const strict = fixture.store.append('contended-strict', [newEvent('Strict')], 'no_stream');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const insert = other.prepare("INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, 0, ?, 'Elsewhere', '{}', ?)");
+      for (const stream of ['contended', 'contended-strict']) insert.run(stream, randomUUID(), JSON.stringify({ hash: `hash-of-${stream}` }));
+      other.exec('COMMIT');
+
+      const [looseResult, strictResult] = await Promise.allSettled([loose, strict]);
+      expect(looseResult).toMatchObject({ status: 'fulfilled', value: { nextRevision: 1 } });
+      const stored = await fixture.store.readStream('contended');
+      expect(stored.map((event) => [event.type, event.metadata.prevHash])).toEqual([['Elsewhere', undefined], ['Loose', 'hash-of-contended']]);
+      expect(strictResult).toMatchObject({ status: 'rejected', reason: { name: 'WrongExpectedRevisionError' } });
+      expect(await fixture.store.readStream('contended-strict')).toHaveLength(1);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('refuses a retry that only partly matches what was stored', async () => {
     const [a, b] = [newEvent('A'), newEvent('B')];
     await fixture.store.append('stream-one', [a, b], 'no_stream');
@@ -292,6 +359,11 @@ function transpile(file) {
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, toProjectPackage(outputText));
   for (const match of source.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) transpile(resolve(dirname(file), match[1] + '.ts'));
+  // Worker threads' entry files are plain JavaScript already (see sqlite.event-writer.worker.js).
+  for (const match of source.matchAll(/new URL\('(\.{1,2}\/[^']+\.js)'/g)) {
+    const worker = resolve(dirname(file), match[1]);
+    writeFileSync(join(outDir, relative(root, worker)), toProjectPackage(readFileSync(worker, 'utf8')));
+  }
 }
 transpile(join(root, 'src/infrastructure/event-store/sqlite.event-store.ts'));
 transpile(join(root, 'src/infrastructure/sqlite/sqlite.database.ts'));

@@ -1,8 +1,7 @@
 import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
 import { parsePosition } from '../../kernel/position.js';
-import type { Statement, Transaction } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
-import { isStorageFailure } from '../sqlite/sqlite.storage-failure.js';
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
@@ -17,6 +16,7 @@ import {
   type SubscriptionOptions,
 } from '../../ports/event-store.port.js';
 import { actualRevision, assertAppendable, chainedMetadata, expectationHolds } from './append-rules.js';
+import { SqliteEventWriter, type PreparedAppend, type WriteOutcome } from './sqlite.event-writer.js';
 import {
   DEFAULT_BACKOFF,
   backoffDelay,
@@ -93,9 +93,26 @@ interface PendingAppend {
   readonly expected: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
+  /** Times another writer moved the stream's head between the decision and the commit. */
+  moved: number;
 }
 
-type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
+/** What the main thread decided for one append before anything is written. */
+type Decided =
+  | { readonly kind: 'answered'; readonly result: AppendResult }
+  | { readonly kind: 'next-batch' }
+  | { readonly kind: 'write'; readonly prepared: PreparedAppend; readonly nextRevision: number };
+
+/** A stream's head as the batch being decided leaves it, and the event ids the batch adds to it. */
+interface BatchHead {
+  readonly revision: number;
+  readonly hash: string;
+  readonly eventIds: ReadonlySet<string>;
+}
+
+const NEXT_BATCH: Decided = { kind: 'next-batch' };
+/** Bounds the re-decisions of an append whose stream other processes keep appending to. */
+const MAX_MOVES = 10;
 
 /**
  * Event store on the shared SQLite file (embedded profile). AUTOINCREMENT makes the global position
@@ -110,10 +127,10 @@ export class SqliteEventStore implements EventStore {
   private readonly retry: BackoffPolicy;
   private readonly pageSize: number;
   private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private writing: Promise<void> | null = null;
   private closed = false;
-  private readonly commitBatch: Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
-  /** A transaction function called inside another runs as a SAVEPOINT, rolled back if it throws. */
-  private readonly appendInSavepoint: Transaction<(stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => AppendResult>;
+  private readonly writer: SqliteEventWriter;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -122,16 +139,18 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 150;
     this.retry = options.retry ?? DEFAULT_BACKOFF;
     this.pageSize = options.pageSize ?? 500;
+    if (db.memory) throw new Error('the SQLite event store needs a database file: its writer thread opens a connection of its own');
     migrateToPerStreamEventIds(db);
     db.exec(SCHEMA);
-    this.appendInSavepoint = db.transaction((stream, events, expected) => this.appendInTransaction(stream, events, expected));
-    this.commitBatch = db.transaction((batch) => batch.map((append) => this.tryAppend(append)));
+    this.writer = new SqliteEventWriter({ path: db.name, readonly: db.readonly });
   }
 
   /**
-   * Group commit: appends that arrive in the same turn of the event loop are written in one
-   * IMMEDIATE transaction, so they share one fsync (synchronous=FULL). Each append runs in its own
-   * savepoint, so a conflict fails only that append. No promise resolves before the commit.
+   * Group commit: appends that arrive while the writer thread commits the previous batch (or in
+   * the same turn of the event loop) are decided together and written in one IMMEDIATE
+   * transaction, so they share one fsync (synchronous=FULL), each in its own savepoint so that a
+   * conflict fails only that append. The event loop keeps serving requests meanwhile. No promise
+   * resolves before its commit.
    */
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     try {
@@ -141,41 +160,113 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      if (this.pending.push({ stream, events, expected, resolve, reject }) === 1) setImmediate(() => this.flush());
+      this.pending.push({ stream, events, expected, resolve, reject, moved: 0 });
+      this.scheduleFlush();
     });
   }
 
-  private flush(): void {
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.writing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.startFlush();
+    });
+  }
+
+  private startFlush(): void {
+    if (this.writing || this.pending.length === 0) return;
+    this.writing = this.flush().finally(() => {
+      this.writing = null;
+      if (this.pending.length > 0) this.scheduleFlush();
+    });
+  }
+
+  private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    let outcomes: Outcome[];
+    const toWrite: Array<{ readonly append: PendingAppend; readonly decided: Extract<Decided, { kind: 'write' }> }> = [];
+    const heads = new Map<string, BatchHead>();
+    for (const append of batch) {
+      let decided: Decided;
+      try {
+        decided = this.decide(append, heads);
+      } catch (error) {
+        append.reject(error);
+        continue;
+      }
+      if (decided.kind === 'answered') append.resolve(decided.result);
+      else if (decided.kind === 'next-batch') this.pending.push(append);
+      else toWrite.push({ append, decided });
+    }
+    if (toWrite.length === 0) return;
+    let outcomes: WriteOutcome[];
     try {
-      // IMMEDIATE takes the write lock before the first read: a deferred transaction that reads a
-      // stream head and then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote between.
-      outcomes = this.commitBatch.immediate(batch);
+      outcomes = await this.writer.commit(toWrite.map(({ decided }) => decided.prepared));
     } catch (error) {
-      // The commit itself failed (lock timeout, I/O): nothing of the batch is stored.
-      for (const append of batch) append.reject(error);
+      // The commit itself failed (lock timeout, I/O, a full disk): nothing of the batch is stored.
+      for (const { append } of toWrite) append.reject(error);
       return;
     }
-    batch.forEach((append, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) append.resolve(outcome.result);
-      else append.reject(outcome.error);
-    });
+    toWrite.forEach(({ append, decided }, index) => this.settle(append, decided.nextRevision, outcomes[index]!));
     for (const subscription of this.subscriptions) subscription.wake();
   }
 
-  private tryAppend({ stream, events, expected }: PendingAppend): Outcome {
-    try {
-      return { ok: true, result: this.appendInSavepoint(stream, events, expected) };
-    } catch (error) {
-      // A full or failing disk is the batch's failure, not this append's: SQLite may already have
-      // rolled the whole transaction back, and the appends after this one would then run (and
-      // commit) one by one outside it, a partial batch answered as failed.
-      if (isStorageFailure(error)) throw error;
-      return { ok: false, error };
+  /**
+   * Reads what the append depends on (its stream's head, a retry by id) from committed data. A
+   * stream appended to earlier in the same batch is chained on that append's rows; anything that
+   * would depend on whether that append commits (a failed expectation, a repeated id) waits for
+   * the next batch and is decided against what was committed, as if they ran one after the other.
+   */
+  private decide(append: PendingAppend, batchHeads: Map<string, BatchHead>): Decided {
+    const { stream, events, expected } = append;
+    const inBatch = batchHeads.get(stream);
+    if (inBatch && events.some((event) => inBatch.eventIds.has(event.metadata.eventId))) return NEXT_BATCH;
+    const retried = this.findRetriedAppend(stream, events);
+    if (retried) return { kind: 'answered', result: retried };
+    const head = inBatch ?? this.committedHead(stream);
+    if (!expectationHolds(expected, head.revision)) {
+      if (inBatch) return NEXT_BATCH;
+      // Revisions only grow, so an expectation that fails now fails at any later head too.
+      throw new WrongExpectedRevisionError(stream, expected, actualRevision(head.revision));
+    }
+    let prevHash = head.hash;
+    const rows = events.map((event, index) => {
+      const revision = head.revision + 1 + index;
+      const metadata = chainedMetadata(stream, revision, event, prevHash);
+      prevHash = metadata.hash;
+      return { revision, eventId: event.metadata.eventId, type: event.type, data: JSON.stringify(event.data), metadata: JSON.stringify(metadata) };
+    });
+    const nextRevision = head.revision + events.length;
+    const eventIds = new Set(inBatch?.eventIds);
+    for (const event of events) eventIds.add(event.metadata.eventId);
+    batchHeads.set(stream, { revision: nextRevision, hash: prevHash, eventIds });
+    return { kind: 'write', prepared: { stream, after: head.revision, rows }, nextRevision };
+  }
+
+  private committedHead(stream: string): BatchHead {
+    const head = this.get<Pick<EventRow, 'revision' | 'metadata'>>(
+      'SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      stream,
+    );
+    if (!head) return { revision: -1, hash: '', eventIds: new Set() };
+    return { revision: head.revision, hash: (JSON.parse(head.metadata) as EventMetadata).hash, eventIds: new Set() };
+  }
+
+  private settle(append: PendingAppend, nextRevision: number, outcome: WriteOutcome): void {
+    switch (outcome.kind) {
+      case 'committed':
+        return append.resolve({ nextRevision, position: String(outcome.position) });
+      case 'event-id-taken':
+        return append.reject(new EventIdConflictError(append.stream, outcome.eventId));
+      case 'moved':
+        if (++append.moved > MAX_MOVES) return append.reject(new Error(`stream ${append.stream} kept moving under other writers; retry the command`));
+        this.pending.push(append);
+        return;
+      default: {
+        const unexpected: never = outcome;
+        throw new Error(`unknown write outcome ${JSON.stringify(unexpected)}`);
+      }
     }
   }
 
@@ -236,30 +327,13 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     this.closed = true;
     // Appends already accepted are committed, not dropped: the owner may close the database next.
-    this.flush();
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-  }
-
-  private appendInTransaction(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
-    const retried = this.findRetriedAppend(stream, events);
-    if (retried) return retried;
-    const head = this.get<Pick<EventRow, 'revision' | 'metadata'>>(
-      'SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-      stream,
-    );
-    const current = head?.revision ?? -1;
-    if (!expectationHolds(expected, current)) {
-      throw new WrongExpectedRevisionError(stream, expected, actualRevision(current));
+    for (;;) {
+      this.startFlush();
+      if (!this.writing) break;
+      await this.writing;
     }
-    let prevHash = head ? (JSON.parse(head.metadata) as EventMetadata).hash : '';
-    let position = 0;
-    events.forEach((event, index) => {
-      const revision = current + 1 + index;
-      const metadata = chainedMetadata(stream, revision, event, prevHash);
-      position = this.insert(stream, revision, event, metadata);
-      prevHash = metadata.hash;
-    });
-    return { nextRevision: current + events.length, position: String(position) };
+    await this.writer.close();
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
   }
 
   /**
@@ -279,18 +353,6 @@ export class SqliteEventStore implements EventStore {
     const mismatch = events.findIndex((event, index) => stored[index]?.event_id !== event.metadata.eventId);
     if (mismatch >= 0) throw new EventIdConflictError(stream, events[mismatch]!.metadata.eventId);
     return { nextRevision: first.revision + events.length - 1, position: String(stored.at(-1)!.position) };
-  }
-
-  private insert(stream: string, revision: number, event: NewEvent, metadata: EventMetadata): number {
-    try {
-      const { lastInsertRowid } = this.statement(
-        'INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(stream, revision, event.metadata.eventId, event.type, JSON.stringify(event.data), JSON.stringify(metadata));
-      return Number(lastInsertRowid);
-    } catch (error) {
-      if (isUniqueEventIdViolation(error)) throw new EventIdConflictError(stream, event.metadata.eventId);
-      throw error;
-    }
   }
 
   private readAllSync(options: ReadAllOptions): RecordedEvent[] {
@@ -437,12 +499,4 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 /** GLOB is case-sensitive and index-friendly; its metacharacters in a prefix must match literally. */
 function escapeGlob(prefix: string): string {
   return prefix.replace(/[*?[]/g, (char) => `[${char}]`);
-}
-
-function isUniqueEventIdViolation(error: unknown): boolean {
-  return (
-    // By code and message, not class: the driver's error class may come from another realm.
-    (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    String((error as { message?: unknown }).message).includes('events.event_id')
-  );
 }

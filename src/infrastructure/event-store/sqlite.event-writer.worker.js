@@ -1,0 +1,96 @@
+// @ts-check
+/**
+ * The SQLite event store's writer thread. better-sqlite3 is synchronous, so a commit with
+ * synchronous=FULL holds its thread for the fsync, and a write lock held by another process (the
+ * projector on the same file) holds it in SQLite's busy handler; here that thread is not the event
+ * loop that parses requests and answers them.
+ *
+ * The main thread decides what to write (expected revision, retries by event id, the hash chain)
+ * from what it reads; this thread only commits, and commits an append only if its stream's head is
+ * still the one that was read, so a write from elsewhere in between sends the append back to be
+ * decided again instead of being overwritten or chained onto the wrong head.
+ *
+ * Plain JavaScript, type-checked by tsc (checkJs): a worker thread loads its file with Node's own
+ * loader, which the test runner's TypeScript transform does not reach.
+ */
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** @typedef {import('./sqlite.event-writer.js').WriterRequest} WriterRequest */
+/** @typedef {import('./sqlite.event-writer.js').WriterReply} WriterReply */
+/** @typedef {import('./sqlite.event-writer.js').PreparedAppend} PreparedAppend */
+/** @typedef {import('./sqlite.event-writer.js').WriteOutcome} WriteOutcome */
+/** @typedef {import('./sqlite.event-writer.js').WriterOptions} WriterOptions */
+
+const { path, readonly } = /** @type {WriterOptions} */ (workerData);
+const db = new Database(path, { readonly, fileMustExist: true });
+// As every event store connection (sqlite.database.ts): an acknowledged append survives power loss.
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+
+const head = db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck();
+const insert = db.prepare('INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+
+/** Called inside `commitBatch`, so it runs as a SAVEPOINT: a failing append leaves the others. */
+const appendInSavepoint = db.transaction(
+  /** @type {(append: PreparedAppend) => WriteOutcome} */
+  (append) => {
+    const current = /** @type {number | undefined} */ (head.get(append.stream)) ?? -1;
+    if (current !== append.after) return { kind: 'moved' };
+    let position = 0;
+    for (const row of append.rows) {
+      try {
+        position = Number(insert.run(append.stream, row.revision, row.eventId, row.type, row.data, row.metadata).lastInsertRowid);
+      } catch (error) {
+        if (isUniqueEventIdViolation(error)) throw new EventIdTaken(row.eventId);
+        throw error;
+      }
+    }
+    return { kind: 'committed', position };
+  },
+);
+
+/** One IMMEDIATE transaction, one fsync, for every append of the batch. */
+const commitBatch = db.transaction(
+  /** @type {(appends: readonly PreparedAppend[]) => WriteOutcome[]} */
+  (appends) =>
+    appends.map((append) => {
+      try {
+        return appendInSavepoint(append);
+      } catch (error) {
+        // Anything else (a full disk, I/O) fails the whole batch: SQLite may already have rolled
+        // the transaction back, and the appends after this one must not commit one by one.
+        if (error instanceof EventIdTaken) return { kind: 'event-id-taken', eventId: error.eventId };
+        throw error;
+      }
+    }),
+);
+
+class EventIdTaken extends Error {
+  /** @param {string} eventId */
+  constructor(eventId) {
+    super('event id taken');
+    this.eventId = eventId;
+  }
+}
+
+/** @param {unknown} error */
+function isUniqueEventIdViolation(error) {
+  const { code, message } = /** @type {{ code?: unknown, message?: unknown }} */ (error ?? {});
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' && String(message).includes('events.event_id');
+}
+
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+port.on('message', (/** @type {WriterRequest} */ request) => {
+  /** @type {WriterReply} */
+  let reply;
+  try {
+    // IMMEDIATE takes the write lock before the head reads: a deferred transaction that reads and
+    // then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote in between.
+    reply = { id: request.id, outcomes: commitBatch.immediate(request.appends) };
+  } catch (error) {
+    const { code, message } = /** @type {{ code?: unknown, message?: unknown }} */ (error ?? {});
+    reply = { id: request.id, failure: { code: typeof code === 'string' ? code : undefined, message: String(message) } };
+  }
+  port.postMessage(reply);
+});

@@ -210,7 +210,9 @@ function positionEvent(position: string): string {
 
 /**
  * Writes, and when the socket's buffer is full waits for it to drain: at most one page of a slow
- * client's changes is ever held. One that does not drain in time is cut off.
+ * client's changes is ever held, plus the socket's high-water mark. One that does not drain in time
+ * is cut off with a reset rather than a close: a close would leave the kernel holding what the
+ * client never took (megabytes on loopback) until the client reads it or TCP gives up, minutes later.
  */
 async function writeOrCut(response: ServerResponse, text: string, drainTimeoutMs: number): Promise<void> {
   if (response.destroyed || response.writableEnded) throw new FeedClosed();
@@ -229,6 +231,7 @@ async function writeOrCut(response: ServerResponse, text: string, drainTimeoutMs
     response.once('close', onClose);
   });
   if (!drained) {
+    if (!response.destroyed) response.socket?.resetAndDestroy();
     response.destroy();
     throw new FeedClosed();
   }

@@ -21,7 +21,12 @@ const TICK_MS = 20;
 const RETRY_MS = 2_000;
 
 class FeedClosed extends Error {
-  override readonly name = 'FeedClosed';
+  override readonly name: string = 'FeedClosed';
+}
+
+/** The follower left what was written unread for ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS and was cut off. */
+class FollowerTooSlow extends FeedClosed {
+  override readonly name = 'FollowerTooSlow';
 }
 
 /**
@@ -107,7 +112,9 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
         backFilled = true;
       }
     } catch (error) {
-      if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');
+      // A host cut off again and again is hung or on a link too slow for the feed: worth an operator's look.
+      if (error instanceof FollowerTooSlow) this.logger.warn({ drainTimeoutMs: this.config.ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS }, 'change feed follower cut off: it did not read what was sent');
+      else if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');
       response.destroy();
     } finally {
       this.admitted--;
@@ -217,22 +224,22 @@ function positionEvent(position: string): string {
 async function writeOrCut(response: ServerResponse, text: string, drainTimeoutMs: number): Promise<void> {
   if (response.destroyed || response.writableEnded) throw new FeedClosed();
   if (response.write(text)) return;
-  const drained = await new Promise<boolean>((resolve) => {
-    const done = (ok: boolean): void => {
+  const outcome = await new Promise<'drained' | 'closed' | 'too slow'>((resolve) => {
+    const done = (how: 'drained' | 'closed' | 'too slow'): void => {
       clearTimeout(timer);
       response.off('drain', onDrain);
       response.off('close', onClose);
-      resolve(ok);
+      resolve(how);
     };
-    const onDrain = (): void => done(true);
-    const onClose = (): void => done(false);
-    const timer = setTimeout(() => done(false), drainTimeoutMs);
+    const onDrain = (): void => done('drained');
+    const onClose = (): void => done('closed');
+    const timer = setTimeout(() => done('too slow'), drainTimeoutMs);
     response.once('drain', onDrain);
     response.once('close', onClose);
   });
-  if (!drained) {
-    if (!response.destroyed) response.socket?.resetAndDestroy();
-    response.destroy();
-    throw new FeedClosed();
-  }
+  if (outcome === 'drained') return;
+  if (outcome === 'closed') throw new FeedClosed();
+  response.socket?.resetAndDestroy();
+  response.destroy();
+  throw new FollowerTooSlow();
 }

@@ -28,7 +28,7 @@ describe('the change feed and a follower that stops reading', () => {
   const open: FeedReader[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ env: { ...BURST_ENV, ENFORCEMENT_FEED_MAX_CONNECTIONS: '2', ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS: '300' } });
+    h = await startHarness({ env: { ...BURST_ENV, ENFORCEMENT_FEED_MAX_CONNECTIONS: '2', ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS: '1000' } });
     platform = await h.token('host-platform', 'platform');
   });
   afterAll(async () => {
@@ -85,8 +85,6 @@ describe('the change feed and a follower that stops reading', () => {
     expect(freed).toBe(true);
     // Operators see it: a host cut again and again is hung or too slow for the feed.
     expect(h.logs()).toContain('change feed follower cut off');
-    // The stalled follower had not taken everything: the kernel's buffers had filled first.
-    expect(changes.length).toBeGreaterThan(1);
 
     // (b) The feed goes on for the follower that reads, with every member's document at every change.
     const after = await setMode(orgs[0]!, 'off');

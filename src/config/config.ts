@@ -79,6 +79,8 @@ const schema = z
     ENFORCEMENT_FEED_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Quiet time after which the change feed sends a comment, so proxies keep the stream open. */
     ENFORCEMENT_FEED_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    /** How long a change-feed follower may leave the socket's buffer full before it is cut off (it resumes with Last-Event-ID). */
+    ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
     // The enforcement check's in-memory documents (process running the projector only); 0 turns it off.
     ENFORCEMENT_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     RATE_LIMIT_WINDOW: humanInterval.prefault('1 minute'),

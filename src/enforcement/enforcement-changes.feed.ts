@@ -17,13 +17,16 @@ import { CHANGED_AT, changedAtOf, ENFORCEMENT, enforcementProjection, type Enfor
 const PAGE_SIZE = 500;
 /** How often the projection's checkpoint is read while any feed is open (one read for all of them). */
 const TICK_MS = 20;
-/** A client that has not taken what was written within this long is disconnected; it resumes with Last-Event-ID. */
-const DRAIN_TIMEOUT_MS = 10_000;
 /** Sent once at the start: how long a browser's EventSource waits before reconnecting. */
 const RETRY_MS = 2_000;
 
 class FeedClosed extends Error {
-  override readonly name = 'FeedClosed';
+  override readonly name: string = 'FeedClosed';
+}
+
+/** The follower left what was written unread for ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS and was cut off. */
+class FollowerTooSlow extends FeedClosed {
+  override readonly name = 'FollowerTooSlow';
 }
 
 /**
@@ -91,7 +94,7 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
     this.startTicker();
     try {
       response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-      await send(response, `retry: ${RETRY_MS}\n\n`);
+      await this.send(response, `retry: ${RETRY_MS}\n\n`);
       let sent = afterKey;
       // The first `position` event ends the back-fill: from there on the client is as current as the projection.
       let backFilled = false;
@@ -100,16 +103,18 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
         if (reached !== null && positionSortKey(reached) > sent) {
           await this.sendChanges(response, sent, positionSortKey(reached));
           sent = positionSortKey(reached);
-          await send(response, positionEvent(reached));
+          await this.send(response, positionEvent(reached));
         } else if (!backFilled) {
-          await send(response, positionEvent(positionFromSortKey(sent)));
+          await this.send(response, positionEvent(positionFromSortKey(sent)));
         } else if (!(await this.nextMove(response, sent))) {
-          await send(response, ': keep-alive\n\n');
+          await this.send(response, ': keep-alive\n\n');
         }
         backFilled = true;
       }
     } catch (error) {
-      if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');
+      // A host cut off again and again is hung or on a link too slow for the feed: worth an operator's look.
+      if (error instanceof FollowerTooSlow) this.logger.warn({ drainTimeoutMs: this.config.ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS }, 'change feed follower cut off: it did not read what was sent');
+      else if (!(error instanceof FeedClosed)) this.logger.warn({ err: error instanceof Error ? error.name : typeof error }, 'change feed connection failed');
       response.destroy();
     } finally {
       this.admitted--;
@@ -127,6 +132,11 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
     this.stopTicker();
   }
 
+  /** A client that has not taken what was written within ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS is disconnected; it resumes with Last-Event-ID. */
+  private send(response: ServerResponse, text: string): Promise<void> {
+    return writeOrCut(response, text, this.config.ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS);
+  }
+
   private async sendChanges(response: ServerResponse, afterKey: string, throughKey: string): Promise<void> {
     const now = this.clock.now();
     let cursor: string | undefined;
@@ -139,12 +149,12 @@ export class EnforcementChangeFeed implements OnModuleDestroy {
       );
       for (const doc of page.items) {
         const next = hostDocument(doc.id, doc, positionFromSortKey(changedAtOf(doc)!), this.config.ENFORCEMENT_PAGE_URL, now);
-        if (pending) await send(response, decisionEvent(pending, pending.position !== next.position));
+        if (pending) await this.send(response, decisionEvent(pending, pending.position !== next.position));
         pending = next;
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    if (pending) await send(response, decisionEvent(pending, true));
+    if (pending) await this.send(response, decisionEvent(pending, true));
   }
 
   /**
@@ -207,26 +217,29 @@ function positionEvent(position: string): string {
 
 /**
  * Writes, and when the socket's buffer is full waits for it to drain: at most one page of a slow
- * client's changes is ever held. One that does not drain in time is cut off.
+ * client's changes is ever held, plus the socket's high-water mark. One that does not drain in time
+ * is cut off with a reset rather than a close: a close would leave the kernel holding what the
+ * client never took (megabytes on loopback) until the client reads it or TCP gives up, minutes later.
  */
-async function send(response: ServerResponse, text: string): Promise<void> {
+async function writeOrCut(response: ServerResponse, text: string, drainTimeoutMs: number): Promise<void> {
   if (response.destroyed || response.writableEnded) throw new FeedClosed();
   if (response.write(text)) return;
-  const drained = await new Promise<boolean>((resolve) => {
-    const done = (ok: boolean): void => {
+  const outcome = await new Promise<'drained' | 'closed' | 'too slow'>((resolve) => {
+    const done = (how: 'drained' | 'closed' | 'too slow'): void => {
       clearTimeout(timer);
       response.off('drain', onDrain);
       response.off('close', onClose);
-      resolve(ok);
+      resolve(how);
     };
-    const onDrain = (): void => done(true);
-    const onClose = (): void => done(false);
-    const timer = setTimeout(() => done(false), DRAIN_TIMEOUT_MS);
+    const onDrain = (): void => done('drained');
+    const onClose = (): void => done('closed');
+    const timer = setTimeout(() => done('too slow'), drainTimeoutMs);
     response.once('drain', onDrain);
     response.once('close', onClose);
   });
-  if (!drained) {
-    response.destroy();
-    throw new FeedClosed();
-  }
+  if (outcome === 'drained') return;
+  if (outcome === 'closed') throw new FeedClosed();
+  response.socket?.resetAndDestroy();
+  response.destroy();
+  throw new FollowerTooSlow();
 }

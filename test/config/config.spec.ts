@@ -52,6 +52,8 @@ describe('configuration', () => {
     ['METRICS_PORT', '70000'],
     ['SUPPORT_URL', 'javascript:alert(1)'],
     ['PRODUCT_NAME', 'Two\nLines'],
+    ['ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS', '50'],
+    ['ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS', 'soon'],
   ])('stops on an invalid %s and names it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration\\n\\s+${name}(\\.\\d+)?:`));
@@ -65,6 +67,7 @@ describe('configuration', () => {
       RATE_LIMIT_PER_CLIENT: 60,
       RATE_LIMIT_MAX_KEYS: 100_000,
       METRICS_HOST: '127.0.0.1',
+      ENFORCEMENT_FEED_DRAIN_TIMEOUT_MS: 10_000,
     });
     expect(loadConfig({}).METRICS_PORT).toBeUndefined();
     expect(loadConfig({ AUTH_MAX_TOKEN_LIFETIME: '15 minutes' }).AUTH_MAX_TOKEN_LIFETIME).toBe(15 * 60_000);

@@ -140,10 +140,12 @@ ${appendScaling.join('\n')}
 - **Decision in process.** The query handler with the SQLite read model, 200,000 calls after a
   warm-up; limited by JSON parsing of the document.
 - **Append.** One event per append through the port (hash chain, expected revision checks, the
-  stream head read in the same IMMEDIATE transaction), awaited one at a time, against raw
-  single-row inserts of the same payload with the same pragmas. Both are bound by the fsync of
-  each commit (\`synchronous=FULL\`); the port adds the head read, the SHA-256 of the canonical
-  event and one event-loop turn (appends that arrive in the same turn share a commit, see below).
+  stream head read, then committed by the writer thread only if that head is unchanged, in an
+  IMMEDIATE transaction), awaited one at a time, against raw single-row inserts of the same
+  payload with the same pragmas on the calling thread. Both are bound by the fsync of each commit
+  (\`synchronous=FULL\`); the port adds the head reads, the SHA-256 of the canonical event, one
+  event-loop turn and the hop to its writer thread and back (appends that arrive while a commit
+  is under way share the next one, see below).
 - **Rebuild.** A realistic history (users who register, enable 2FA and mostly sign in; organisations
   with members) replayed into fresh collections in large batches, then swapped. Limited by JSON
   (de)serialisation; sign-ins that change nothing visible write nothing.
@@ -159,8 +161,8 @@ ${appendScaling.join('\n')}
   projections and the reminder saga for every command, and is nearly saturated at this rate:
   short bursts of queueing show in the command answer p99, not in the lag. Two changes make the
   rate sustainable. Group commit in the SQLite event store: appends that arrive in one turn of
-  the event loop share one IMMEDIATE transaction and one fsync, each in its own savepoint
-  (without it the same run sustained 692 commands/s). And projection batches: while the
+  the event loop, or while the previous commit is under way, share one IMMEDIATE transaction and
+  one fsync, each in its own savepoint (without it the same run sustained 692 commands/s). And projection batches: while the
   subscription already holds the next event, a projection without side effects stages its
   writes and commits up to 100 events at once. An earlier version of this benchmark also sent a
   read-your-writes query (\`minPosition\`) per command; that doubles the HTTP load and reached
@@ -185,15 +187,19 @@ ${appendScaling.join('\n')}
   the production layout runs them, \`ROLES=api\` and \`ROLES=projector\` on the same file), and
   both in one process (the layout the earlier figure came from). After the 10 s at 1,000/s, the
   separate layout is ramped (${'1,000, 1,500, 2,000, 2,500, 3,000'}/s, 4 s each) until the p99
-  exceeds 50 ms or the answered rate falls 5 % short of the offered one. Where the time goes in
-  one process: every group commit's fsync blocks the event loop that also parses requests and
-  runs three projections and three sagas per command, so a request that arrives during a commit
-  or a projection batch waits for both; with the projector apart, the API's loop only decides,
-  appends and answers, and the projector's batches commit on their own connection. Both layouts
-  still fsync on the API's main thread (better-sqlite3 is synchronous), and apart, an append that
-  finds the projector holding SQLite's write lock waits in SQLite's busy handler on that thread
-  too; the next step is the event store's writer on a worker thread, so the loop keeps parsing
-  and answering while a group commit syncs.
+  exceeds 50 ms or the answered rate falls 5 % short of the offered one. Where the time went
+  (measured 2026-12-02 before the change, API process apart, 1,000/s): the API's main thread
+  spent about 55 % of the wall clock inside group commits (p50 2–5 ms, p99 about 35 ms each,
+  about 10 appends per commit), almost all of it waiting for the fsync or for the projector's
+  write lock in SQLite's busy handler, because better-sqlite3 is synchronous; with about 0.56 ms
+  of CPU per command for parsing, deciding and answering on the same thread, the loop was
+  saturated and requests queued (p50 93 ms). Since then the event store commits on a writer
+  thread with its own connection (\`sqlite.event-writer.worker.js\`): the main thread reads the
+  stream head, checks the expected revision and chains the hashes, the writer thread commits each
+  append only if its stream's head is still the one read (else it is decided again), and the
+  event loop keeps parsing and answering while a commit waits for the disk or the lock; appends
+  that arrive meanwhile form the next group commit. In one process, the projections and sagas
+  still run on the API's event loop.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100. The
   service runs in its own process (roles api, projector and scheduler) on the seeded and projected
   data; the clock starts when the first organisation is switched to hard over HTTP (all 1,000 are,

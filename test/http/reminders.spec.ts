@@ -83,13 +83,19 @@ describe('reminders end to end (real SMTP on loopback, short intervals)', () => 
     expect(softMail.html).not.toMatch(/<li>[^<]*<Co>/);
 
     // Every accepted message has its ReminderSent, and every ReminderSent its message.
-    await sleep(300);
-    const recorded = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'] })).map((e) => e.data['messageId']);
-    const received = smtp.received.filter((m) => isReminder(m.raw)).map((m) => messageId(m.raw));
+    // Reminders keep coming, and each is recorded just after the sink accepted it: compare what was
+    // received by one instant with what is recorded once those are, then the other way round.
+    const receivedIds = (): unknown[] => smtp.received.filter((m) => isReminder(m.raw)).map((m) => messageId(m.raw));
+    const received = receivedIds();
     expect(new Set(received).size).toBe(received.length);
     expect(received.length).toBeGreaterThan(0);
-    for (const id of received) expect(recorded).toContain(id);
-    for (const id of recorded) expect(received).toContain(id);
+    let recorded: unknown[] = [];
+    await waitFor('every accepted reminder recorded', async () => {
+      recorded = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'] })).map((e) => e.data['messageId']);
+      return received.every((id) => recorded.includes(id));
+    });
+    const receivedSince = receivedIds();
+    for (const id of recorded) expect(receivedSince).toContain(id);
 
     // The members list shows each member's last reminder (the console's column), the user's own last one.
     // Hard reminders keep coming every second, so the value is one of hard-user's recorded sending times.
@@ -125,15 +131,21 @@ describe('reminders end to end (real SMTP on loopback, short intervals)', () => 
     const before = mailTo('hard-user').length;
     await sleep(4_000);
     expect(mailTo('hard-user').length).toBe(before);
-    h = await startHarness({ clock: new RealTimeClock(), env: env(smtp.url), dataDir });
+    // Taken before the start: the catch-up may go out while the service is still starting.
     const restartedAt = Date.now();
+    h = await startHarness({ clock: new RealTimeClock(), env: env(smtp.url), dataDir });
     await waitFor('the catch-up reminder and the next regular one', () => mailTo('hard-user').length >= before + 2);
     // Four periods were missed; a burst would send them within milliseconds of each other. One
     // catch-up, then the cadence: judged on the instants the service recorded, not on when this
     // test happened to look (a loaded machine delays the looking, never the recorded schedule).
-    const sentSinceRestart = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'] }))
-      .filter((e) => e.stream === 'user-hard-user' && Date.parse(String(e.data['sentAt'])) >= restartedAt)
-      .map((e) => Date.parse(String(e.data['sentAt'])));
+    // A message is recorded (ReminderSent) just after the sink accepted it, so wait for the records too.
+    let sentSinceRestart: number[] = [];
+    await waitFor('both sends recorded', async () => {
+      sentSinceRestart = (await h.service.runtime.eventStore.readAll({ types: ['ReminderSent'] }))
+        .filter((e) => e.stream === 'user-hard-user' && Date.parse(String(e.data['sentAt'])) >= restartedAt)
+        .map((e) => Date.parse(String(e.data['sentAt'])));
+      return sentSinceRestart.length >= 2;
+    });
     expect(sentSinceRestart.length).toBeGreaterThanOrEqual(2);
     const [catchUp, next] = sentSinceRestart as [number, number];
     expect(next - catchUp).toBeGreaterThanOrEqual(HARD_EVERY_MS);

@@ -10,7 +10,7 @@ export interface NodemailerMailerOptions {
   readonly smtpUrl?: string | undefined;
   readonly outboxDir: string;
   readonly from: string;
-  /** Most SMTP connections kept open at once (the pool); default 5. */
+  /** Most SMTP connections kept open at once (the pool); default 5, as nodemailer's. */
   readonly smtpConnections?: number | undefined;
 }
 

@@ -35,6 +35,8 @@ const schema = z
     MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('two_factor'),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().min(3).default('Security <security@example.com>'),
+    /** SMTP connections a process keeps open (pooled, reused per message); as many as reminder jobs run at once, so no send waits for one. */
+    SMTP_MAX_CONNECTIONS: z.coerce.number().int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(50),
     APP_BASE_URL: url.default('http://localhost:3000'),
     /** Default `${APP_BASE_URL}/two-factor/required`, filled in by loadConfig. */
     ENFORCEMENT_PAGE_URL: url.optional(),

@@ -67,7 +67,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     // Reminder jobs mostly wait on SMTP and disk; more of them in flight keeps a core busy.
     maxConcurrency: 50,
   });
-  const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
+  const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, smtpConnections: config.SMTP_MAX_CONNECTIONS, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
   const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
   defineReminderJob(agenda, sender, logger);
   const reminderJobs = new AgendaReminderJobs(agenda);

@@ -80,6 +80,12 @@ describe('configuration', () => {
     for (const value of ['yes', '1', 'TRUE']) expect(() => loadConfig({ RESET_REQUIRES_APPROVAL: value })).toThrow(/RESET_REQUIRES_APPROVAL/);
   });
 
+  it('pools 50 SMTP connections unless told otherwise, and refuses a pool size outside 1..100', () => {
+    expect(loadConfig({}).SMTP_MAX_CONNECTIONS).toBe(50);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '5' }).SMTP_MAX_CONNECTIONS).toBe(5);
+    for (const value of ['0', '101', '2.5', 'many']) expect(() => loadConfig({ SMTP_MAX_CONNECTIONS: value })).toThrow(/SMTP_MAX_CONNECTIONS/);
+  });
+
   it('accepts an https JWKS URL, and plain http only on a loopback host', () => {
     for (const url of ['https://idp.example.com/.well-known/jwks.json', 'http://127.0.0.1:8080/jwks', 'http://localhost/jwks', 'http://[::1]:9000/jwks']) {
       expect(loadConfig({ AUTH_JWKS_URL: url }).AUTH_JWKS_URL).toBe(url);

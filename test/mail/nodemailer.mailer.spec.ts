@@ -48,6 +48,11 @@ async function expectSafeFailure(sending: Promise<unknown>): Promise<MailDeliver
   return delivery;
 }
 
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('NodemailerMailer over SMTP (real smtp-server on loopback)', () => {
   let server: SmtpTestServer | undefined;
   let mailer: NodemailerMailer | undefined;
@@ -120,6 +125,56 @@ describe('NodemailerMailer over SMTP (real smtp-server on loopback)', () => {
     expect(error.message).toContain('451');
     expect(error.permanent).toBe(false);
     expect(server.received).toHaveLength(0);
+  });
+
+  it('reuses a bounded pool of connections for many messages sent at once', async () => {
+    server = await SmtpTestServer.start();
+    mailer = new NodemailerMailer({ smtpUrl: server.url, outboxDir: '/nonexistent-unused', from: FROM, smtpConnections: 2 });
+
+    const keys = Array.from({ length: 20 }, (_, i) => `user-${i}:hard:2026-01-05`);
+    await Promise.all(keys.map((key, i) => mailer!.send(aMail({ to: `user-${i}@example.test`, recipientId: `user-${i}`, idempotencyKey: key }))));
+
+    expect(server.received).toHaveLength(20);
+    expect(server.connections).toBeGreaterThanOrEqual(1);
+    expect(server.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps delivering over the pool after the server refused one message', async () => {
+    server = await SmtpTestServer.start({
+      refuseRecipient: (address) => (address === RECIPIENT ? { responseCode: 550, message: `5.1.1 <${address}> mailbox unavailable` } : null),
+    });
+    mailer = new NodemailerMailer({ smtpUrl: server.url, outboxDir: '/nonexistent-unused', from: FROM, smtpConnections: 1 });
+
+    await expectSafeFailure(mailer.send(aMail()));
+    await mailer.send(aMail({ to: 'grace.hopper@example.test', recipientId: 'user-43', idempotencyKey: 'user-43:soft:2026-01-05' }));
+
+    expect(server.received.map((mail) => mail.to)).toEqual([['grace.hopper@example.test']]);
+    expect(server.connections).toBe(1);
+  });
+
+  it('delivers again once a server that was down is back on the same port', async () => {
+    const port = await closedLoopbackPort();
+    mailer = new NodemailerMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, outboxDir: '/nonexistent-unused', from: FROM, smtpConnections: 2 });
+    await expectSafeFailure(mailer.send(aMail()));
+
+    server = await SmtpTestServer.start({}, port);
+    await mailer.send(aMail());
+
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('lets a close during a send finish that send, then holds no connection open', async () => {
+    server = await SmtpTestServer.start();
+    const closing = new NodemailerMailer({ smtpUrl: server.url, outboxDir: '/nonexistent-unused', from: FROM, smtpConnections: 1 });
+    await closing.send(aMail());
+    const inFlight = closing.send(aMail({ idempotencyKey: 'user-42:soft:2026-01-12' }));
+    await closing.close();
+
+    await inFlight.catch(() => undefined);
+    await expect(closing.send(aMail({ idempotencyKey: 'user-42:soft:2026-01-19' }))).rejects.toBeInstanceOf(MailDeliveryError);
+    // A pooled connection left open would keep the process (and a test run) alive after shutdown.
+    await waitFor(() => server!.openConnections === 0);
+    expect(server.openConnections).toBe(0);
   });
 
   it('rejects when nothing listens on the SMTP port', async () => {

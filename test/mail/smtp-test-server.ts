@@ -25,6 +25,8 @@ export interface SmtpBehaviour {
 export class SmtpTestServer {
   readonly received: ReceivedMail[] = [];
   dataAttempts = 0;
+  /** SMTP sessions opened so far (each a TCP connection). */
+  connections = 0;
 
   private constructor(
     private readonly server: SMTPServer,
@@ -44,6 +46,10 @@ export class SmtpTestServer {
       disableReverseLookup: true,
       logger: false,
       closeTimeout: 1_000,
+      onConnect(_session, callback) {
+        (self as SmtpTestServer).connections += 1;
+        callback();
+      },
       onRcptTo(address: SMTPServerAddress, _session, callback) {
         const refusal = behaviour.refuseRecipient?.(address.address) ?? null;
         callback(refusal ? refusalError(refusal) : null);
@@ -70,6 +76,11 @@ export class SmtpTestServer {
     });
     self = new SmtpTestServer(server, bound);
     return self;
+  }
+
+  /** SMTP sessions open right now. */
+  get openConnections(): number {
+    return this.server.connections.size;
   }
 
   close(): Promise<void> {

@@ -40,9 +40,9 @@ interface Memo {
  */
 export class EnforcementDecisions {
   /**
-   * The decision without `orgId` per document object: a document changes by being replaced (the
-   * cache drops it on the projection's change notice), so a memo keyed by it cannot outlive the
-   * document it was computed from, and lives no longer than the document does in the cache.
+   * The decision without `orgId` per cached document object: a document changes by being replaced
+   * (the cache drops it on the projection's change notice), so a memo keyed by it cannot outlive
+   * the document it was computed from, and lives no longer than the document does in the cache.
    */
   private readonly memos = new WeakMap<EnforcementDoc, Memo>();
 
@@ -56,7 +56,7 @@ export class EnforcementDecisions {
   async decide(principal: Principal, userId: string, orgId: string | null, minPosition: string | undefined): Promise<EnforcementDecision> {
     authorize(principal, userId);
     if (minPosition !== undefined) await awaitReadModels(this.progress, minPosition, this.config.READ_YOUR_WRITES_TIMEOUT_MS);
-    return this.decideFor(await this.docs.get(userId), orgId);
+    return this.decideFor(await this.docs.get(userId), orgId, false);
   }
 
   /**
@@ -66,12 +66,14 @@ export class EnforcementDecisions {
   decideAtHand(principal: Principal, userId: string): EnforcementDecision | undefined {
     authorize(principal, userId);
     const doc = this.docs.peek?.(userId);
-    return doc === undefined ? undefined : this.decideFor(doc, null);
+    return doc === undefined ? undefined : this.decideFor(doc, null, true);
   }
 
-  private decideFor(doc: EnforcementDoc | null, orgId: string | null): EnforcementDecision {
+  /** `kept`: the document stays in memory (a cache entry), so a memo of its decision is worth keeping. */
+  private decideFor(doc: EnforcementDoc | null, orgId: string | null, kept: boolean): EnforcementDecision {
     if (!doc || doc.forgotten) throw new DomainError('not_found', 'user_not_found', 'No user with this id is registered.');
-    if (orgId === null) return this.memoized(doc, this.clock.now());
+    if (orgId === null && kept) return this.memoized(doc, this.clock.now());
+    if (orgId === null) return decideEnforcement(Object.values(doc.orgs), doc.twoFactorEnabled, this.config.ENFORCEMENT_PAGE_URL, this.clock.now());
     const membership = doc.orgs[membershipKey(orgId)];
     if (!membership) throw new DomainError('not_found', 'membership_not_found', 'The user is not a member of this organisation.');
     return decideEnforcement([membership], doc.twoFactorEnabled, this.config.ENFORCEMENT_PAGE_URL, this.clock.now());

@@ -126,10 +126,14 @@ ${appendScaling.join('\n')}
   route on Nest's Fastify instance with a compiled response serializer (no guard, interceptor,
   pipe or query-bus layers; the same token check, validation, authorization, read-your-writes
   and problem+json answers), and answers from the enforcement documents it keeps in memory
-  (\`ENFORCEMENT_CACHE_SIZE\`, least recently asked leave first), which the projection's
-  committed writes keep fresh. What is left beyond the baseline is Fastify's hooks for every
-  route (Nest's request hooks, the request counter and log), the decision itself and the
-  \`minPosition\`/\`orgId\` checks. With 50 connections each waiting for its answer, Little's
+  (\`ENFORCEMENT_CACHE_SIZE\`, those not asked for since eviction last passed them leave
+  first), which the projection's committed writes keep fresh. The common request (a token
+  verified within the last minute, no query, the user's document in memory) is answered without
+  a promise, from the decision kept with the cached document until the next instant at which
+  policy over time may change it (an escalation, the end of a grace or of an exemption). What is
+  left beyond the baseline is Fastify's hooks for every route (Nest's six request hooks, its
+  response hook and middie's, the request counter and log), the id and query checks and the
+  clock read. With 50 connections each waiting for its answer, Little's
   law fixes the mean latency at connections / throughput (${littleMs(e.rps)} ms here,
   ${littleMs(e.bareFastifyRps)} ms for the baseline), and p99 sits at about twice the mean. A CPU
   profile of the service under this load (\`BENCH_SERVICE_NODE_ARGS=--cpu-prof\`, 2026-12-01)

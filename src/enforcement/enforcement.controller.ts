@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authenticate } from '../http/auth.guard.js';
+import { authenticate, authenticatedBefore } from '../http/auth.guard.js';
 import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import { sendProblem, toProblem } from '../http/problem.filter.js';
@@ -72,7 +72,27 @@ export class EnforcementCheckRoute implements OnModuleInit {
     });
   }
 
-  private async answer(request: CheckRequest, reply: FastifyReply): Promise<EnforcementDecision | FastifyReply> {
+  /**
+   * The common request (a token verified shortly before, a valid id, no query, the user's document
+   * in this process's memory) is answered without a promise; anything else takes `answerLater`.
+   * Returns undefined once a refusal is sent (a returned reply would be sent a second time).
+   */
+  private answer(request: CheckRequest, reply: FastifyReply): EnforcementDecision | Promise<EnforcementDecision | FastifyReply> | undefined {
+    try {
+      const principal = authenticatedBefore(this.verifier, request.headers.authorization);
+      const userId = request.params['userId'] ?? '';
+      if (principal !== undefined && isValidId(userId) && isEmpty(request.query)) {
+        const decision = this.decisions.decideAtHand(principal, userId);
+        if (decision !== undefined) return decision;
+      }
+    } catch (error) {
+      sendProblem(reply, toProblem(error, this.logger));
+      return undefined;
+    }
+    return this.answerLater(request, reply);
+  }
+
+  private async answerLater(request: CheckRequest, reply: FastifyReply): Promise<EnforcementDecision | FastifyReply> {
     try {
       const principal = await authenticate(this.verifier, request.headers.authorization);
       const { userId, orgId, minPosition } = input(request.params, request.query);

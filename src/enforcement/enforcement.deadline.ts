@@ -38,3 +38,22 @@ export function earliestDeadline(policies: readonly EffectivePolicy[], requireme
   const deadlines = policies.filter((p) => p.mode === 'soft' && p.deadline !== null).map((p) => p.deadline!);
   return deadlines.reduce<string | null>((earliest, d) => (earliest === null || Date.parse(d) < Date.parse(earliest) ? d : earliest), null);
 }
+
+/**
+ * The first instant after `now` (epoch ms) at which a decision on these memberships may differ:
+ * a pending escalation, the end of a newcomer's grace, the end of an exemption (Infinity when none).
+ * Between `now` and that instant the decision depends on nothing but the stored memberships.
+ */
+export function nextPolicyChange(memberships: readonly (TimedPolicy & { readonly exemptUntil?: string | null })[], now: number): number {
+  let next = Infinity;
+  const consider = (instant: string | null | undefined): void => {
+    const at = instant ? Date.parse(instant) : NaN;
+    if (at > now && at < next) next = at;
+  };
+  for (const m of memberships) {
+    consider(m.hardFrom);
+    consider(graceUntil(m.graceFrom, m.graceDays ?? 0));
+    consider(m.exemptUntil);
+  }
+  return next;
+}

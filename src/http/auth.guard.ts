@@ -29,15 +29,27 @@ export class AuthGuard implements CanActivate {
 
 /** The bearer token's principal, or a 401 problem; also used by the routes served outside Nest. */
 export async function authenticate(verifier: TokenVerifier, header: string | undefined): Promise<Principal> {
-  // RFC 9110 section 11.1: the scheme is case-insensitive, and one or more spaces may follow it.
-  const match = typeof header === 'string' ? BEARER.exec(header) : null;
-  if (!match) throw unauthorized('A bearer token is required.');
   try {
-    return await verifier.verify(match[1]!);
+    return await verifier.verify(bearerToken(header));
   } catch (error) {
     if (error instanceof InvalidTokenError) throw unauthorized('The bearer token is not valid or has expired.');
     throw error;
   }
+}
+
+/**
+ * The principal of a bearer token verified shortly before, without waiting; undefined when the
+ * token needs a full check (then `authenticate`). A missing or malformed header is a 401 here too.
+ */
+export function authenticatedBefore(verifier: TokenVerifier, header: string | undefined): Principal | undefined {
+  return verifier.verifiedBefore(bearerToken(header));
+}
+
+function bearerToken(header: string | undefined): string {
+  // RFC 9110 section 11.1: the scheme is case-insensitive, and one or more spaces may follow it.
+  const match = typeof header === 'string' ? BEARER.exec(header) : null;
+  if (!match) throw unauthorized('A bearer token is required.');
+  return match[1]!;
 }
 
 const BEARER = /^bearer +([A-Za-z0-9._~+/=-]+)$/i;

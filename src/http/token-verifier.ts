@@ -49,13 +49,21 @@ export class TokenVerifier {
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
   async verify(token: string): Promise<Principal> {
-    const cached = this.verified.get(token);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    if (cached) this.verified.delete(token);
+    const cached = this.verifiedBefore(token);
+    if (cached !== undefined) return cached;
     const { principal, expiresAt } = await this.verifyFully(token);
     if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { principal, until: Math.min(expiresAt, Date.now() + CACHE_MS) });
     return principal;
+  }
+
+  /** The principal of a token verified within the cache's bound, without waiting; else undefined (then `verify`). */
+  verifiedBefore(token: string): Principal | undefined {
+    const cached = this.verified.get(token);
+    if (cached === undefined) return undefined;
+    if (cached.until > Date.now()) return cached.principal;
+    this.verified.delete(token);
+    return undefined;
   }
 
   private async verifyFully(token: string): Promise<{ principal: Principal; expiresAt: number }> {

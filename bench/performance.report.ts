@@ -70,7 +70,7 @@ export function performanceReport(r: BenchResults, machine: string, at: Date, co
     ['enforcement check: against the earlier baseline (jose on every request, constant answer)', `${e.ratioToUncached} (that baseline: ${e.uncachedRps} req/s, p99 ${e.uncachedP99Ms} ms)`, 'for comparison', ''],
     ['enforcement check: p99 at 50 connections', `${e.p99Ms} ms (baseline: ${e.bareP99Ms} ms)`, '≤ 5 ms', markNow('enforcementCheck', e.p99Ms <= 5)],
     ['commands at 1,000/s: answer p99 (API and projector in processes of their own)', `${c.p99Ms} ms, p50 ${c.p50Ms} ms (${c.p99MsMin}–${c.p99MsMax} over ${c.runs} runs; ${c.commandsPerSec} commands/s answered); in one process: p99 ${c.sharedP99Ms} ms, p50 ${c.sharedP50Ms} ms`, '≤ 50 ms', markNow('commandLoad', c.p99Ms <= 50)],
-    ['commands: highest rate with answer p99 ≤ 50 ms', `${c.maxRateP99Under50Ms} commands/s (median over ${c.runs} runs; ramp 1,000–3,000)`, '≥ 1,000/s', markNow('commandLoad', c.maxRateP99Under50Ms >= 1_000)],
+    ['commands: highest rate with answer p99 ≤ 50 ms', `${c.maxRateP99Under50Ms} commands/s (median over ${c.runs} runs; ramp 250–3,000)`, '≥ 1,000/s', markNow('commandLoad', c.maxRateP99Under50Ms >= 1_000)],
     ['decision in process: p99', `${r.decisionInProcess.p99Us} µs (${r.decisionInProcess.opsPerSec} ops/s)`, '≤ 50 µs', mark(r.decisionInProcess.p99Us <= 50)],
     ['append: ratio to raw SQLite inserts', `${r.append.ratio} (${r.append.eventsPerSec} vs ${r.append.rawSqliteInsertsPerSec} /s)`, '≥ 0.5', mark(r.append.ratio >= 0.5)],
     ['rebuild of every read model', `${r.rebuild.eventsPerSec} events/s (${r.rebuild.events} events in ${r.rebuild.seconds} s)`, '≥ 50,000 events/s', mark(r.rebuild.eventsPerSec >= 50_000)],
@@ -184,13 +184,15 @@ ${appendScaling.join('\n')}
   member, asked from memory every millisecond, answers \`redirect\`. It adds up the projection
   lag, the feed's checkpoint poll (every 20 ms) and the trip over SSE.
 - **Commands under load.** Membership commands (each joins a user to one more organisation;
-  none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 32
-  connections, after 2 s of unmeasured warm-up, timing each answer; a 2xx answer means the
+  none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 128
+  connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms
+  at 1,000/s before the client's own pool queues requests, so the pool, not the service, set the
+  tail), after 2 s of unmeasured warm-up, timing each answer; a 2xx answer means the
   events are fsynced (\`synchronous=FULL\`). Measured ${c.runs} times in each of two layouts on
   copies of one seeded data directory: the API and the projector in processes of their own (as
   the production layout runs them, \`ROLES=api\` and \`ROLES=projector\` on the same file), and
   both in one process (the layout the earlier figure came from). After the 10 s at 1,000/s, the
-  separate layout is ramped (${'1,000, 1,500, 2,000, 2,500, 3,000'}/s, 4 s each) until the p99
+  separate layout is ramped (${'250, 500, 750, 1,000, 1,500, 2,000, 2,500, 3,000'}/s, 4 s each) until the p99
   exceeds 50 ms or the answered rate falls 5 % short of the offered one. Where the time went
   (measured 2026-12-02 before the change, API process apart, 1,000/s): the API's main thread
   spent about 55 % of the wall clock inside group commits (p50 2–5 ms, p99 about 35 ms each,

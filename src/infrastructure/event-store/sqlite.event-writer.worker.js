@@ -26,7 +26,12 @@ const { path, readonly } = /** @type {WriterOptions} */ (workerData);
 const db = new Database(path, { readonly, fileMustExist: true });
 // As every event store connection (sqlite.database.ts): an acknowledged append survives power loss.
 db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
+// The write lock is waited for below, in 1 ms steps: SQLite's own busy handler sleeps 1, 2, 5, 10,
+// 15, 20, 25… ms between tries, so a lock released after 20 ms is taken only after 33.
+db.pragma('busy_timeout = 0');
+/** As long as every other connection waits for the lock (busy_timeout in sqlite.database.ts). */
+const LOCK_WAIT_MS = 5_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 const head = db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck();
 const insert = db.prepare('INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
@@ -74,6 +79,26 @@ class EventIdTaken extends Error {
   }
 }
 
+/**
+ * Runs the transaction, trying again while another connection holds the write lock (BEGIN
+ * IMMEDIATE answers SQLITE_BUSY at once, before anything is read or written), for LOCK_WAIT_MS.
+ * This thread has nothing else to do meanwhile, so it may block.
+ * @template T
+ * @param {() => T} run
+ * @returns {T}
+ */
+function withWriteLock(run) {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return run();
+    } catch (error) {
+      if (/** @type {{ code?: unknown }} */ (error ?? {}).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /** @param {unknown} error */
 function isUniqueEventIdViolation(error) {
   const { code, message } = /** @type {{ code?: unknown, message?: unknown }} */ (error ?? {});
@@ -87,7 +112,7 @@ port.on('message', (/** @type {WriterRequest} */ request) => {
   try {
     // IMMEDIATE takes the write lock before the head reads: a deferred transaction that reads and
     // then writes fails with SQLITE_BUSY_SNAPSHOT if another process wrote in between.
-    reply = { id: request.id, outcomes: commitBatch.immediate(request.appends) };
+    reply = { id: request.id, outcomes: withWriteLock(() => commitBatch.immediate(request.appends)) };
   } catch (error) {
     const { code, message } = /** @type {{ code?: unknown, message?: unknown }} */ (error ?? {});
     reply = { id: request.id, failure: { code: typeof code === 'string' ? code : undefined, message: String(message) } };

@@ -193,7 +193,9 @@ ${appendScaling.join('\n')}
   the production layout runs them, \`ROLES=api\` and \`ROLES=projector\` on the same file), and
   both in one process (the layout the earlier figure came from). After the 10 s at 1,000/s, the
   separate layout is ramped (${'250, 500, 750, 1,000, 1,500, 2,000, 2,500, 3,000'}/s, 4 s each) until the p99
-  exceeds 50 ms or the answered rate falls 5 % short of the offered one. Where the time went
+  exceeds 50 ms or the answered rate falls 5 % short of the offered one. Before every measured
+  pass the bench waits until the projector has caught up with the last answered command (a
+  read-your-writes query), so a pass does not inherit the projection backlog of the one before. Where the time went
   (measured 2026-12-02 before the change, API process apart, 1,000/s): the API's main thread
   spent about 55 % of the wall clock inside group commits (p50 2–5 ms, p99 about 35 ms each,
   about 10 appends per commit), almost all of it waiting for the fsync or for the projector's

@@ -1,14 +1,7 @@
 import { RealTimeClock } from '../support/real-time.clock.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
-/** Bounded wait for a condition; fails with a message rather than hanging. */
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

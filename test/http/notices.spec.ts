@@ -3,15 +3,8 @@ import { parseMessage } from '../mail/raw-message.js';
 import { SmtpTestServer, type ReceivedMail } from '../mail/smtp-test-server.js';
 import { RealTimeClock } from '../support/real-time.clock.js';
 import { BURST_ENV, startHarness, type Harness } from '../support/http-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
-/** Bounded wait for a condition; fails with a message rather than hanging. Never asserts duration. */
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STEP = 30_000;
 

@@ -3,15 +3,8 @@ import { parseMessage } from '../mail/raw-message.js';
 import { SmtpTestServer } from '../mail/smtp-test-server.js';
 import { RealTimeClock } from '../support/real-time.clock.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
-/** Bounded wait for a condition; fails with a message rather than hanging. Never asserts duration. */
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 const HARD_EVERY_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -5,6 +5,7 @@ import ts from 'typescript';
 import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteJobRepository } from '../../src/infrastructure/scheduler/sqlite.job-repository.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Two OS processes run Agenda on one SQLite file, so the lock query meets real contention for
@@ -69,14 +70,6 @@ function startWorker(script: string, file: string, name: string): { child: Child
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
   return { child, started, exited, stderr: () => stderr };
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolveDelay) => setTimeout(resolveDelay, 25));
-  }
 }
 
 describe('SQLite job repository across processes', () => {

@@ -4,6 +4,7 @@ import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite
 import { SqliteAgendaBackend } from '../../src/infrastructure/scheduler/sqlite.agenda-backend.js';
 import { SqliteJobRepository } from '../../src/infrastructure/scheduler/sqlite.job-repository.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { waitFor as waitUntil } from '../support/wait-for.js';
 
 const POLL_MS = 50;
 /**
@@ -13,14 +14,8 @@ const POLL_MS = 50;
  */
 const TEST_LOCK_LIFETIME_MS = 2_000;
 
-/** Bounded poll: fails with a message instead of hanging, and never asserts how long it took. */
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Transient states (one job running, two locked) are looked for every 10 ms. */
+const waitFor = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => waitUntil(what, condition, timeoutMs, 10);
 
 function job(overrides: Partial<JobParameters> & { name: string }): JobParameters {
   return { priority: 0, nextRunAt: new Date(Date.now() - 1_000), type: 'normal', data: {}, ...overrides };

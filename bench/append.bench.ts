@@ -4,6 +4,8 @@ import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event
 import { toNewEvents } from '../src/application/command-handling.js';
 import { benchContext, tempDir } from './bench-support.js';
 
+/** Streams the measured appends rotate over. */
+const STREAMS = 100;
 const DATA = { orgId: 'org-1', userId: 'user-1', role: 'member', note: 'x'.repeat(120) };
 
 export interface AppendResult {
@@ -19,15 +21,7 @@ export async function appendBench(events = 3_000, prefill = 0): Promise<AppendRe
     const db = openSqlite(join(dir.path, 'events.sqlite'));
     const store = new SqliteEventStore(db);
     if (prefill > 0) await prefillStore(store, prefill);
-    const streams = 100;
-    const revisions = new Array<number>(streams).fill(-1);
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < events; i++) {
-      const s = i % streams;
-      const result = await store.append(`bench-${s}`, toNewEvents([{ type: 'MemberJoinedOrg', data: DATA }], benchContext()), revisions[s]! < 0 ? 'no_stream' : revisions[s]!);
-      revisions[s] = result.nextRevision;
-    }
-    const eventsPerSec = events / (Number(process.hrtime.bigint() - started) / 1e9);
+    const eventsPerSec = await appendsPerSec(store, events);
     await store.close();
     db.close();
 
@@ -37,17 +31,32 @@ export async function appendBench(events = 3_000, prefill = 0): Promise<AppendRe
     const payload = JSON.stringify(DATA);
     const metadata = JSON.stringify({ ...toNewEvents([{ type: 'MemberJoinedOrg', data: DATA }], benchContext())[0]!.metadata, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64) });
     const rawStarted = process.hrtime.bigint();
-    for (let i = 0; i < events; i++) insert.run(`bench-${i % streams}`, Math.floor(i / streams), `id-${i}`, 'MemberJoinedOrg', payload, metadata);
+    for (let i = 0; i < events; i++) insert.run(`bench-${i % STREAMS}`, Math.floor(i / STREAMS), `id-${i}`, 'MemberJoinedOrg', payload, metadata);
     const rawSqliteInsertsPerSec = events / (Number(process.hrtime.bigint() - rawStarted) / 1e9);
     raw.close();
-    return { eventsPerSec: Math.round(eventsPerSec), rawSqliteInsertsPerSec: Math.round(rawSqliteInsertsPerSec), ratio: round2(eventsPerSec / rawSqliteInsertsPerSec) };
+    return { eventsPerSec, rawSqliteInsertsPerSec: Math.round(rawSqliteInsertsPerSec), ratio: round2(eventsPerSec / rawSqliteInsertsPerSec) };
   } finally {
     dir.remove();
   }
 }
 
+/**
+ * `events` single-event appends, one after the other (each waits for its commit), over 100 new
+ * streams: what a command that appends one event costs in the store.
+ */
+export async function appendsPerSec(store: SqliteEventStore, events: number): Promise<number> {
+  const revisions = new Array<number>(STREAMS).fill(-1);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < events; i++) {
+    const s = i % STREAMS;
+    const result = await store.append(`bench-${s}`, toNewEvents([{ type: 'MemberJoinedOrg', data: DATA }], benchContext()), revisions[s]! < 0 ? 'no_stream' : revisions[s]!);
+    revisions[s] = result.nextRevision;
+  }
+  return Math.round(events / (Number(process.hrtime.bigint() - started) / 1e9));
+}
+
 /** Fills the store quickly with many-event appends (one transaction each) to test scaling. */
-export async function prefillStore(store: SqliteEventStore, total: number): Promise<void> {
+async function prefillStore(store: SqliteEventStore, total: number): Promise<void> {
   const batch = 1_000;
   for (let done = 0; done < total; done += batch) {
     const events = Array.from({ length: Math.min(batch, total - done) }, () => ({ type: 'MemberJoinedOrg', data: DATA }));

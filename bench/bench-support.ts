@@ -114,7 +114,7 @@ export async function startServiceProcess(env: Record<string, string>, script = 
  * The service in a process without HTTP (e.g. ROLES=projector, as the production layout runs the
  * projector apart from the API); ready once it logs that it started.
  */
-export async function startRoleProcess(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+export async function startRoleProcess(env: Record<string, string>): Promise<{ readonly pid: number; stop(): Promise<void> }> {
   const nodeArgs = [...productionNodeArgs(), ...(process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
@@ -135,6 +135,7 @@ export async function startRoleProcess(env: Record<string, string>): Promise<{ s
     child.once('exit', (code) => reject(new Error(`role process exited with ${code}`)));
   });
   return {
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

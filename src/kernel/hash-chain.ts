@@ -7,11 +7,22 @@ import type { EventContext, EventData } from './event-envelope.js';
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  // Loops rather than entries/filter/sort/map: every append and every integrity check runs this.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + (canonicalJson(value[i]) ?? '');
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Default sort order is by UTF-16 code units, the same as comparing the keys with < and >.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const field = record[key];
+    if (field === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(field)}`;
+  }
+  return `${out}}`;
 }
 
 export interface HashInput {

@@ -5,6 +5,8 @@ export const SEND_REMINDER_JOB = 'send-reminder';
 
 export interface ReminderJobData {
   readonly userId: string;
+  /** The saga's checkpoint the job waits for before it reads the subject (ReminderSender.run). */
+  readonly after?: string;
 }
 
 /**
@@ -15,11 +17,11 @@ export interface ReminderJobData {
 export class AgendaReminderJobs implements ReminderJobs {
   constructor(private readonly agenda: Agenda) {}
 
-  async replace(userId: string, previousJobId: string | null, at: Date | null): Promise<string | null> {
+  async replace(userId: string, previousJobId: string | null, at: Date | null, after: string | null): Promise<string | null> {
     if (previousJobId !== null) await this.agenda.cancel({ id: previousJobId });
     if (at === null) return null;
     const job = await this.agenda
-      .create<ReminderJobData>(SEND_REMINDER_JOB, { userId })
+      .create<ReminderJobData>(SEND_REMINDER_JOB, after === null ? { userId } : { userId, after })
       .unique({ name: SEND_REMINDER_JOB, 'data.userId': userId }, { insertOnly: true })
       .schedule(at)
       .save();

@@ -41,7 +41,8 @@ export async function rescheduleReminders(readStore: ReadStore, jobs: ReminderJo
 async function reschedule(readStore: ReadStore, jobs: ReminderJobs, intervals: ReminderIntervals, doc: SubjectDoc): Promise<boolean> {
   const due = nextReminderAt(toSubject(doc), intervals)?.toISOString() ?? null;
   if (due === doc.dueAt) return false;
-  const jobId = await jobs.replace(doc.id, doc.jobId, due === null ? null : new Date(due));
+  // The document is patched right below, before the saga starts: no checkpoint to wait for.
+  const jobId = await jobs.replace(doc.id, doc.jobId, due === null ? null : new Date(due), null);
   await readStore.write([{ kind: 'patch', collection: REMINDER_SUBJECTS, id: doc.id, set: { dueAt: due, jobId } }]);
   return true;
 }

@@ -65,6 +65,8 @@ function withTimes(doc: SubjectDoc, key: string, change: Partial<OrgTimes>): { o
 
 type SubjectChange = (doc: SubjectDoc) => Partial<SubjectDoc>;
 
+export const REMINDER_SAGA = 'reminders';
+
 /**
  * The reminder saga. It runs on the durable subscription like a projection: for each event it
  * works out which users' reminder schedule changes, replaces their job (idempotently) and then
@@ -72,26 +74,29 @@ type SubjectChange = (doc: SubjectDoc) => Partial<SubjectDoc>;
  * the same job with the same one. On UserForgotten it erases the mail kept for that user.
  */
 export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, mailer: Pick<Mailer, 'forgetRecipient'>): Projection {
-  const change = async (userId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
+  /**
+   * The job is created before the document that names it commits (with the checkpoint), so it
+   * carries this event's position and waits for the checkpoint before reading the document.
+   */
+  const change = async (userId: string, cause: RecordedEvent, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
     const doc = await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
     if (!doc) return [];
     const patched = { ...doc, ...apply(doc) } as SubjectDoc;
-    const subject = changeSubject(toSubject(doc), { ...toSubject(patched), enforcedSince: doc.enforcedSince }, at);
+    const subject = changeSubject(toSubject(doc), { ...toSubject(patched), enforcedSince: doc.enforcedSince }, cause.metadata.occurredAt);
     const due = nextReminderAt(subject, intervals)?.toISOString() ?? null;
-    const jobId = due === doc.dueAt ? doc.jobId : await jobs.replace(userId, doc.jobId, due === null ? null : new Date(due));
+    const jobId = due === doc.dueAt ? doc.jobId : await jobs.replace(userId, doc.jobId, due === null ? null : new Date(due), cause.position);
     return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc: { ...patched, enforcedSince: subject.enforcedSince, dueAt: due, jobId } }];
   };
 
-  const fanOut = async (orgId: string, at: string, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
+  const fanOut = async (orgId: string, cause: RecordedEvent, view: ReadModelView, apply: SubjectChange): Promise<WriteOp[]> => {
     const ops: WriteOp[] = [];
-    for await (const userId of orgMemberIds(view, REMINDER_MEMBERS, orgId)) ops.push(...(await change(userId, at, view, apply)));
+    for await (const userId of orgMemberIds(view, REMINDER_MEMBERS, orgId)) ops.push(...(await change(userId, cause, view, apply)));
     return ops;
   };
 
   const onOrganisation = async (event: RecordedEvent & OrganisationEvent, view: ReadModelView): Promise<WriteOp[]> => {
     const orgId = event.stream.slice('organisation-'.length);
     const key = membershipKey(orgId);
-    const at = event.metadata.occurredAt;
     switch (event.type) {
       case 'OrganisationRegistered':
         return [{ kind: 'upsert', collection: REMINDER_ORGS, doc: { id: orgId, mode: 'off', hardFrom: null, graceDays: 0 } }];
@@ -99,32 +104,32 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
         const mode = event.data.to;
         // Leaving soft ends a schedule (the decider's rule).
         const times: Partial<OrgTimes> = mode === 'soft' ? {} : { hardFrom: null };
-        const ops = await fanOut(orgId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, ...withTimes(doc, key, times) }));
+        const ops = await fanOut(orgId, event, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, ...withTimes(doc, key, times) }));
         return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: { mode, ...times } as Record<string, string | number | null> }, ...ops];
       }
       case 'EscalationScheduled':
       case 'EscalationCancelled':
       case 'GracePeriodChanged':
-        return onPolicyOverTime(event, orgId, at, view);
+        return onPolicyOverTime(event, orgId, view);
       case 'MemberJoinedOrg': {
         const org = await view.get<OrgDoc>(REMINDER_ORGS, orgId);
         const mode = org?.mode ?? 'off';
         const userId = event.data.userId;
         const times: OrgTimes = { hardFrom: org?.hardFrom ?? null, graceDays: org?.graceDays ?? 0, graceFrom: event.data.graceFrom ?? null };
-        const ops = await change(userId, at, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId }, ...withTimes(doc, key, times) }));
+        const ops = await change(userId, event, view, (doc) => ({ orgModes: { ...doc.orgModes, [key]: mode }, orgIds: { ...doc.orgIds, [key]: orgId }, ...withTimes(doc, key, times) }));
         return [{ kind: 'upsert', collection: REMINDER_MEMBERS, doc: orgMemberDoc(orgId, userId) }, ...ops];
       }
       case 'MemberLeftOrg': {
         const userId = event.data.userId;
-        const ops = await change(userId, at, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgPolicies: without(doc.orgPolicies ?? {}, key), orgExemptions: without(doc.orgExemptions ?? {}, key) }));
+        const ops = await change(userId, event, view, (doc) => ({ orgModes: without(doc.orgModes, key), orgIds: without(doc.orgIds, key), orgPolicies: without(doc.orgPolicies ?? {}, key), orgExemptions: without(doc.orgExemptions ?? {}, key) }));
         return [{ kind: 'delete', collection: REMINDER_MEMBERS, id: orgMemberId(orgId, userId) }, ...ops];
       }
       case 'MemberExempted': {
         const until = event.data.until;
-        return change(event.data.userId, at, view, (doc) => ({ orgExemptions: { ...(doc.orgExemptions ?? {}), [key]: until } }));
+        return change(event.data.userId, event, view, (doc) => ({ orgExemptions: { ...(doc.orgExemptions ?? {}), [key]: until } }));
       }
       case 'MemberExemptionEnded':
-        return change(event.data.userId, at, view, (doc) => ({ orgExemptions: without(doc.orgExemptions ?? {}, key) }));
+        return change(event.data.userId, event, view, (doc) => ({ orgExemptions: without(doc.orgExemptions ?? {}, key) }));
       case 'OrgConnectedToXero':
       case 'OrgDisconnectedFromXero':
       case 'MemberRoleChanged':
@@ -135,7 +140,7 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
   };
 
   /** A schedule set, moved or cancelled, or a new grace length, reaches every member's due date. */
-  const onPolicyOverTime = async (event: RecordedEvent & OrganisationEvent, orgId: string, at: string, view: ReadModelView): Promise<WriteOp[]> => {
+  const onPolicyOverTime = async (event: RecordedEvent & OrganisationEvent, orgId: string, view: ReadModelView): Promise<WriteOp[]> => {
     const key = membershipKey(orgId);
     let times: Partial<OrgTimes>;
     if (event.type === 'EscalationScheduled') times = { hardFrom: event.data.hardFrom };
@@ -145,13 +150,12 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
       if (org?.hardFrom !== event.data.hardFrom) return [];
       times = { hardFrom: null };
     } else return [];
-    const ops = await fanOut(orgId, at, view, (doc) => withTimes(doc, key, times));
+    const ops = await fanOut(orgId, event, view, (doc) => withTimes(doc, key, times));
     return [{ kind: 'patch', collection: REMINDER_ORGS, id: orgId, set: times as Record<string, string | number | null> }, ...ops];
   };
 
   const onUser = async (event: RecordedEvent & UserEvent, view: ReadModelView): Promise<WriteOp[]> => {
     const userId = event.stream.slice('user-'.length);
-    const at = event.metadata.occurredAt;
     switch (event.type) {
       case 'UserRegistered': {
         if (await view.get<SubjectDoc>(REMINDER_SUBJECTS, userId)) return [];
@@ -159,24 +163,24 @@ export function reminderSaga(jobs: ReminderJobs, intervals: ReminderIntervals, m
         return [{ kind: 'upsert', collection: REMINDER_SUBJECTS, doc }];
       }
       case 'TwoFactorEnabled':
-        return change(userId, at, view, () => ({ twoFactorEnabled: true }));
+        return change(userId, event, view, () => ({ twoFactorEnabled: true }));
       case 'TwoFactorDisabled':
       case 'TwoFactorReset':
-        return change(userId, at, view, () => ({ twoFactorEnabled: false }));
+        return change(userId, event, view, () => ({ twoFactorEnabled: false }));
       case 'UserForgotten':
         // The outbox keeps the address in clear; erasing it here is durable (a failure is retried
         // with the event) and happens on whichever process runs the saga.
         await mailer.forgetRecipient(userId);
-        return change(userId, at, view, () => ({ forgotten: true }));
+        return change(userId, event, view, () => ({ forgotten: true }));
       case 'ReminderSent':
-        return change(userId, at, view, () => ({ lastSentAt: event.data.sentAt }));
+        return change(userId, event, view, () => ({ lastSentAt: event.data.sentAt }));
       default:
         return [];
     }
   };
 
   return {
-    name: 'reminders',
+    name: REMINDER_SAGA,
     rebuildable: false,
     handles: [
       'OrganisationRegistered', 'EnforcementModeChanged', 'MemberJoinedOrg', 'MemberLeftOrg', 'MemberExempted', 'MemberExemptionEnded',

@@ -8,6 +8,7 @@ import type { ReadStore } from '../ports/read-store.port.js';
 import type { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Mailer } from '../ports/mailer.port.js';
+import type { ReadModelProgress } from '../projections/read-model-progress.js';
 import { sendWithRetry } from './send-with-retry.js';
 import { ORGANISATIONS, type OrganisationDoc } from '../organisations/directory.projection.js';
 import { EMAIL_PURPOSE } from '../two-factor/two-factor.flows.js';
@@ -23,6 +24,15 @@ export type ReminderOutcome = 'sent' | 'not_due' | 'already_sent' | 'not_subject
 const SCHEDULER_ACTOR = { id: 'reminder-scheduler', roles: ['system'] } as const;
 /** A job may fire a little early (clock skew between instances); it still belongs to its period. */
 const EARLY_TOLERANCE_MS = 1_000;
+/**
+ * How long a job waits for the saga to commit the subject document it was scheduled with, before
+ * it fails and Agenda retries it (the saga commits right after it has scheduled the event's jobs).
+ */
+const SUBJECT_WAIT_MS = 10_000;
+
+export class SubjectNotProjectedError extends Error {
+  override readonly name = 'SubjectNotProjectedError';
+}
 
 /** What every job that mails users and records it needs: reminders, notices, admins' digests. */
 export interface MailJobDependencies {
@@ -41,11 +51,19 @@ export interface MailJobDependencies {
  */
 export class ReminderSender {
   constructor(
-    private readonly deps: MailJobDependencies & { readonly intervals: ReminderIntervals },
+    private readonly deps: MailJobDependencies & { readonly intervals: ReminderIntervals; readonly sagaProgress: Pick<ReadModelProgress, 'waitFor'> },
   ) {}
 
-  async run(userId: string): Promise<ReminderOutcome> {
+  /**
+   * `after`: the position of the event whose projection scheduled the job. The job can run before
+   * the saga commits the document it reads; judged on the older document, it would end as
+   * `not_subject` and the reminder would be lost until the user's next event.
+   */
+  async run(userId: string, after: string | null = null): Promise<ReminderOutcome> {
     const { readStore, events, clock, intervals } = this.deps;
+    if (after !== null && !(await this.deps.sagaProgress.waitFor(after, SUBJECT_WAIT_MS))) {
+      throw new SubjectNotProjectedError(`the reminder saga has not reached position ${after}`);
+    }
     const doc = await readStore.get<SubjectDoc>(REMINDER_SUBJECTS, userId);
     if (!doc) return 'not_subject';
     const subject = toSubject(doc);

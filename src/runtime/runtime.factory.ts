@@ -7,6 +7,7 @@ import type { TokenKey } from '../http/token-verifier.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection.runner.js';
 import { CheckpointProgress, type ReadModelProgress } from '../projections/read-model-progress.js';
+import { REMINDER_SAGA } from '../reminders/reminder.saga.js';
 import { ChangeAnnouncingReadStore } from '../projections/read-model.changes.js';
 import { loadOrCreateSecretFile, resolveMasterKey } from '../infrastructure/crypto/master-key.js';
 import { PersonalDataCipher } from '../personal-data/personal-data.cipher.js';
@@ -68,7 +69,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     maxConcurrency: 50,
   });
   const mailer = new NodemailerMailer({ smtpUrl: config.SMTP_URL, smtpConnections: config.SMTP_MAX_CONNECTIONS, outboxDir: join(config.DATA_DIR, 'outbox'), from: config.MAIL_FROM });
-  const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals });
+  const sagaProgress = new CheckpointProgress(stores.eventStore, stores.readStore, [REMINDER_SAGA]);
+  const sender = new ReminderSender({ events: stores.eventStore, readStore: stores.readStore, cipher, mailer, clock, config, logger, intervals, sagaProgress });
   defineReminderJob(agenda, sender, logger);
   const reminderJobs = new AgendaReminderJobs(agenda);
   const exemptions = new ExemptionExpiry({ events: stores.eventStore, clock, logger });

@@ -81,7 +81,7 @@ describe('Forgetting a user leaves no plaintext of their address in DATA_DIR', (
       close: () => outbox.close(),
     };
     const intervals = { soft: runtime.config.REMINDER_SOFT_EVERY, hard: runtime.config.REMINDER_HARD_EVERY };
-    const sender = new ReminderSender({ events: runtime.eventStore, readStore: runtime.readStore, cipher: runtime.cipher, mailer: racing, clock: h.clock, config: runtime.config, logger: runtime.logger, intervals });
+    const sender = new ReminderSender({ events: runtime.eventStore, readStore: runtime.readStore, cipher: runtime.cipher, mailer: racing, clock: h.clock, config: runtime.config, logger: runtime.logger, intervals, sagaProgress: runtime.progress });
 
     expect(await sender.run(userId)).toBe('not_subject');
     await racing.close();

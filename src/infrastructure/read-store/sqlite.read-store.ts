@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { writeWithoutBlocking, type SqliteDatabase } from '../sqlite/sqlite.database.js';
 import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type Scalar, type WriteOp } from '../../ports/read-store.port.js';
 import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
 import { assertId, assertSwapPairs, assertWriteOps } from './read-store.write-op.js';
@@ -65,20 +65,25 @@ export class SqliteReadStore implements ReadStore {
     })();
   }
 
-  /** One synchronous transaction: the projection's changes and its checkpoint commit together or not at all. */
+  /**
+   * One transaction: the projection's changes and its checkpoint commit together or not at all.
+   * IMMEDIATE, so that it takes the write lock before it reads anything a patch builds on.
+   */
   async write(ops: readonly WriteOp[], checkpoint?: Checkpoint): Promise<void> {
     assertWriteOps(ops, checkpoint);
     // Tables are created before the transaction: DDL rolled back with a failed batch would leave `tables` lying.
     for (const op of ops) this.table(op.collection);
     let current: WriteOp | undefined;
     try {
-      this.db.transaction(() => {
-        for (const op of ops) {
-          current = op;
-          this.apply(op);
-        }
-        if (checkpoint !== undefined) this.storeCheckpoint(checkpoint);
-      })();
+      await writeWithoutBlocking(this.db, () =>
+        this.db.transaction(() => {
+          for (const op of ops) {
+            current = op;
+            this.apply(op);
+          }
+          if (checkpoint !== undefined) this.storeCheckpoint(checkpoint);
+        }).immediate(),
+      );
     } catch (error) {
       if (current && isUniqueViolation(error)) throw new DuplicateKeyError(current.collection);
       throw error;

@@ -14,7 +14,7 @@ import {
   type JobWithState,
   type RemoveJobsOptions,
 } from 'agenda';
-import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { writeWithoutBlocking, type SqliteDatabase } from '../sqlite/sqlite.database.js';
 import { dataFilter, removeFilter, uniqueFilter, whereClause, type SqlCondition } from './sqlite.job-filter.js';
 import { JOB_COLUMNS, JOBS_TABLE, ensureJobSchema, jobToRow, rowToJob, toMillis, type JobRow } from './sqlite.job-row.js';
 import { jobsOrderBy, runOrder } from './sqlite.job-order.js';
@@ -110,32 +110,32 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async removeJobs(options: RemoveJobsOptions): Promise<number> {
-    return this.runFiltered(`DELETE FROM ${T}`, options);
+    return this.write(() => this.runFiltered(`DELETE FROM ${T}`, options));
   }
 
   async disableJobs(options: RemoveJobsOptions): Promise<number> {
-    return this.runFiltered(`UPDATE ${T} SET disabled = 1`, options, 'disabled = 0');
+    return this.write(() => this.runFiltered(`UPDATE ${T} SET disabled = 1`, options, 'disabled = 0'));
   }
 
   async enableJobs(options: RemoveJobsOptions): Promise<number> {
-    return this.runFiltered(`UPDATE ${T} SET disabled = 0`, options, 'disabled = 1');
+    return this.write(() => this.runFiltered(`UPDATE ${T} SET disabled = 0`, options, 'disabled = 1'));
   }
 
   async purgeAllJobs(): Promise<number> {
-    return this.statement(`DELETE FROM ${T}`).run().changes;
+    return this.write(() => this.statement(`DELETE FROM ${T}`).run().changes);
   }
 
   async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): Promise<JobParameters<DATA>> {
     const lastModifiedBy = options?.lastModifiedBy;
-    const saved = this.db
-      .transaction(() => this.saveWithinTransaction(job as JobParameters, lastModifiedBy, new Date()))
-      .immediate();
+    const saved = await this.write(() =>
+      this.db.transaction(() => this.saveWithinTransaction(job as JobParameters, lastModifiedBy, new Date())).immediate(),
+    );
     return (saved ?? job) as JobParameters<DATA>;
   }
 
   async saveJobState(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<void> {
     if (!job._id) throw new Error('Cannot save job state without job ID');
-    const result = this.statement(
+    const result = await this.write(() => this.statement(
       `UPDATE ${T} SET locked_at = ?, next_run_at = ?, last_run_at = ?, progress = ?, fail_reason = ?,
          fail_count = ?, failed_at = ?, last_finished_at = ?, last_modified_by = ?
        WHERE id = ? AND name = ?`,
@@ -143,7 +143,7 @@ export class SqliteJobRepository implements JobRepository {
       toMillis(job.lockedAt), toMillis(job.nextRunAt), toMillis(job.lastRunAt), job.progress ?? null,
       job.failReason ?? null, job.failCount ?? null, toMillis(job.failedAt), toMillis(job.lastFinishedAt),
       options?.lastModifiedBy ?? null, String(job._id), job.name,
-    );
+    ));
     if (result.changes !== 1) {
       throw new Error(`job ${String(job._id)} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`);
     }
@@ -151,24 +151,24 @@ export class SqliteJobRepository implements JobRepository {
 
   async lockJob(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<JobParameters | undefined> {
     if (!job._id) return undefined;
-    const row = this.get(
+    const row = await this.write(() => this.get(
       `UPDATE ${T} SET locked_at = ?, last_modified_by = ?
        WHERE id = ? AND name = ? AND locked_at IS NULL AND next_run_at IS ? AND disabled = 0 RETURNING *`,
       [Date.now(), options?.lastModifiedBy ?? null, String(job._id), job.name, toMillis(job.nextRunAt)],
-    );
+    ));
     return row ? rowToJob(row) : undefined;
   }
 
   /** Keeps the lock of a job that is running (nextRunAt is null while a one-off job runs). */
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
-    this.statement(`UPDATE ${T} SET locked_at = NULL WHERE id = ? AND next_run_at IS NOT NULL`).run(String(job._id));
+    await this.write(() => this.statement(`UPDATE ${T} SET locked_at = NULL WHERE id = ? AND next_run_at IS NOT NULL`).run(String(job._id)));
   }
 
   async unlockJobs(jobIds: (JobId | string)[]): Promise<void> {
     if (jobIds.length === 0) return;
     const ids = jobIds.map(String);
-    this.statement(`UPDATE ${T} SET locked_at = NULL WHERE id IN (${ids.map(() => '?').join(', ')})`).run(...ids);
+    await this.write(() => this.statement(`UPDATE ${T} SET locked_at = NULL WHERE id IN (${ids.map(() => '?').join(', ')})`).run(...ids));
   }
 
   async getNextJobToRun(
@@ -179,15 +179,17 @@ export class SqliteJobRepository implements JobRepository {
     options: JobRepositoryOptions | undefined,
   ): Promise<JobParameters | undefined> {
     const lockTime = (now ?? new Date()).getTime();
-    const locked = this.db
-      .transaction(() => {
-        const candidate = this.nextLockable(jobName, nextScanAt.getTime(), lockDeadline.getTime());
-        if (!candidate) return undefined;
-        return this.get(`UPDATE ${T} SET locked_at = ?, last_modified_by = ? WHERE id = ? RETURNING *`, [
-          lockTime, options?.lastModifiedBy ?? null, candidate.id,
-        ]);
-      })
-      .immediate();
+    const locked = await this.write(() =>
+      this.db
+        .transaction(() => {
+          const candidate = this.nextLockable(jobName, nextScanAt.getTime(), lockDeadline.getTime());
+          if (!candidate) return undefined;
+          return this.get(`UPDATE ${T} SET locked_at = ?, last_modified_by = ? WHERE id = ? RETURNING *`, [
+            lockTime, options?.lastModifiedBy ?? null, candidate.id,
+          ]);
+        })
+        .immediate(),
+    );
     return locked ? rowToJob(locked) : undefined;
   }
 
@@ -255,6 +257,11 @@ export class SqliteJobRepository implements JobRepository {
     if (!conditions) return 0;
     const where = whereClause(extra ? [...conditions, { sql: extra, params: [] }] : conditions);
     return this.statement(`${statement} ${where.sql}`).run(...where.params).changes;
+  }
+
+  /** Every change to the jobs table: see writeWithoutBlocking. */
+  private write<T>(change: () => T): Promise<T> {
+    return writeWithoutBlocking(this.db, change);
   }
 
   private get(sql: string, params: unknown[]): JobRow | undefined {

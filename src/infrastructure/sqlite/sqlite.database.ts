@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 
 export type SqliteDatabase = Database.Database;
 
+/** How long a write waits for another connection's write lock (busy_timeout). */
+const LOCK_WAIT_MS = 5_000;
+
 export interface SqliteOptions {
   /**
    * FULL (default) syncs every commit: the event store and the key store, where an acknowledged
@@ -30,6 +33,48 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDat
   db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('secure_delete = ON');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   return db;
+}
+
+/**
+ * A write on the event loop's thread that waits for another connection's write lock without
+ * holding up the loop. SQLite's busy handler sleeps in the calling thread (1, 2, 5, 10… ms), so
+ * while the event store's writer thread fsyncs a commit, or the projector in another process
+ * commits, every request of this process would stall behind one job update. Each attempt runs
+ * with busy_timeout 0 and fails at once with SQLITE_BUSY, before anything is written (`write` is
+ * one statement or an IMMEDIATE transaction, which takes the lock first); the next attempt follows
+ * a millisecond later, for as long as busy_timeout would have waited.
+ */
+export async function writeWithoutBlocking<T>(db: SqliteDatabase, write: () => T): Promise<T> {
+  const busyTimeout = busyTimeoutStatements(db);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    busyTimeout.none.get();
+    try {
+      return write();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+    } finally {
+      busyTimeout.usual.get();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+const busyTimeouts = new WeakMap<SqliteDatabase, { readonly none: Database.Statement; readonly usual: Database.Statement }>();
+
+/** Prepared once per connection: these run around every write. */
+function busyTimeoutStatements(db: SqliteDatabase): { readonly none: Database.Statement; readonly usual: Database.Statement } {
+  let statements = busyTimeouts.get(db);
+  if (!statements) {
+    statements = { none: db.prepare('PRAGMA busy_timeout = 0'), usual: db.prepare(`PRAGMA busy_timeout = ${LOCK_WAIT_MS}`) };
+    busyTimeouts.set(db, statements);
+  }
+  return statements;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${Math.round((performance.now() - started) / 1000)} s ${JSON.stringify(result)}\n`);
     return result;
   };
-  const enforcementCheck = await step('enforcementCheck', 'enforcement check (HTTP, 10,000 users, 3 rounds)', () => enforcementCheckBench(10_000, 10, 3));
+  const enforcementCheck = await step('enforcementCheck', 'enforcement check (HTTP, 10,000 users, 3 rounds)', () => enforcementCheckBench(10_000, 8, 3));
   const decisionInProcess = await step('decisionInProcess', 'decision in process (10,000 users)', () => decisionInProcessBench(10_000, 200_000));
   const append = await step('append', 'append (single events)', () => appendBench(3_000));
   const rebuild = await step('rebuild', 'rebuild (1,000,000 events), then appends on that history', () => rebuildBench(1_000_000));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
+import { openSqlite, writeLockReleased, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite.read-store.js';
 import { SqliteJobRepository } from '../../src/infrastructure/scheduler/sqlite.job-repository.js';
 import { DuplicateKeyError } from '../../src/ports/read-store.port.js';
@@ -68,6 +68,21 @@ describe('SQLite writes waiting for another connection\'s write lock', () => {
     expect((await jobs.getJobById(String(saving.result._id)))?.lockedAt).toBeInstanceOf(Date);
   });
 
+  it('tries again as soon as this process\'s event store says it released the lock, before any timer', async () => {
+    other.exec('BEGIN IMMEDIATE');
+    let written = false;
+    const writing = readStore.write([{ kind: 'patch', collection: 'things', id: 'a', set: { n: 14 } }]).then(() => (written = true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    other.exec('COMMIT');
+    writeLockReleased(file);
+    // Only microtasks run here: a write waiting for its 1 ms timer would still be waiting.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    const writtenBeforeAnyTimer = written;
+    await writing;
+    expect(writtenBeforeAnyTimer).toBe(true);
+    expect(await readStore.get('things', 'a')).toEqual({ id: 'a', n: 14 });
+  });
+
   it('passes on a write that fails for another reason, changing nothing', async () => {
     await readStore.ensureIndexes('people', [{ fields: ['email'], unique: true }]);
     await readStore.write([{ kind: 'upsert', collection: 'people', doc: { id: 'p1', email: 'x' } }]);
@@ -76,6 +91,6 @@ describe('SQLite writes waiting for another connection\'s write lock', () => {
       { kind: 'upsert', collection: 'people', doc: { id: 'p2', email: 'x' } },
     ]);
     await expect(duplicate).rejects.toBeInstanceOf(DuplicateKeyError);
-    expect(await readStore.get('things', 'a')).toEqual({ id: 'a', n: 2 });
+    expect(await readStore.get('things', 'a')).toEqual({ id: 'a', n: 14 });
   });
 });

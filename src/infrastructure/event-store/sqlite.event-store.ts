@@ -1,7 +1,7 @@
 import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
 import { parsePosition } from '../../kernel/position.js';
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { writeLockReleased, type SqliteDatabase } from '../sqlite/sqlite.database.js';
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
@@ -113,6 +113,12 @@ interface BatchHead {
 const NEXT_BATCH: Decided = { kind: 'next-batch' };
 /** Bounds the re-decisions of an append whose stream other processes keep appending to. */
 const MAX_MOVES = 10;
+/**
+ * A projector in another process than the API learns of a command's events only by this poll;
+ * its interval adds to every read-your-writes wait and to a host cache's staleness (150 ms before
+ * 2026-12-02). An idle poll is one indexed read that finds nothing.
+ */
+const DEFAULT_POLL_INTERVAL_MS = 25;
 
 /**
  * Event store on the shared SQLite file (embedded profile). AUTOINCREMENT makes the global position
@@ -136,7 +142,7 @@ export class SqliteEventStore implements EventStore {
     private readonly db: SqliteDatabase,
     options: SqliteEventStoreOptions = {},
   ) {
-    this.pollIntervalMs = options.pollIntervalMs ?? 150;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.retry = options.retry ?? DEFAULT_BACKOFF;
     this.pageSize = options.pageSize ?? 500;
     if (db.memory) throw new Error('the SQLite event store needs a database file: its writer thread opens a connection of its own');
@@ -207,6 +213,9 @@ export class SqliteEventStore implements EventStore {
       // The commit itself failed (lock timeout, I/O, a full disk): nothing of the batch is stored.
       for (const { append } of toWrite) append.reject(error);
       return;
+    } finally {
+      // Before the next batch takes the lock again: see writeLockReleased.
+      writeLockReleased(this.db.name);
     }
     toWrite.forEach(({ append, decided }, index) => this.settle(append, decided.nextRevision, outcomes[index]!));
     for (const subscription of this.subscriptions) subscription.wake();

@@ -44,7 +44,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDat
  * commits, every request of this process would stall behind one job update. Each attempt runs
  * with busy_timeout 0 and fails at once with SQLITE_BUSY, before anything is written (`write` is
  * one statement or an IMMEDIATE transaction, which takes the lock first); the next attempt follows
- * a millisecond later, for as long as busy_timeout would have waited.
+ * a millisecond later, or as soon as this process's event store has committed (writeLockReleased),
+ * for as long as busy_timeout would have waited.
  */
 export async function writeWithoutBlocking<T>(db: SqliteDatabase, write: () => T): Promise<T> {
   const busyTimeout = busyTimeoutStatements(db);
@@ -58,8 +59,36 @@ export async function writeWithoutBlocking<T>(db: SqliteDatabase, write: () => T
     } finally {
       busyTimeout.usual.get();
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await nextTurn(db.name);
   }
+}
+
+/** Writes of this process waiting for the write lock on a file, each woken once. */
+const waitingWrites = new Map<string, Set<() => void>>();
+
+function nextTurn(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    let waiting = waitingWrites.get(file);
+    if (!waiting) waitingWrites.set(file, (waiting = new Set()));
+    const wake = (): void => {
+      clearTimeout(timer);
+      waiting.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, 1);
+    waiting.add(wake);
+  });
+}
+
+/**
+ * The event store's writer thread has committed and released the lock. Its next batch is posted
+ * from a setImmediate callback, before any timer of this process fires again, so under steady
+ * load a write polling on a timer would find the lock taken every time; woken here, it tries
+ * from a microtask, while the lock is free.
+ */
+export function writeLockReleased(file: string): void {
+  const waiting = waitingWrites.get(file);
+  if (waiting) for (const wake of [...waiting]) wake();
 }
 
 const busyTimeouts = new WeakMap<SqliteDatabase, { readonly none: Database.Statement; readonly usual: Database.Statement }>();

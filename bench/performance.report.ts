@@ -210,7 +210,28 @@ ${appendScaling.join('\n')}
   append only if its stream's head is still the one read (else it is decided again), and the
   event loop keeps parsing and answering while a commit waits for the disk or the lock; appends
   that arrive meanwhile form the next group commit. In one process, the projections and sagas
-  still run on the API's event loop.
+  still run on the API's event loop. Measured again on 2026-12-02 with the writer thread (apart,
+  1,000/s, timings inside the API process): an append waited p50 0.2 ms for the batch before it
+  and took p50 4–8 ms, p99 22–34 ms to commit (about 10 appends per commit); the request spent
+  p50 10–25 ms, p99 50–120 ms in the server. Two things add to the commit. Commands on one
+  stream run one after another in a process (\`StreamCommandQueue\`), and this load's order
+  (user 37 i) sends about three consecutive commands to the same organisation, so the third
+  waits for two commits before its own: with the users taken in an order that moves to another
+  organisation at every command (101 i), the answer p50 fell from 38 to 19 ms and the p99 from
+  147 to 78–97 ms in the same setup. And the machine is about 80 % busy: per command, 0.5 ms of
+  CPU on the API's main thread, 0.2 ms in its GC and writer threads, 0.6 ms in the projector
+  process and 0.2 ms in the load generator, on 2 cores; the API's event loop then lags p99
+  10–35 ms behind its timers. Deciding the next command of a stream on the state its previous,
+  still uncommitted append leaves (pipelining) would remove the first; it needs an append
+  conditional on the head event's id, not only its revision (another process may have appended
+  as many events in between), which the port does not offer yet. With commands sent to an API
+  process of their own while the host cache followed the projector's process (the production
+  layout for the feed), the projector fell seconds behind at 1,000/s (host-cache staleness p99
+  8 s on 2026-12-02): its writes wait for the write lock in 1 ms steps, and the API's writer
+  thread takes it again within a fraction of a millisecond of each commit. Within one process,
+  a waiting write is woken as soon as the writer thread has committed (\`writeLockReleased\`);
+  across processes SQLite offers no such turn. The staleness figure above is therefore measured
+  with commands and feed in one process.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100. The
   service runs on the seeded and projected data as production runs it at this scale: the
   scheduler role in a process of its own, the API and the projector in another (\`ROLES\`; until
@@ -243,8 +264,9 @@ ${appendScaling.join('\n')}
   checkpoint first (\`test/http/reminder-before-projection.spec.ts\`). Seeding is not in the
   figure: it writes through the real adapters (the cipher and its key store, the event store) in
   batches of 1,000 users, their data keys in one transaction and their registrations appended
-  together so that the event store's group commit writes them in a few commits (100,000 users in
-  23 s, then 75 s to project them; one user at a time took about 118 s for both, and 171 s for
-  20,000 users once each append waited for its own commit on the writer thread).
+  together so that the event store's group commit writes them in a few commits, while a projector
+  in the bench's process follows (100,000 users written and projected in 69 s; 23 s and then 75 s
+  one after the other; one user at a time took about 118 s for both, and 171 s for 20,000 users
+  once each append waited for its own commit on the writer thread).
 `;
 }

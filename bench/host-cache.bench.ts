@@ -32,8 +32,12 @@ export interface HostCacheResult {
 
 /** In-host lookups at `users` cached users, then staleness through the real service at `rate` commands/s. */
 export async function hostCacheBench(users = 1_000_000, rate = 1_000, seconds = 10): Promise<HostCacheResult> {
+  const started = performance.now();
   const lookup = lookupAtScale(users);
+  const looked = performance.now();
   const staleness = await stalenessThroughService(rate, seconds);
+  // The step's length has varied from 96 to 182 s between runs of the same code: where it went.
+  process.stderr.write(`(lookup at scale ${Math.round((looked - started) / 1000)} s, staleness ${Math.round((performance.now() - looked) / 1000)} s) `);
   return { users, ...lookup, ...staleness };
 }
 
@@ -93,10 +97,12 @@ async function stalenessThroughService(rate: number, seconds: number): Promise<O
   const total = Math.min(MEASURED_USERS, rate * seconds);
   const dir = tempDir('tfe-bench-host-cache-');
   try {
+    const seedingAt = performance.now();
     const seeding = await projectorRuntime(dir.path);
     await seedUsers(seeding.eventStore, MEASURED_USERS + WARM_UP_USERS, 1, 'soft', 'h');
     await waitForReadModels(seeding);
     await seeding.close();
+    process.stderr.write(`(seeded and projected in ${Math.round((performance.now() - seedingAt) / 1000)} s) `);
     const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
     const platform = await token('host-platform', ['platform']);
     let httpDecisions = 0;

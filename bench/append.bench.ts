@@ -4,6 +4,8 @@ import { SqliteEventStore } from '../src/infrastructure/event-store/sqlite.event
 import { toNewEvents } from '../src/application/command-handling.js';
 import { benchContext, tempDir } from './bench-support.js';
 
+/** Appends per scaling point (few stored events, and the rebuild step's history). */
+export const SCALING_APPENDS = 2_000;
 /** Streams the measured appends rotate over. */
 const STREAMS = 100;
 const DATA = { orgId: 'org-1', userId: 'user-1', role: 'member', note: 'x'.repeat(120) };

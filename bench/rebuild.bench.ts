@@ -8,7 +8,7 @@ import { toNewEvents } from '../src/application/command-handling.js';
 import { ProjectionRebuild } from '../src/projections/projection.rebuild.js';
 import { projections } from '../src/runtime/service.js';
 import { BENCH_SECRET, benchContext, SEALED, tempDir } from './bench-support.js';
-import { appendsPerSec } from './append.bench.js';
+import { appendsPerSec, SCALING_APPENDS } from './append.bench.js';
 
 export interface RebuildResult {
   events: number;
@@ -17,8 +17,6 @@ export interface RebuildResult {
   /** Single-event appends per second (appendsPerSec) on this history, once rebuilt: the scaling figure at 1,000,000 stored events. */
   appendsPerSecAfter: number;
 }
-
-const APPENDS_AFTER = 2_000;
 
 /**
  * A realistic history: users register, enable 2FA and then mostly sign in (TwoFactorVerified),
@@ -68,7 +66,7 @@ export async function rebuildBench(total = 1_000_000): Promise<RebuildResult> {
     // The history took most of this step to write; a second one of the same size only for appends did not pay.
     const db = openSqlite(join(dir.path, DATABASE_FILE));
     const store = new SqliteEventStore(db);
-    const appendsPerSecAfter = await appendsPerSec(store, APPENDS_AFTER);
+    const appendsPerSecAfter = await appendsPerSec(store, SCALING_APPENDS);
     await store.close();
     db.close();
     return { events, eventsPerSec: Math.round(events / seconds), seconds: Math.round(seconds * 10) / 10, appendsPerSecAfter };

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { appendBench } from './append.bench.js';
+import { appendBench, SCALING_APPENDS } from './append.bench.js';
 import { commandLoadBench } from './command-load.bench.js';
 import { ROOT } from './bench-support.js';
 import { decisionInProcessBench } from './decision-in-process.bench.js';
@@ -60,7 +60,7 @@ async function scalingBench(rebuild: BenchResults['rebuild']): Promise<BenchResu
   for (const users of [1_000, 10_000, 100_000, 1_000_000]) {
     scaling.decisionP99UsByUsers[users] = (await decisionInProcessBench(users, 50_000)).p99Us;
   }
-  scaling.appendEventsPerSecByStoredEvents[1_000] = (await appendBench(2_000, 1_000)).eventsPerSec;
+  scaling.appendEventsPerSecByStoredEvents[1_000] = (await appendBench(SCALING_APPENDS, 1_000)).eventsPerSec;
   scaling.appendEventsPerSecByStoredEvents[rebuild.events] = rebuild.appendsPerSecAfter;
   return scaling;
 }

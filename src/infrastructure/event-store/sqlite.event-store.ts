@@ -1,7 +1,7 @@
 import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
 import { parsePosition } from '../../kernel/position.js';
 import type { Statement } from 'better-sqlite3';
-import { writeLockReleased, type SqliteDatabase } from '../sqlite/sqlite.database.js';
+import { LOCK_WAIT_MS, writeLockReleased, type SqliteDatabase } from '../sqlite/sqlite.database.js';
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
@@ -148,7 +148,7 @@ export class SqliteEventStore implements EventStore {
     if (db.memory) throw new Error('the SQLite event store needs a database file: its writer thread opens a connection of its own');
     migrateToPerStreamEventIds(db);
     db.exec(SCHEMA);
-    this.writer = new SqliteEventWriter({ path: db.name, readonly: db.readonly });
+    this.writer = new SqliteEventWriter({ path: db.name, readonly: db.readonly, lockWaitMs: LOCK_WAIT_MS });
   }
 
   /**

@@ -25,6 +25,8 @@ export type WriteOutcome =
 export interface WriterOptions {
   readonly path: string;
   readonly readonly: boolean;
+  /** How long a commit waits for another connection's write lock. */
+  readonly lockWaitMs: number;
 }
 
 export interface WriterRequest {

@@ -22,15 +22,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 /** @typedef {import('./sqlite.event-writer.js').WriteOutcome} WriteOutcome */
 /** @typedef {import('./sqlite.event-writer.js').WriterOptions} WriterOptions */
 
-const { path, readonly } = /** @type {WriterOptions} */ (workerData);
+const { path, readonly, lockWaitMs } = /** @type {WriterOptions} */ (workerData);
 const db = new Database(path, { readonly, fileMustExist: true });
 // As every event store connection (sqlite.database.ts): an acknowledged append survives power loss.
 db.pragma('synchronous = FULL');
 // The write lock is waited for below, in 1 ms steps: SQLite's own busy handler sleeps 1, 2, 5, 10,
 // 15, 20, 25… ms between tries, so a lock released after 20 ms is taken only after 33.
 db.pragma('busy_timeout = 0');
-/** As long as every other connection waits for the lock (busy_timeout in sqlite.database.ts). */
-const LOCK_WAIT_MS = 5_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 const head = db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck();
@@ -81,14 +79,14 @@ class EventIdTaken extends Error {
 
 /**
  * Runs the transaction, trying again while another connection holds the write lock (BEGIN
- * IMMEDIATE answers SQLITE_BUSY at once, before anything is read or written), for LOCK_WAIT_MS.
+ * IMMEDIATE answers SQLITE_BUSY at once, before anything is read or written), for lockWaitMs.
  * This thread has nothing else to do meanwhile, so it may block.
  * @template T
  * @param {() => T} run
  * @returns {T}
  */
 function withWriteLock(run) {
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + lockWaitMs;
   for (;;) {
     try {
       return run();

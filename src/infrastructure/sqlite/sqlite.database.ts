@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 
 export type SqliteDatabase = Database.Database;
 
-/** How long a write waits for another connection's write lock (busy_timeout). */
-const LOCK_WAIT_MS = 5_000;
+/** How long a write waits for another connection's write lock (busy_timeout; the event store's writer thread too). */
+export const LOCK_WAIT_MS = 5_000;
 
 export interface SqliteOptions {
   /**

@@ -179,8 +179,10 @@ ${appendScaling.join('\n')}
   200,000 answers for users spread over all of them; memory is the heap growth after a full GC,
   divided by the users (answers shared by the members of one organisation in one state are
   stored once). \`client.decide\`: the real client following the real service's change feed,
-  10,000 users cached, 100,000 calls. Staleness: the service in its own process (roles api and
-  projector) with 11,000 soft organisations of one member each; the client loads every member,
+  10,000 users cached, 100,000 calls. Staleness: the API and the projector in processes of their
+  own (the production layout; until 2026-12-02 one process with both, which answered about 860
+  commands/s; commands from a pool of 128 connections, 32 before), the client following the API
+  process's feed, with 11,000 soft organisations of one member each; the client loads every member,
   then each organisation is made hard once at the offered rate (after 1,000 unmeasured commands);
   the staleness is the time from the command's answer until the client's \`decide\` for the
   member, asked from memory every millisecond, answers \`redirect\`. It adds up the projection
@@ -224,14 +226,15 @@ ${appendScaling.join('\n')}
   10–35 ms behind its timers. Deciding the next command of a stream on the state its previous,
   still uncommitted append leaves (pipelining) would remove the first; it needs an append
   conditional on the head event's id, not only its revision (another process may have appended
-  as many events in between), which the port does not offer yet. With commands sent to an API
-  process of their own while the host cache followed the projector's process (the production
-  layout for the feed), the projector fell seconds behind at 1,000/s (host-cache staleness p99
-  8 s on 2026-12-02): its writes wait for the write lock in 1 ms steps, and the API's writer
-  thread takes it again within a fraction of a millisecond of each commit. Within one process,
-  a waiting write is woken as soon as the writer thread has committed (\`writeLockReleased\`);
-  across processes SQLite offers no such turn. The staleness figure above is therefore measured
-  with commands and feed in one process.
+  as many events in between), which the port does not offer yet. With the API and the projector
+  apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s
+  (staleness p99 8 s, then 2.9 s on 2026-12-02), though it kept up with this membership load.
+  Thought at first to be the write lock (the projector's writes retry in 1 ms steps while the
+  API's writer thread takes the lock again right after each commit), it was the projections'
+  fan-out: every \`find\` over a members index committed the batch staged so far, so a mode change
+  cost each fanning-out projection and saga a commit of its own. A find now commits first only
+  when the batch wrote to the collection it reads, and sagas batch too; the staleness figure
+  above is measured in that layout since.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100. The
   service runs on the seeded and projected data as production runs it at this scale: the
   scheduler role in a process of its own, the API and the projector in another (\`ROLES\`; until

@@ -24,6 +24,8 @@ export interface BatchingViewOptions {
  */
 export class BatchingView implements ReadModelView {
   private pending: WriteOp[] = [];
+  /** Collections `pending` writes to. */
+  private readonly pendingCollections = new Set<string>();
   private readonly cache = new Map<string, Doc | null>();
   /** Documents with a staged patch whose outcome the cache does not know. */
   private readonly uncertain = new Set<string>();
@@ -79,7 +81,9 @@ export class BatchingView implements ReadModelView {
   }
 
   async find<T extends Doc>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>> {
-    await this.flushStaged();
+    // Only this collection's staged writes can change the answer; a fan-out over a members index
+    // would otherwise commit once per event and undo the batching.
+    if (this.pendingCollections.has(collection)) await this.flushStaged();
     await this.ensurePrepared(collection);
     return this.store.find<T>(this.target(collection), filter, options);
   }
@@ -88,6 +92,7 @@ export class BatchingView implements ReadModelView {
   stage(ops: readonly WriteOp[], position?: string): void {
     for (const op of ops) {
       this.pending.push(op);
+      this.pendingCollections.add(op.collection);
       this.remember(op);
     }
     if (position !== undefined) {
@@ -101,6 +106,7 @@ export class BatchingView implements ReadModelView {
     for (const op of this.pending) await this.ensurePrepared(op.collection);
     await this.store.write(this.pending.map((op) => ({ ...op, collection: this.target(op.collection) })), checkpoint);
     this.pending = [];
+    this.pendingCollections.clear();
     if (checkpoint !== undefined) this.committed = checkpoint.position;
     if (this.filtered.size > 0 || this.cache.size > MAX_CACHED_DOCS) this.cache.clear();
     this.filtered.clear();

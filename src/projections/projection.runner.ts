@@ -17,10 +17,13 @@ const MAX_BATCH_EVENTS = 100;
  * Runs each projection on its own durable subscription, so one failing projection is retried
  * without holding the others back. A projection's writes and its checkpoint are committed in one
  * unit; positions of events it does not handle are checkpointed lazily once it is idle.
- * While the subscription says the next event follows at once, a projection without side effects
- * stages its writes and commits them with those of the following events: one commit per batch
- * instead of per event. Reads during the batch see the staged writes (BatchingView), and progress
- * is reported only once the batch is committed.
+ * While the subscription says the next event follows at once, a projection stages its writes and
+ * commits them with those of the following events: one commit per batch instead of per event.
+ * Reads during the batch see the staged writes (BatchingView), and progress is reported only once
+ * the batch is committed. Sagas batch too: their side effects (jobs) are already required to be
+ * idempotent under a replay from their checkpoint (a crash before it commits), and replaying a
+ * batch from the state before it repeats the same decisions in the same order. Within one process
+ * a staged event is never applied twice, even when its commit is retried.
  */
 export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   private readonly reached = new Map<string, string | null>();
@@ -140,8 +143,6 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   }
 
   private async handle(projection: Projection, event: RecordedEvent, delivery: Delivery): Promise<void> {
-    // A saga's apply has side effects: it must neither be batched nor applied twice.
-    if (projection.rebuildable === false) return this.handleAlone(projection, event);
     let batch = this.batches.get(projection.name);
     if (!batch) this.batches.set(projection.name, (batch = new BatchingView(this.readStore, { checkpoint: projection.name })));
     // A redelivery after a failed commit: the event is already staged, only the commit is retried.
@@ -152,16 +153,6 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
     if (batch.pendingCount > 0) await batch.flush({ name: projection.name, position: event.position });
     else this.scheduleIdleCheckpoint(projection.name);
     this.batches.delete(projection.name);
-    this.advance(projection.name, event.position);
-  }
-
-  private async handleAlone(projection: Projection, event: RecordedEvent): Promise<void> {
-    if (projection.handles.includes(event.type)) {
-      const ops = await projection.apply(event, this.readStore);
-      await this.readStore.write(ops, { name: projection.name, position: event.position });
-    } else {
-      this.scheduleIdleCheckpoint(projection.name);
-    }
     this.advance(projection.name, event.position);
   }
 

@@ -9,6 +9,7 @@ import type { Runtime } from './runtime.js';
 import { NestLoggerBridge } from '../http/nest-logger.bridge.js';
 import { mountSwaggerUi } from '../http/api-docs.js';
 import { acceptJsonBodiesOnly, onClientError, onFrameworkError } from '../http/framework-errors.js';
+import { drainConnectionsOnClose } from '../http/connection-drain.js';
 import { completeOpenApiDocument } from '../http/openapi.document.js';
 import { API_ROUTES } from './api-contract.js';
 
@@ -54,6 +55,7 @@ export async function listen(app: NestFastifyApplication, host: string, port: nu
 
 function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
   acceptJsonBodiesOnly(fastify, ['/two-factor/', '/console/']);
+  drainConnectionsOnClose(fastify);
   const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status', ['method', 'route', 'status']);
   // A callback hook, not an async one, and the log line built only when it is written: this runs
   // for every request, the enforcement check's hot path included.

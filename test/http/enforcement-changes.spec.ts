@@ -152,6 +152,27 @@ describe('the change feed\'s bounds and shutdown', () => {
   });
 });
 
+describe('the change feed at shutdown, after a follower aborted its request', () => {
+  it('closes that connection instead of leaving it to the keep-alive timeout (72 s), so a stop is prompt', async () => {
+    const h = await startHarness();
+    try {
+      const platform = await h.token('host-platform', 'platform');
+      // Node's fetch, as the SDK's follower uses it: an abort ends the body but leaves the socket
+      // open, so the service sees no hang-up and its connection outlives the stream.
+      const abort = new AbortController();
+      const feed = readFeed(await h.openStream('/v1/enforcement/changes', { token: platform, signal: abort.signal }), abort);
+      await feed.next((event) => event.event === 'position');
+      feed.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      // With the connection left open, this waited for Fastify's keep-alive timeout: far past the test's.
+      await h.stop();
+    } finally {
+      await h.dispose();
+    }
+  });
+});
+
 /** The stream's bytes for a while, comments included (the event parser drops those). */
 async function rawText(h: Harness, token: string, forMs: number): Promise<string> {
   const abort = new AbortController();

@@ -186,7 +186,8 @@ ${appendScaling.join('\n')}
   then each organisation is made hard once at the offered rate (after 1,000 unmeasured commands);
   the staleness is the time from the command's answer until the client's \`decide\` for the
   member, asked from memory every millisecond, answers \`redirect\`. It adds up the projection
-  lag, the feed's checkpoint poll (every 20 ms) and the trip over SSE.
+  lag (the projector's process reads the head every 25 ms for appends of the API's process),
+  the feed's checkpoint poll (every 10 ms; 20 ms before 2026-12-02) and the trip over SSE.
 - **Commands under load.** Membership commands (each joins a user to one more organisation;
   none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 128
   connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms

@@ -193,6 +193,29 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('wakes every subscription through one watch of the head when another connection appends', async () => {
+    const db = openSqlite(fixture.path);
+    // Fallback reads far beyond the wait below: only the head watch can deliver in time.
+    const store = new SqliteEventStore(db, { ...FAST, fallbackPollMs: 600_000 });
+    const otherDb = openSqlite(fixture.path);
+    const otherProcess = new SqliteEventStore(otherDb, FAST);
+    const delivered: string[][] = [[], []];
+    const subscriptions = delivered.map((into) => store.subscribe(async (event) => void into.push(event.metadata.eventId)));
+    try {
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const remote = newEvent('FromElsewhere');
+      await otherProcess.append('elsewhere', [remote], 'no_stream');
+      await waitUntil(() => delivered.every((into) => into.length === 1));
+      expect(delivered).toEqual([[remote.metadata.eventId], [remote.metadata.eventId]]);
+    } finally {
+      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      await store.close();
+      await otherProcess.close();
+      db.close();
+      otherDb.close();
+    }
+  });
+
   it('settles the appends of one turn in call order, the later seeing the earlier', async () => {
     const [a, b, c] = [newEvent('A'), newEvent('B'), newEvent('C')];
     const results = await Promise.all([

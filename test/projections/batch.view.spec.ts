@@ -1,27 +1,19 @@
 import { join } from 'node:path';
 import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
-import { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite.read-store.js';
 import { BatchingView } from '../../src/projections/batch.view.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { ObservedReadStore } from '../support/observed.read-store.js';
 
-/** Counts commits: a find must commit the batch only when the batch writes what it finds. */
-class CountingReadStore extends SqliteReadStore {
-  writes = 0;
-  override async write(...args: Parameters<SqliteReadStore['write']>): Promise<void> {
-    this.writes += 1;
-    return super.write(...args);
-  }
-}
-
+/** A find must commit the batch only when the batch writes what it finds. */
 describe('the batching view', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let db: SqliteDatabase;
-  let store: CountingReadStore;
+  let store: ObservedReadStore;
 
   beforeEach(async () => {
     dir = makeTempDir('tfe-batch-view-');
     db = openSqlite(join(dir.path, 'db.sqlite'));
-    store = new CountingReadStore(db);
+    store = new ObservedReadStore(db);
     await store.write([{ kind: 'upsert', collection: 'members', doc: { id: 'o1|u1', orgId: 'o1' } }]);
     store.writes = 0;
   });

@@ -10,6 +10,7 @@ import type { Projection } from '../../src/projections/projection.js';
 import { ProjectionRunner } from '../../src/projections/projection.runner.js';
 import { CheckpointProgress } from '../../src/projections/read-model-progress.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import { ObservedReadStore } from '../support/observed.read-store.js';
 
 const actor = { id: 'test', roles: [] };
 const context = () => ({ commandId: newId(), correlationId: 'c', actor, now: new Date('2026-01-01T00:00:00Z') });
@@ -33,19 +34,6 @@ function counter(name: string, options: { failFirst?: number } = {}): Projection
     },
   };
   return projection as unknown as Projection & { attempts: number };
-}
-
-/** Counts commits, and refuses them while `failing` is set, as a full disk or a lock timeout would. */
-class ObservedReadStore extends SqliteReadStore {
-  writes = 0;
-  failing = false;
-  /** Refuses only the commit whose checkpoint is at this position. */
-  failingAt: string | null = null;
-  override async write(...args: Parameters<SqliteReadStore['write']>): Promise<void> {
-    if (this.failing || (this.failingAt !== null && args[1]?.position === this.failingAt)) throw new Error('commit refused');
-    this.writes += 1;
-    return super.write(...args);
-  }
 }
 
 describe('projection runner', () => {

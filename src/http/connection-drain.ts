@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
  * pre-connect, or a pooled socket Node's fetch keeps after an aborted stream) and one whose last
  * answer ends after that call; the server's close then waits on them until the keep-alive timeout
  * (72 s), past any orchestrator's grace period. Here, from `preClose` on, every connection is
- * closed as soon as it serves nothing: at once when idle, after its answer otherwise.
+ * closed as soon as it serves nothing: at once when idle, after its answer otherwise. The service
+ * listens on plain HTTP (TLS ends at the proxy), so a request's socket is its connection's.
  */
 export function drainConnectionsOnClose(fastify: FastifyInstance): void {
   const server: Server = fastify.server;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
@@ -10,32 +10,29 @@ import type { FastifyInstance } from 'fastify';
  * (72 s), past any orchestrator's grace period. Here, from `preClose` on, every connection is
  * closed as soon as it serves nothing: at once when idle, after its answer otherwise. The service
  * listens on plain HTTP (TLS ends at the proxy), so a request's socket is its connection's.
+ * Until the stop, a request costs one map entry: the enforcement check runs through here.
  */
 export function drainConnectionsOnClose(fastify: FastifyInstance): void {
-  const server: Server = fastify.server;
-  const inFlight = new Map<Socket, number>();
+  /** Each open connection's latest response, whose state at the stop says whether it serves anything. */
+  const latest = new Map<Socket, ServerResponse | null>();
   let closing = false;
 
-  const closeIfIdle = (socket: Socket): void => {
-    if (closing && (inFlight.get(socket) ?? 0) === 0) socket.destroySoon();
+  const closeWhenDone = (socket: Socket, response: ServerResponse | null): void => {
+    if (response === null || response.writableFinished || response.destroyed) socket.destroySoon();
+    else response.once('close', () => socket.destroySoon());
   };
-  server.on('connection', (socket: Socket) => {
-    inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
-    closeIfIdle(socket);
+  fastify.server.on('connection', (socket: Socket) => {
+    latest.set(socket, null);
+    socket.once('close', () => latest.delete(socket));
+    if (closing) socket.destroySoon();
   });
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const socket = request.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    response.once('close', () => {
-      if (!inFlight.has(socket)) return;
-      inFlight.set(socket, inFlight.get(socket)! - 1);
-      closeIfIdle(socket);
-    });
+  fastify.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    latest.set(request.socket, response);
+    if (closing) closeWhenDone(request.socket, response);
   });
   fastify.addHook('preClose', (done) => {
     closing = true;
-    for (const socket of inFlight.keys()) closeIfIdle(socket);
+    for (const [socket, response] of latest) closeWhenDone(socket, response);
     done();
   });
 }

@@ -230,6 +230,9 @@ export class SqliteEventStore implements EventStore {
       writeLockReleased(this.db.name);
     }
     toWrite.forEach(({ append, decided }, index) => this.settle(append, decided.nextRevision, outcomes[index]!));
+    // Woken here, the subscriptions read past these appends (and any earlier ones of other
+    // processes): the head watch need not wake them again for the same head.
+    for (const outcome of outcomes) if (outcome.kind === 'committed' && outcome.position > (this.watchedHead ?? 0)) this.watchedHead = outcome.position;
     for (const subscription of this.subscriptions) subscription.wake();
   }
 
@@ -322,7 +325,7 @@ export class SqliteEventStore implements EventStore {
       (after) => this.readAllSync({ ...options, after, limit: this.pageSize }),
       handler,
       options,
-      { pollIntervalMs: this.fallbackPollMs, retry: this.retry },
+      { fallbackPollMs: this.fallbackPollMs, retry: this.retry },
       () => {
         this.subscriptions.delete(subscription);
         if (this.subscriptions.size === 0) this.stopHeadWatch();
@@ -447,7 +450,7 @@ export class SqliteEventStore implements EventStore {
 }
 
 interface SubscriptionSettings {
-  readonly pollIntervalMs: number;
+  readonly fallbackPollMs: number;
   readonly retry: BackoffPolicy;
 }
 
@@ -523,7 +526,7 @@ class SqliteSubscription implements Subscription {
   private async idle(): Promise<void> {
     if (this.pendingWake || this.abort.signal.aborted) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, this.settings.pollIntervalMs);
+      const timer = setTimeout(finish, this.settings.fallbackPollMs);
       function finish(): void {
         clearTimeout(timer);
         resolve();

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../kernel/event-envelope.js';
+import { PersistentMap } from '../kernel/persistent-map.js';
 
 /**
  * What an auditor sees of a protected value. Ciphertexts are never decrypted here: the audit trail
@@ -22,7 +23,7 @@ export function isEncryptedValue(value: unknown): value is Record<(typeof ENCRYP
 
 /** A deep copy with every encrypted value and backup-code hash replaced; plain values pass through. */
 export function redact(value: unknown, shredded: boolean): JsonValue {
-  if (value instanceof Map) return redact(Object.fromEntries(value), shredded);
+  if (value instanceof Map || value instanceof PersistentMap) return redact(Object.fromEntries(value), shredded);
   if (isEncryptedValue(value)) return shredded ? { shredded: true } : { encrypted: true, keyId: value.keyId };
   if (Array.isArray(value)) return value.map((item) => redact(item, shredded));
   if (value !== null && typeof value === 'object') {

@@ -1,6 +1,7 @@
 import { DomainError } from '../kernel/domain-error.js';
 import type { Actor } from '../kernel/event-envelope.js';
 import { isValidId } from '../kernel/ids.js';
+import { PersistentMap } from '../kernel/persistent-map.js';
 import type { EndExemption, ExemptMember, ExpireExemption } from './organisation.commands.js';
 import type { OrganisationState, RegisteredOrganisation } from './organisation.decider.js';
 import type { MemberExemptionEnded, OrganisationEvent } from './organisation.events.js';
@@ -133,8 +134,7 @@ export function withExemptionsOfLeaversEnded(state: RegisteredOrganisation, even
 export function evolveExemptions(state: RegisteredOrganisation, event: OrganisationEvent): RegisteredOrganisation {
   switch (event.type) {
     case 'MemberExempted': {
-      const exemptions = new Map(state.exemptions ?? []);
-      exemptions.set(event.data.userId, { reason: event.data.reason, until: event.data.until, version: event.data.version });
+      const exemptions = (state.exemptions ?? PersistentMap.empty()).with(event.data.userId, { reason: event.data.reason, until: event.data.until, version: event.data.version });
       return { ...state, exemptions, exemptionVersion: Math.max(state.exemptionVersion ?? 0, event.data.version) };
     }
     case 'MemberExemptionEnded':
@@ -142,9 +142,7 @@ export function evolveExemptions(state: RegisteredOrganisation, event: Organisat
     case 'MemberJoinedOrg': {
       // Leaving (even in a history without the explicit end) or joining afresh carries no exemption over.
       if (!state.exemptions?.has(event.data.userId)) return state;
-      const exemptions = new Map(state.exemptions);
-      exemptions.delete(event.data.userId);
-      return { ...state, exemptions };
+      return { ...state, exemptions: state.exemptions.without(event.data.userId) };
     }
     default:
       return state;

@@ -2,6 +2,7 @@ import type { Decider } from '../kernel/decider.js';
 import { DomainError } from '../kernel/domain-error.js';
 import type { Actor } from '../kernel/event-envelope.js';
 import { isValidId } from '../kernel/ids.js';
+import { PersistentMap } from '../kernel/persistent-map.js';
 import type {
   ChangeEnforcementMode,
   ConnectToXero,
@@ -56,10 +57,13 @@ export interface RegisteredOrganisation {
   readonly name: string;
   readonly mode: EnforcementMode;
   readonly xero: { readonly tenantId: string } | null;
-  /** A Map, not a Record: user ids such as "constructor" must not collide with Object.prototype. */
-  readonly members: ReadonlyMap<string, MemberRole>;
+  /**
+   * Not a Record: user ids such as "constructor" must not collide with Object.prototype. Persistent:
+   * each event changes one member of what may be tens of thousands, and states are cached.
+   */
+  readonly members: PersistentMap<MemberRole>;
   /** Exempt members by user id; absent until the first exemption (exemption.decisions.ts). */
-  readonly exemptions?: ReadonlyMap<string, Exemption>;
+  readonly exemptions?: PersistentMap<Exemption>;
   /** The last exemption version issued; versions are never reused. */
   readonly exemptionVersion?: number;
   /** The pending scheduled escalation of a soft organisation. */
@@ -67,7 +71,7 @@ export interface RegisteredOrganisation {
   /** Days a newcomer to a hard organisation is treated as soft. */
   readonly graceDays: number;
   /** Members' grace start and last departure, kept after they leave so a re-join cannot renew grace. */
-  readonly tenure: ReadonlyMap<string, Tenure>;
+  readonly tenure: PersistentMap<Tenure>;
 }
 
 export type OrganisationState = UnregisteredOrganisation | RegisteredOrganisation;
@@ -383,18 +387,12 @@ function decide(command: OrganisationCommand, state: OrganisationState): Decisio
 // an event that cannot apply leaves the state as it is rather than making the history unreadable.
 
 function withMember(state: RegisteredOrganisation, userId: string, role: MemberRole | null): RegisteredOrganisation {
-  const members = new Map(state.members);
-  if (role === null) members.delete(userId);
-  else members.set(userId, role);
-  return { ...state, members };
+  return { ...state, members: role === null ? state.members.without(userId) : state.members.with(userId, role) };
 }
 
 /** A join without a recorded instant (older history) leaves no tenure: that member never had grace. */
 function withTenure(state: RegisteredOrganisation, userId: string, tenure: Tenure | null): RegisteredOrganisation {
-  const all = new Map(state.tenure);
-  if (tenure === null) all.delete(userId);
-  else all.set(userId, tenure);
-  return { ...state, tenure: all };
+  return { ...state, tenure: tenure === null ? state.tenure.without(userId) : state.tenure.with(userId, tenure) };
 }
 
 function withDeparture(state: RegisteredOrganisation, userId: string, leftAt: string | null): RegisteredOrganisation {
@@ -441,7 +439,7 @@ function evolve(state: OrganisationState, event: OrganisationEvent): Organisatio
   switch (state.status) {
     case 'unregistered':
       if (event.type !== 'OrganisationRegistered') return state;
-      return { status: 'registered', orgId: event.data.orgId, name: event.data.name, mode: 'off', xero: null, members: new Map(), escalation: null, graceDays: 0, tenure: new Map() };
+      return { status: 'registered', orgId: event.data.orgId, name: event.data.name, mode: 'off', xero: null, members: PersistentMap.empty(), escalation: null, graceDays: 0, tenure: PersistentMap.empty() };
     case 'registered':
       return evolveRegistered(state, event);
     default: {

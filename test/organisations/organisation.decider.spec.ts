@@ -13,6 +13,7 @@ import {
   type OrganisationState,
 } from '../../src/organisations/organisation.decider.js';
 import type { EnforcementMode, MemberRole, OrganisationEvent } from '../../src/organisations/organisation.events.js';
+import { PersistentMap } from '../../src/kernel/persistent-map.js';
 import { given } from '../support/given-when-then.js';
 
 const platform: Actor = { id: 'host-platform', roles: ['platform'] };
@@ -51,10 +52,10 @@ describe('RegisterOrganisation', () => {
       name: 'Acme Ltd',
       mode: 'off',
       xero: null,
-      members: new Map(),
+      members: PersistentMap.empty(),
       escalation: null,
       graceDays: 0,
-      tenure: new Map(),
+      tenure: PersistentMap.empty(),
     });
   });
 

@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/runtime/data-dir.files.js';
+import { DERIVED_DATABASE_FILE } from '../src/runtime/data-dir.files.js';
 import { ENFORCEMENT, enforcementProjection, membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
 import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
 import { comparePositions } from '../src/kernel/position.js';
@@ -34,7 +34,7 @@ export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<Pr
     await waitForReadModels(seeding);
     await seeding.close();
     const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
-    const readModel = new ReadModelWatcher(join(dir.path, DATABASE_FILE));
+    const readModel = new ReadModelWatcher(join(dir.path, DERIVED_DATABASE_FILE));
     const auth = `Bearer ${await token('host-platform', ['platform'])}`;
     // A bounded keep-alive pool, as a host application would use; commands queue client-side beyond it.
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { SqliteKeyStore } from '../infrastructure/crypto/sqlite.key-store.js';
@@ -5,22 +6,26 @@ import { SqliteEventStore } from '../infrastructure/event-store/sqlite.event-sto
 import { SqliteIdempotencyStore } from '../infrastructure/idempotency/sqlite.idempotency-store.js';
 import { SqliteReadStore } from '../infrastructure/read-store/sqlite.read-store.js';
 import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-backend.js';
-import { openSqlite } from '../infrastructure/sqlite/sqlite.database.js';
+import { openSqlite, type SqliteDatabase } from '../infrastructure/sqlite/sqlite.database.js';
 import { guardStorage, SqliteStorageHealth } from '../infrastructure/sqlite/sqlite.storage-failure.js';
 import type { ProfileStores } from './profile.stores.js';
 
-import { DATABASE_FILE } from './data-dir.files.js';
-
+import { DATABASE_FILE, DERIVED_DATABASE_FILE } from './data-dir.files.js';
 
 /**
- * Embedded profile: one SQLite file. History, data keys and idempotency records share a connection with
- * `synchronous=FULL`; derived data (read models, jobs) uses a second one with NORMAL, since it
- * can always be rebuilt from history.
+ * Embedded profile: two SQLite files. History, data keys and idempotency records share a
+ * connection with `synchronous=FULL`; derived data (read models, checkpoints, jobs) lives in a
+ * file of its own with NORMAL, since it can always be rebuilt from history.
+ *
+ * Two files, not one, because SQLite's write lock is per file: in one file every projector commit
+ * held the lock that appends wait for, and when the projector's process lost its core mid-commit
+ * on a busy machine, every command's answer waited with it (command p50 at 1,000/s halved apart,
+ * docs/performance.md). A data directory made before the split keeps its single file.
  */
 export async function embeddedProfileStores(config: Config): Promise<ProfileStores> {
   const file = join(config.DATA_DIR, DATABASE_FILE);
   const db = openSqlite(file);
-  const derivedDb = openSqlite(file, { synchronous: 'NORMAL' });
+  const derivedDb = openSqlite(derivedFile(config.DATA_DIR, db, file), { synchronous: 'NORMAL' });
   // A full or read-only disk answers 503 storage_unavailable and turns readiness off (see guardStorage).
   const health = new SqliteStorageHealth(db);
   const eventStore = guardStorage(new SqliteEventStore(db), health);
@@ -42,4 +47,16 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
       db.close();
     },
   };
+}
+
+/**
+ * A data directory whose main file already holds checkpoints and no derived file was written
+ * before the split: its read models and jobs stay where they are, because a new empty file would
+ * make every saga replay history from the start, while its jobs stayed behind in the old file.
+ */
+function derivedFile(dataDir: string, db: SqliteDatabase, file: string): string {
+  const derived = join(dataDir, DERIVED_DATABASE_FILE);
+  if (existsSync(derived)) return derived;
+  const legacy = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'read_model_checkpoints'").get() !== undefined;
+  return legacy ? file : derived;
 }

@@ -1,4 +1,9 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { JOBS_TABLE } from '../../src/infrastructure/scheduler/sqlite.job-row.js';
 import type { Doc } from '../../src/ports/read-store.port.js';
+import { SEND_NOTICE_JOB } from '../../src/reminders/notice.jobs.js';
+import { DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { RebuildInProgressError } from '../../src/projections/projection.rebuild.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { enableTwoFactor, expectCommandAnswer, expectProblem, registerOrg, registerUser, setMember } from '../http/http-steps.js';
@@ -49,7 +54,23 @@ describe('projection rebuild', () => {
     return page.items[0]!.userId;
   }
 
+  /**
+   * Security notices (for the resets) are sent by jobs on the real clock, which append NoticeSent
+   * when they run: a snapshot taken before they all ran would miss events a rebuild then sees.
+   */
+  async function noticesSent(): Promise<void> {
+    const db = new Database(join(h.dataDir, DERIVED_DATABASE_FILE), { readonly: true, fileMustExist: true });
+    try {
+      const pending = db.prepare(`SELECT count(*) AS n FROM ${JOBS_TABLE} WHERE name = ?`).pluck();
+      for (let poll = 0; poll < 400 && (pending.get(SEND_NOTICE_JOB) as number) > 0; poll++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(pending.get(SEND_NOTICE_JOB)).toBe(0);
+    } finally {
+      db.close();
+    }
+  }
+
   async function caughtUp(): Promise<void> {
+    await noticesSent();
     const head = await h.service.runtime.eventStore.headPosition();
     expect(await h.service.runtime.progress.waitFor(head!, 5000)).toBe(true);
   }

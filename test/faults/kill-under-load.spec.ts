@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
+import { DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { buildDist, startServiceProcess, waitUntil, type ServiceProcess } from './service-process.js';
 
@@ -231,7 +231,7 @@ describe('kill -9 under load (real processes, embedded profile)', () => {
 
   /** The read models as stored, read through a second, read-only connection to the live file. */
   function snapshot(): Record<string, Array<{ id: string; doc: string }>> {
-    const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+    const db = new Database(join(dataDir, DERIVED_DATABASE_FILE), { readonly: true, fileMustExist: true });
     try {
       // A table is created on a collection's first write; until then the collection is empty.
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));

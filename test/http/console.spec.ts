@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
+import { DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { attribute, csrfOf, HOST_ORIGIN, PageClient, PAGES_ENV, type PageResponse } from '../support/page-client.js';
 import { CONSOLE_STRINGS as C } from '../../src/pages/console.strings.js';
@@ -375,7 +375,7 @@ describe('console', () => {
       expect(await pageThrough('&locked=true')).toEqual(docs.filter((d) => d.twoFactor.lockedUntil !== null).map((d) => d.userId));
       // The filters are served by indexes, not by a scan of the organisation's members.
       // A read-only connection of its own: the service's stores sit behind the storage-failure guard.
-      const db = new Database(join(h.dataDir, DATABASE_FILE), { readonly: true });
+      const db = new Database(join(h.dataDir, DERIVED_DATABASE_FILE), { readonly: true });
       const filters: Filter[] = [{ orgId: big, twoFactorEnabled: false }, { orgId: big, 'twoFactor.lockedUntil': { $gt: h.clock.now().toISOString() } }];
       for (const filter of filters) {
         const query = buildFindQuery(ORG_MEMBERS, filter, normalizeSort(undefined), { limit: 50 });

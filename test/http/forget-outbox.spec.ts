@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
+import { DATABASE_FILE, DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { NodemailerMailer } from '../../src/infrastructure/mail/nodemailer.mailer.js';
 import type { Mailer, OutgoingMail } from '../../src/ports/mailer.port.js';
 import { ReminderSender } from '../../src/reminders/reminder.sender.js';
@@ -53,7 +53,7 @@ describe('Forgetting a user leaves no plaintext of their address in DATA_DIR', (
     // The scan reads real bytes: another user's reminder is still there, address and all.
     expect(filesHolding(join(h.dataDir, 'outbox'), otherEmail)).toHaveLength(1);
 
-    expect(allFiles(h.dataDir)).toContain(join(h.dataDir, DATABASE_FILE));
+    expect(allFiles(h.dataDir)).toEqual(expect.arrayContaining([join(h.dataDir, DATABASE_FILE), join(h.dataDir, DERIVED_DATABASE_FILE)]));
   }, 30_000);
 
   it('deletes a reminder written while the user was being forgotten', async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
+import { DATABASE_FILE, DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { startHarness, type Harness, type JsonResponse } from '../support/http-harness.js';
 import { attribute, attributes, csrfOf, handoffToken, PageClient } from '../support/page-client.js';
 import { STEP_MS, codeAt, expectCommandAnswer, registerOrg, secretOf, setMember, uniqueId, wrongCode } from './http-steps.js';
@@ -223,7 +223,7 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     expect({ where, found }).toEqual({ where, found: [] });
   }
 
-  it('leaves none in the SQLite file, its WAL or the logs after a full lifecycle and a forgotten user', async () => {
+  it('leaves none in the SQLite files, their WALs or the logs after a full lifecycle and a forgotten user', async () => {
     await runFullLifecycle();
     await runPagesLifecycle();
     await runSupportSearch();
@@ -238,8 +238,11 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
     while ((await h.service.runtime.eventStore.readAll({ types: ['NoticeSent'] })).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await h.service.runtime.eventStore.readAll({ types: ['NoticeSent'] })).length).toBeGreaterThan(0);
 
-    const database = join(h.dataDir, DATABASE_FILE);
-    const running = { db: fileText(database), wal: fileText(`${database}-wal`) };
+    // History and keys in one file, read models and jobs in the other: both, with their WALs.
+    const databases = [DATABASE_FILE, DERIVED_DATABASE_FILE].map((file) => join(h.dataDir, file));
+    const onDisk = (suffix: string): string => databases.map((database) => fileText(`${database}${suffix}`)).join('\n');
+    const running = { db: onDisk(''), wal: onDisk('-wal') };
+    for (const database of databases) expect(fileText(database).length).toBeGreaterThan(0);
     // The scan reads the real bytes: the marker we wrote in the clear is there.
     expect(running.db.length + running.wal.length).toBeGreaterThan(0);
     expect((running.db + running.wal).includes(orgMarker)).toBe(true);
@@ -256,7 +259,7 @@ describe('No plaintext secret, code or personal data at rest or in logs', () => 
 
     // Closing checkpoints the WAL into the main file; scan what is left on disk afterwards too.
     await h.stop();
-    const stopped = fileText(database) + fileText(`${database}-wal`);
+    const stopped = onDisk('') + onDisk('-wal');
     expect(stopped.includes(orgMarker)).toBe(true);
     expectNoPlaintext('files after shutdown', stopped);
     expectNoPlaintext('logs after shutdown', h.logs());

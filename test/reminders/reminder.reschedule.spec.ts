@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/kernel/clock.js';
-import { DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
+import { DERIVED_DATABASE_FILE } from '../../src/runtime/data-dir.files.js';
 import { JOBS_TABLE } from '../../src/infrastructure/scheduler/sqlite.job-row.js';
 import { REMINDER_SUBJECTS, type SubjectDoc } from '../../src/reminders/reminder.saga.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
@@ -36,7 +36,7 @@ describe('a changed reminder cadence reaches reminders already scheduled', () =>
 
   /** The user's reminder jobs as the scheduler stores them: due instants in epoch milliseconds. */
   function jobsOf(userId: string): number[] {
-    const db = new Database(join(temp.path, DATABASE_FILE), { readonly: true });
+    const db = new Database(join(temp.path, DERIVED_DATABASE_FILE), { readonly: true });
     try {
       const rows = db.prepare(`SELECT next_run_at, data FROM ${JOBS_TABLE}`).all() as Array<{ next_run_at: number | null; data: string | null }>;
       return rows.filter((row) => JSON.parse(row.data ?? '{}').userId === userId).map((row) => row.next_run_at!);

@@ -23,7 +23,7 @@ const CHECKPOINT_ATTEMPTS = 3;
 const CHECKPOINT_BACKOFF_MS = 50;
 
 /**
- * Data keys in the shared SQLite file. A tombstone is the same row with the material set to NULL:
+ * Data keys in the history's SQLite file. A tombstone is the same row with the material set to NULL:
  * the user id and key id stay so the key can never be re-created. openSqlite turns secure_delete
  * on, so SQLite zeroes the freed cell bytes instead of leaving them in the page.
  */

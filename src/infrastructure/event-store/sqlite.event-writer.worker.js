@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The SQLite event store's writer thread. better-sqlite3 is synchronous, so a commit with
- * synchronous=FULL holds its thread for the fsync, and a write lock held by another process (the
- * projector on the same file) holds it in SQLite's busy handler; here that thread is not the event
+ * synchronous=FULL holds its thread for the fsync, and a write lock held by another connection (a
+ * data key or an idempotency record being written) holds it in SQLite's busy handler; here that thread is not the event
  * loop that parses requests and answers them.
  *
  * The main thread decides what to write (expected revision, retries by event id, the hash chain)

@@ -13,7 +13,7 @@ interface RecordRow {
 const PURGE_EVERY_MS = 60_000;
 
 /**
- * Idempotency records in the shared SQLite file (table `idempotency_records`). A row is an
+ * Idempotency records in the history's SQLite file (table `idempotency_records`). A row is an
  * unfinished claim while `status` is NULL. Times are epoch milliseconds given by the caller.
  * secure_delete (see openSqlite) zeroes purged answers in the page rather than leaving them in
  * free space, though they are sealed anyway.

@@ -7,11 +7,11 @@ import { buildFindQuery, buildIndexStatement, buildPatchExpression, compileFilte
 
 /**
  * Read models in the embedded profile: one table `rm_<collection>` per collection, holding each
- * document as JSON text, in the SQLite file shared with the event store. WITHOUT ROWID makes `id`
+ * document as JSON text, in the derived-data SQLite file (embedded.stores.ts). WITHOUT ROWID makes `id`
  * the clustering key, so every secondary index ends with `id` and serves our `ORDER BY ..., id`
  * tie-break and keyset seeks without a temporary sort.
  *
- * The store does not own the connection (the event store and scheduler share it): close() only
+ * The store does not own the connection (the scheduler shares it): close() only
  * stops this store from being used.
  */
 const CHECKPOINT_TABLE = 'read_model_checkpoints';

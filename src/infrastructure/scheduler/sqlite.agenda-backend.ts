@@ -4,7 +4,7 @@ import { SqliteJobRepository } from './sqlite.job-repository.js';
 
 /**
  * Agenda backend for the embedded profile: storage only, so Agenda polls (`processEvery`).
- * The connection is the application's shared SQLite file, so Agenda must never close it:
+ * The connection is shared with the read store (the derived-data file), so Agenda must never close it:
  * `ownsConnection` is false and `disconnect` leaves it open.
  */
 export class SqliteAgendaBackend implements AgendaBackend {

@@ -1,7 +1,7 @@
 import { toJobId, type JobParameters } from 'agenda';
 import type { SqliteDatabase } from '../sqlite/sqlite.database.js';
 
-/** Prefixed: the embedded profile keeps events, read models and jobs in one SQLite file. */
+/** Prefixed: jobs share a SQLite file with read models (and, in a data directory from before the split, with events). */
 export const JOBS_TABLE = 'agenda_jobs';
 
 /** Times are epoch milliseconds so the due-job query compares integers on an index. */

@@ -12,15 +12,15 @@ export interface SqliteOptions {
    * FULL (default) syncs every commit: the event store and the key store, where an acknowledged
    * write must survive power loss. NORMAL syncs at WAL checkpoints: read models, checkpoints and
    * jobs, which are derived from events and roll back only as a suffix, together with their
-   * checkpoint (a later FULL commit on the same file syncs the shared WAL up to that point too).
+   * checkpoint.
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
- * One SQLite file holds the event store, read models, checkpoints, keys and jobs (embedded profile).
- * WAL for concurrent readers; secure_delete so a shredded data key is overwritten rather than left
- * in free pages.
+ * A SQLite file of the embedded profile (embedded.stores.ts: history and keys in one, derived data
+ * in another). WAL for concurrent readers; secure_delete so a shredded data key is overwritten
+ * rather than left in free pages.
  */
 export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDatabase {
   if (path !== ':memory:') {

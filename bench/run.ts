@@ -7,6 +7,7 @@ import { ROOT } from './bench-support.js';
 import { decisionInProcessBench } from './decision-in-process.bench.js';
 import { enforcementCheckBench } from './enforcement-check.bench.js';
 import { hostCacheBench } from './host-cache.bench.js';
+import { organisationFoldBench } from './organisation-fold.bench.js';
 import { projectionLagBench } from './projection-lag.bench.js';
 import { rebuildBench } from './rebuild.bench.js';
 import { remindersBench } from './reminders.bench.js';
@@ -54,14 +55,15 @@ async function main(): Promise<void> {
   process.stdout.write('wrote bench/results.json and docs/performance.md\n');
 }
 
-/** The decision by number of users, and appends by number of events already stored. */
+/** The decision by number of users, appends by number of events already stored, an organisation's fold by members. */
 async function scalingBench(rebuild: BenchResults['rebuild']): Promise<BenchResults['scaling']> {
-  const scaling: BenchResults['scaling'] = { decisionP99UsByUsers: {}, appendEventsPerSecByStoredEvents: {} };
+  const scaling: BenchResults['scaling'] = { decisionP99UsByUsers: {}, appendEventsPerSecByStoredEvents: {}, organisationFoldByMembers: {} };
   for (const users of [1_000, 10_000, 100_000, 1_000_000]) {
     scaling.decisionP99UsByUsers[users] = (await decisionInProcessBench(users, 50_000)).p99Us;
   }
   scaling.appendEventsPerSecByStoredEvents[1_000] = (await appendBench(SCALING_APPENDS, 1_000)).eventsPerSec;
   scaling.appendEventsPerSecByStoredEvents[rebuild.events] = rebuild.appendsPerSecAfter;
+  for (const members of [1_000, 10_000, 100_000]) scaling.organisationFoldByMembers[members] = organisationFoldBench(members);
   return scaling;
 }
 

@@ -13,11 +13,25 @@ export interface ReadModelProgress {
 
 const POLL_MS = 25;
 
+interface Waiter {
+  readonly position: string;
+  readonly deadline: number;
+  readonly resolve: (reached: boolean) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * For an API process that does not run the projector itself (ROLES without `projector`): read
- * the projector's checkpoints from the shared read store.
+ * the projector's checkpoints from the shared read store. One poll serves every waiting query:
+ * under load each command's answer comes back as a read-your-writes query, and a poll per query
+ * read every projection's checkpoint forty times a second for each of them.
  */
 export class CheckpointProgress implements ReadModelProgress {
+  private readonly waiters = new Set<Waiter>();
+  private polling = false;
+  /** The lowest checkpoint read last; checkpoints only move forward, so it stays reached. */
+  private floor: string | null = null;
+
   constructor(
     private readonly events: Pick<EventStore, 'headPosition'>,
     private readonly readStore: ReadStore,
@@ -33,20 +47,55 @@ export class CheckpointProgress implements ReadModelProgress {
   }
 
   async waitFor(position: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await this.reached(position)) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (this.covers(position) || this.covers(position, await this.readFloor())) return true;
+    if (timeoutMs <= 0) return false;
+    return new Promise((resolve, reject) => {
+      this.waiters.add({ position, deadline: Date.now() + timeoutMs, resolve, reject });
+      if (!this.polling) void this.poll();
+    });
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      while (this.waiters.size > 0) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        let floor: string | null;
+        try {
+          floor = await this.readFloor();
+        } catch (error) {
+          // As a waiter polling on its own would have: the failure (a full disk) reaches every query.
+          for (const waiter of this.waiters) waiter.reject(error);
+          this.waiters.clear();
+          return;
+        }
+        const now = Date.now();
+        for (const waiter of this.waiters) {
+          const reached = this.covers(waiter.position, floor);
+          if (!reached && now < waiter.deadline) continue;
+          this.waiters.delete(waiter);
+          waiter.resolve(reached);
+        }
+      }
+    } finally {
+      this.polling = false;
     }
   }
 
-  private async reached(position: string): Promise<boolean> {
+  private covers(position: string, floor = this.floor): boolean {
+    return floor !== null && comparePositions(floor, position) >= 0;
+  }
+
+  /** The position every projection has reached: the lowest of their checkpoints. */
+  private async readFloor(): Promise<string | null> {
+    let lowest: string | null = null;
     for (const name of this.projectionNames) {
       const checkpoint = await this.readStore.getCheckpoint(name);
-      if (checkpoint === null || comparePositions(checkpoint, position) < 0) return false;
+      if (checkpoint === null) return null;
+      if (lowest === null || comparePositions(checkpoint, lowest) < 0) lowest = checkpoint;
     }
-    return true;
+    if (lowest !== null && (this.floor === null || comparePositions(lowest, this.floor) > 0)) this.floor = lowest;
+    return lowest;
   }
 }
 

@@ -205,6 +205,11 @@ ${foldScaling.join('\n')}
   member, asked from memory every millisecond, answers \`redirect\`. It adds up the projection
   lag (the projector's process reads the head every 25 ms for appends of the API's process),
   the feed's checkpoint poll (every 10 ms; 20 ms before 2026-12-02) and the trip over SSE.
+  A CPU profile of the API's process in this step (2026-12-02) found 6 % of it in reads of the
+  projections' checkpoints by read-your-writes waits, each waiting query polling every projection
+  on its own; one poll now serves them all. The figure varies most of all from run to run
+  (single runs of this step on one afternoon: p99 84–496 ms, with or without the changes of that
+  day): it sums two processes' scheduling delays on a machine that the step keeps 80–90 % busy.
 - **Commands under load.** Membership commands (each joins a user to one more organisation;
   none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 128
   connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms

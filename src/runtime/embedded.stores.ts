@@ -14,13 +14,14 @@ import { DATABASE_FILE, DERIVED_DATABASE_FILE } from './data-dir.files.js';
 
 /**
  * Embedded profile: two SQLite files. History, data keys and idempotency records share a
- * connection with `synchronous=FULL`; derived data (read models, checkpoints, jobs) lives in a
- * file of its own with NORMAL, since it can always be rebuilt from history.
+ * connection with `synchronous=FULL`; derived data (read models, checkpoints, saga state, jobs)
+ * lives in a file of its own with NORMAL: a suffix lost to a power cut rolls back together with
+ * its checkpoints, and is written again from history.
  *
  * Two files, not one, because SQLite's write lock is per file: in one file every projector commit
  * held the lock that appends wait for, and when the projector's process lost its core mid-commit
- * on a busy machine, every command's answer waited with it (command p50 at 1,000/s halved apart,
- * docs/performance.md). A data directory made before the split keeps its single file.
+ * on a busy machine, every command's answer waited with it (docs/architecture.md, "Two SQLite
+ * files"). A data directory made before the split keeps its single file.
  */
 export async function embeddedProfileStores(config: Config): Promise<ProfileStores> {
   const file = join(config.DATA_DIR, DATABASE_FILE);

@@ -1,25 +1,14 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { SqliteReadStore } from '../../src/infrastructure/read-store/sqlite.read-store.js';
 import { openSqlite, type SqliteDatabase } from '../../src/infrastructure/sqlite/sqlite.database.js';
 import { CheckpointProgress } from '../../src/projections/read-model-progress.js';
+import { ObservedReadStore } from '../support/observed.read-store.js';
 import { makeTempDir } from '../support/temp-dir.js';
-
-/** Counts checkpoint reads, and fails them while `failing` is set, as a full disk would. */
-class CountingReadStore extends SqliteReadStore {
-  checkpointReads = 0;
-  failing = false;
-  override async getCheckpoint(name: string): Promise<string | null> {
-    this.checkpointReads += 1;
-    if (this.failing) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
-    return super.getCheckpoint(name);
-  }
-}
 
 describe('read-your-writes waits of an API process without the projector', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let db: SqliteDatabase;
-  let reads: CountingReadStore;
+  let reads: ObservedReadStore;
   let progress: CheckpointProgress;
   const head = { headPosition: async () => '1000' };
   const checkpoint = (name: string, position: string) => reads.write([], { name, position });
@@ -28,7 +17,7 @@ describe('read-your-writes waits of an API process without the projector', () =>
   beforeEach(async () => {
     dir = makeTempDir('tfe-progress-');
     db = openSqlite(join(dir.path, 'derived.sqlite'), { synchronous: 'NORMAL' });
-    reads = new CountingReadStore(db);
+    reads = new ObservedReadStore(db);
     progress = new CheckpointProgress(head, reads, ['directory', 'enforcement']);
     await checkpoint('directory', '5');
     await checkpoint('enforcement', '5');
@@ -83,7 +72,7 @@ describe('read-your-writes waits of an API process without the projector', () =>
 
   it('passes a storage failure to every waiting query', async () => {
     const waits = [progress.waitFor('50', 5_000), progress.waitFor('60', 5_000)];
-    reads.failing = true;
+    reads.failingReads = true;
     for (const wait of waits) await expect(wait).rejects.toMatchObject({ code: 'SQLITE_IOERR' });
   });
 });

@@ -131,7 +131,8 @@ const DEFAULT_FALLBACK_POLL_MS = 1_000;
  * Event store on the history's SQLite file (embedded profile). AUTOINCREMENT makes the global position
  * monotonic and never reused; SQLite serialises writers, so a reader never sees position n+1
  * committed while n is still in flight and a subscription can safely resume after the last position.
- * The database belongs to whoever opened it (read models share it): close() does not close it.
+ * The database belongs to whoever opened it (data keys and idempotency records share it): close()
+ * does not close it.
  */
 export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<SqliteSubscription>();

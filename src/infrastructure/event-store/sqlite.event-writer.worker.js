@@ -2,8 +2,8 @@
 /**
  * The SQLite event store's writer thread. better-sqlite3 is synchronous, so a commit with
  * synchronous=FULL holds its thread for the fsync, and a write lock held by another connection (a
- * data key or an idempotency record being written) holds it in SQLite's busy handler; here that thread is not the event
- * loop that parses requests and answers them.
+ * data key or an idempotency record being written) holds it in SQLite's busy handler; here that
+ * thread is not the event loop that parses requests and answers them.
  *
  * The main thread decides what to write (expected revision, retries by event id, the hash chain)
  * from what it reads; this thread only commits, and commits an append only if its stream's head is

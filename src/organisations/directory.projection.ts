@@ -146,20 +146,24 @@ async function memberJoined(orgId: string, userId: string, role: string, at: str
   const user = await view.get<UserDoc>(USERS, userId);
   const twoFactor = user?.twoFactor ?? NO_FACTOR;
   const member: MemberDoc = { id: orgMemberId(orgId, userId), orgId, userId, role, joinedAt: at, twoFactorEnabled: twoFactor.status === 'enabled', twoFactor, forgotten: user?.forgotten ?? false, exemption: null, exempt: false, graceFrom, lastReminderAt: user?.reminders.lastSentAt ?? null };
-  return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...(await membershipChanged(orgId, userId, role, view, user))];
+  return [{ kind: 'upsert', collection: ORG_MEMBERS, doc: member }, ...membershipsOf(user, orgId, role)];
 }
 
-async function membershipChanged(orgId: string, userId: string, role: string | null, view: ReadModelView, known?: UserDoc | null): Promise<WriteOp[]> {
-  const user = known === undefined ? await view.get<UserDoc>(USERS, userId) : known;
-  const ops: WriteOp[] = [];
-  if (role === null) ops.push({ kind: 'delete', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId) });
-  else ops.push({ kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId), set: { role } });
-  if (user) {
-    const others = user.memberships.filter((m) => m.orgId !== orgId);
-    const memberships = role === null ? others : [...others, { orgId, role }].sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
-    ops.push({ kind: 'patch', collection: USERS, id: userId, set: { memberships } });
-  }
-  return ops;
+async function membershipChanged(orgId: string, userId: string, role: string | null, view: ReadModelView): Promise<WriteOp[]> {
+  const user = await view.get<UserDoc>(USERS, userId);
+  const member: WriteOp =
+    role === null
+      ? { kind: 'delete', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId) }
+      : { kind: 'patch', collection: ORG_MEMBERS, id: orgMemberId(orgId, userId), set: { role } };
+  return [member, ...membershipsOf(user, orgId, role)];
+}
+
+/** The user's list of memberships with this organisation's entry set to `role` (null: removed). */
+function membershipsOf(user: UserDoc | null, orgId: string, role: string | null): WriteOp[] {
+  if (!user) return [];
+  const others = user.memberships.filter((m) => m.orgId !== orgId);
+  const memberships = role === null ? others : [...others, { orgId, role }].sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
+  return [{ kind: 'patch', collection: USERS, id: user.id, set: { memberships } }];
 }
 
 async function applyUserEvent(event: RecordedEvent & UserEvent, view: ReadModelView): Promise<WriteOp[]> {

@@ -74,9 +74,14 @@ export class OrganisationCommandHandler implements ICommandHandler<OrganisationC
     return standings;
   }
 
+  /**
+   * The user decider records nothing before UserRegistered and nothing after UserForgotten, so the
+   * stream's last event answers. One row, not the whole history: a user's stream grows with every
+   * sign-in, and every join and list sync would otherwise read it all.
+   */
   private async standingOf(userId: string): Promise<UserStanding> {
-    const history = await this.events.readStream(userStream(userId));
-    if (history[0]?.type !== 'UserRegistered') return 'unregistered';
-    return history.some((event) => event.type === 'UserForgotten') ? 'forgotten' : 'registered';
+    const [last] = await this.events.readStream(userStream(userId), { direction: 'backwards', limit: 1 });
+    if (last === undefined) return 'unregistered';
+    return last.type === 'UserForgotten' ? 'forgotten' : 'registered';
   }
 }

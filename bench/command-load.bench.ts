@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { comparePositions } from '../src/kernel/position.js';
 import { Agent } from 'node:http';
 import { percentile, seedUsers, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
@@ -11,6 +11,13 @@ export interface CommandLoadFigures {
   p99Ms: number;
   /** Commands answered per second over the pass (the offered rate when the service keeps up). */
   commandsPerSec: number;
+}
+
+/** What the projector's process spent per command during the pass at 1,000/s (layout apart). */
+export interface ProjectorWork {
+  cpuMs: number;
+  /** Bytes it sent towards the disk (\`write_bytes\` of /proc/<pid>/io: WAL frames and checkpoints). */
+  writtenKb: number;
 }
 
 export interface CommandLoadResult {
@@ -26,6 +33,9 @@ export interface CommandLoadResult {
   /** The same at 1,000 commands/s with the projector in the API's process (the earlier layout), same runs. */
   sharedP50Ms: number;
   sharedP99Ms: number;
+  /** Medians over the runs (absent in results from before 2026-12-02, session 9). */
+  projectorCpuMsPerCommand?: number;
+  projectorWrittenKbPerCommand?: number;
   runs: number;
 }
 
@@ -51,6 +61,7 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
   const apart: CommandLoadFigures[] = [];
   const shared: CommandLoadFigures[] = [];
   const maxRates: number[] = [];
+  const projectorWork: ProjectorWork[] = [];
   // Seeded once; every measured service starts on its own copy.
   const seeded = tempDir('tfe-bench-commands-seed-');
   try {
@@ -62,6 +73,7 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
       const layoutApart = await measureLayout(seeded.path, 'apart', seconds, rampSeconds);
       apart.push(layoutApart.at1000);
       maxRates.push(layoutApart.maxRate);
+      if (layoutApart.projector) projectorWork.push(layoutApart.projector);
       // Half as long: one process does not keep up with 1,000/s, and the figure only shows how far.
       shared.push((await measureLayout(seeded.path, 'shared', seconds / 2, 0)).at1000);
     }
@@ -78,16 +90,23 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
     maxRateP99Under50Ms: median(maxRates),
     sharedP50Ms: median(shared.map((f) => f.p50Ms)),
     sharedP99Ms: median(shared.map((f) => f.p99Ms)),
+    projectorCpuMsPerCommand: median(projectorWork.map((w) => w.cpuMs)),
+    projectorWrittenKbPerCommand: median(projectorWork.map((w) => w.writtenKb)),
     runs,
   };
 }
 
-async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds: number, rampSeconds: number): Promise<{ at1000: CommandLoadFigures; maxRate: number }> {
+async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds: number, rampSeconds: number): Promise<{ at1000: CommandLoadFigures; maxRate: number; projector: ProjectorWork | null }> {
   const dir = tempDir('tfe-bench-commands-');
   const stops: Array<() => Promise<void>> = [];
   try {
     cpSync(seeded, dir.path, { recursive: true });
-    if (layout === 'apart') stops.push((await startRoleProcess({ DATA_DIR: dir.path, ROLES: 'projector' })).stop);
+    let projectorPid: number | null = null;
+    if (layout === 'apart') {
+      const projector = await startRoleProcess({ DATA_DIR: dir.path, ROLES: 'projector' });
+      stops.push(projector.stop);
+      projectorPid = projector.pid;
+    }
     const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: layout === 'apart' ? 'api' : 'api,projector' });
     stops.push(service.stop);
     const auth = `Bearer ${await token('host-platform', ['platform'])}`;
@@ -127,7 +146,13 @@ async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds
     // Warm-up, not measured: JIT, prepared statements and the command handlers' stream caches start cold.
     await pass(1_000, 2);
     await settle();
+    const before = projectorPid === null ? null : processUsage(projectorPid);
     const at1000 = await pass(1_000, seconds);
+    // Read once the projector has caught up, so the whole pass's projection work is counted.
+    await settle();
+    const after = projectorPid === null ? null : processUsage(projectorPid);
+    const commands = 1_000 * seconds;
+    const projector = before && after ? { cpuMs: round2((after.cpuMs - before.cpuMs) / commands), writtenKb: Math.round((after.writtenBytes - before.writtenBytes) / commands / 1024) } : null;
     let maxRate = 0;
     if (rampSeconds > 0) {
       for (const rate of RAMP) {
@@ -137,11 +162,23 @@ async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds
         maxRate = rate;
       }
     }
-    return { at1000, maxRate };
+    return { at1000, maxRate, projector };
   } finally {
     for (const stop of stops.reverse()) await stop();
     dir.remove();
   }
+}
+
+/** CPU time (user and system, in the kernel's 100 Hz ticks) and bytes written of a process of ours. */
+function processUsage(pid: number): { cpuMs: number; writtenBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const written = /write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, writtenBytes: Number(written?.[1] ?? 0) };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 function maxPosition(a: string, b: string): string {

@@ -233,7 +233,7 @@ export class PagesController {
     if (user.twoFactor.status !== 'enabled') return this.send(reply, session, 200, S.titles.verify, views.messagePage(S.verify.notEnabled, session.returnTo));
     const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
     const seconds = lockedUntil ? Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000)) : 0;
-    const error = lockedUntil ? { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)) } : null;
+    const error = lockedUntil ? { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)), lockedUntil } : null;
     const device = lockedUntil ? null : this.deviceOf(request, session);
     this.send(reply, session, 200, S.titles.verify, this.verifyView(session, error, device));
   }
@@ -554,8 +554,8 @@ function codeRefusal(error: unknown): { error: views.CodeError; status: number; 
   if (error.code === 'code_already_used') return { error: { message: S.code.replayed }, status: 422, headers: {} };
   if (error.code === 'verification_locked') {
     const seconds = Number(error.details['retryAfterSeconds'] ?? 0);
-    const until = String(error.details['lockedUntil'] ?? '').slice(11, 16);
-    return { error: { message: S.code.locked(Math.max(1, Math.ceil(seconds / 60)), until) }, status: 429, headers: { 'retry-after': String(seconds) } };
+    const lockedUntil = String(error.details['lockedUntil'] ?? '');
+    return { error: { message: S.code.locked(Math.max(1, Math.ceil(seconds / 60)), lockedUntil.slice(11, 16)), lockedUntil }, status: 429, headers: { 'retry-after': String(seconds) } };
   }
   return null;
 }

@@ -12,6 +12,8 @@ export interface PageFrame {
 
 export interface CodeError {
   readonly message: string;
+  /** Set when the refusal is a lockout: every code form of the user is refused until then. */
+  readonly lockedUntil?: string;
 }
 
 export const ASSETS = {
@@ -85,6 +87,16 @@ export function notice(message: string): Html {
 }
 
 /** A code field: labelled, described by its hint and its error, numeric keyboard, one-time-code autofill. */
+/**
+ * A form's code field and buttons, disabled while the user is locked out: the service refuses every
+ * code (and backup code, and remembered browser) until then, so the page must not invite one.
+ * The message stays readable above the greyed-out controls; a reload after the time enables them.
+ * (The verify page then also drops its "lost your phone? use a backup code" hint: those wait too.)
+ */
+function codeControls(error: CodeError | null, controls: Html): Html {
+  return error?.lockedUntil ? html`<fieldset class="code-controls" disabled>${controls}</fieldset>` : controls;
+}
+
 export function codeField(id: string, label: string, hint: string, error: CodeError | null, maxLength = 6): Html {
   const described = error ? `${id}-hint ${id}-error` : `${id}-hint`;
   return html`<div class="field${error ? ' field-error' : ''}">
@@ -185,14 +197,14 @@ export function verifyPage(csrf: string, error: CodeError | null, device: Verify
   return html`${device.trustedUntil ? trustedDeviceForm(csrf, device.trustedUntil) : html`<p class="lead">${S.verify.intro}</p>`}
 <form method="post" action="/two-factor/verify" novalidate>
 ${csrfField(csrf)}
-${codeField('code', S.code.verifyLabel, S.code.verifyHint, error, 8)}
+${codeControls(error, html`${codeField('code', S.code.verifyLabel, S.code.verifyHint, error, 8)}
 <div class="field-check">
 <input type="checkbox" id="remember" name="remember" value="yes" aria-describedby="remember-hint">
 <div><label for="remember">${S.verify.remember(device.rememberDays)}</label><p class="hint" id="remember-hint">${S.verify.rememberHint}</p></div>
 </div>
-<button type="submit" class="button${device.trustedUntil ? '' : ' primary'}">${S.verify.submit}</button>
+<button type="submit" class="button${device.trustedUntil ? '' : ' primary'}">${S.verify.submit}</button>`)}
 </form>
-<p class="hint">${S.verify.noPhone}</p>`;
+${error?.lockedUntil ? null : html`<p class="hint">${S.verify.noPhone}</p>`}`;
 }
 
 /** One click continues with the remembered browser: a form (CSRF), never a GET with a side effect. */
@@ -252,8 +264,8 @@ ${view.newCodes ? backupCodesSection(view.newCodes, view.productName, null) : nu
 <p>${S.manage.regenerateIntro}</p>
 <form method="post" action="/two-factor/manage/backup-codes" novalidate>
 ${csrfField(view.csrf)}
-${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenerateError)}
-<button type="submit" class="button">${S.manage.regenerate}</button>
+${codeControls(view.regenerateError, html`${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenerateError)}
+<button type="submit" class="button">${S.manage.regenerate}</button>`)}
 </form>
 </section>
 ${devicesSection(view)}
@@ -294,8 +306,8 @@ function disableForm(view: ManageView): Html {
   return html`<p>${S.manage.disableIntro}</p>
 <form method="post" action="/two-factor/manage/disable" novalidate>
 ${csrfField(view.csrf)}
-${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
-<button type="submit" class="button danger">${S.manage.disable}</button>
+${codeControls(view.disableError, html`${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
+<button type="submit" class="button danger">${S.manage.disable}</button>`)}
 </form>`;
 }
 

@@ -74,6 +74,9 @@ describe('sign-in challenge in Chromium, through the demo host', () => {
     }
     expect(text).toMatch(/locked|too many/i);
     expect(text).toMatch(/minute/i);
+    // Every code is refused until the lockout ends: the field and the button say so by being disabled.
+    expect(await page.locator('#code').isDisabled()).toBe(true);
+    expect(await page.locator('form[action="/two-factor/verify"] button[type="submit"]').isDisabled()).toBe(true);
     await review(page, 'verify-03-locked-out');
 
     // Cleo's host sign-in still waits for a second factor: the assertion already used must not complete it.

@@ -5,7 +5,13 @@ import { generateTotpCode } from '../../src/two-factor/totp.js';
 import { STRINGS } from '../../src/pages/pages.strings.js';
 import { codeAt, enableTwoFactor, registerOrg, registerUser, setMember, STEP_MS, wrongCode } from './http-steps.js';
 
+/** Whether the page's code form is rendered with its controls disabled (a lockout in force). */
+function lockedControls(page: string): boolean {
+  return /<fieldset class="code-controls" disabled>[\s\S]*?id="code"[\s\S]*?<button type="submit"[\s\S]*?<\/fieldset>/.test(page);
+}
+
 /** DESIGN §8 through real HTTP: hand-off, session, CSRF, the pages and the `tfa` assertion. */
+
 describe('pages', () => {
   let h: Harness;
   let platform: string;
@@ -292,10 +298,33 @@ describe('pages', () => {
       expect(last!.status).toBe(429);
       expect(last!.text).toMatch(/Try again in 30 minutes/);
       expect(last!.headers.get('retry-after')).toBe('1800');
+      // Every code is refused until then, so the form's controls are disabled rather than inviting one.
+      expect(lockedControls(last!.text)).toBe(true);
       h.clock.advance(10 * 60_000);
       const later = await browser.get('/two-factor/verify');
       expect(later.status).toBe(200);
       expect(later.text).toMatch(/Try again in 20 minutes/);
+      expect(lockedControls(later.text)).toBe(true);
+      // Backup codes are refused during a lockout too, so the page does not suggest one.
+      expect(later.text).not.toContain(STRINGS.verify.noPhone);
+      h.clock.advance(20 * 60_000);
+      const after = await browser.get('/two-factor/verify');
+      expect(after.text).not.toMatch(/Try again in/);
+      expect(lockedControls(after.text)).toBe(false);
+      expect(after.text).toContain(STRINGS.verify.noPhone);
+      expect(after.text).toMatch(/<input class="code-input" id="code"/);
+    });
+
+    it('disables the manage page\'s code form that met the lockout', async () => {
+      const browser = new PageClient(h);
+      const userId = await newUser();
+      const { secret } = await setUp(browser, userId);
+      const manage = await browser.handoff({ sub: userId, purpose: 'manage' });
+      let last: PageResponse | null = null;
+      for (let i = 0; i < 5; i++) last = await browser.post('/two-factor/manage/backup-codes', { csrf: csrfOf(manage.text), code: wrongCode(h, secret) });
+      expect(last!.status).toBe(429);
+      expect(last!.text).toMatch(/Try again in 30 minutes/);
+      expect(last!.text).toMatch(/<fieldset class="code-controls" disabled><div class="field field-error">\s*<label for="regenerate-code">/);
     });
   });
 

@@ -286,9 +286,9 @@ ${foldScaling.join('\n')}
   100 joins dirties about 1,300 pages of a 6,300-page file, and every such commit passes the
   1,000-page WAL limit and checkpoints. The fsync of a command's append waits for the device to
   drain what those checkpoints sent. Since then a join writes its member document once (a role
-  patch after the upsert rewrote the document and its six index entries): in a catch-up over
-  10,000 joins with only the projector running, its CPU per join fell from 0.62 to 0.55 ms,
-  its bytes unchanged. Tried and dropped the same day: a checkpoint interval of 10,000 pages
+  patch after the upsert rewrote the document and its six index entries): in catch-ups over
+  10,000 joins with only the projector running, alternated with the code before, its CPU per
+  join was 0.53–0.55 ms against 0.57 ms (a third run 0.74), its bytes unchanged. Tried and dropped the same day: a checkpoint interval of 10,000 pages
   (the projector's bytes fell by 65 % and its CPU by 25 %, but each checkpoint then flushed tens
   of MB at once and the writer's commit p99 rose to 40–50 ms); a load generator on raw sockets
   (half the client's CPU, p99 70–161 ms against 88–177 ms in alternate runs); the projector at

@@ -231,10 +231,8 @@ export class PagesController {
       throw this.withBack(error, session);
     })) as UserView;
     if (user.twoFactor.status !== 'enabled') return this.send(reply, session, 200, S.titles.verify, views.messagePage(S.verify.notEnabled, session.returnTo));
-    const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
-    const seconds = lockedUntil ? Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000)) : 0;
-    const error = lockedUntil ? { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)), lockedUntil } : null;
-    const device = lockedUntil ? null : this.deviceOf(request, session);
+    const error = this.lockOf(user);
+    const device = error ? null : this.deviceOf(request, session);
     this.send(reply, session, 200, S.titles.verify, this.verifyView(session, error, device));
   }
 
@@ -281,6 +279,14 @@ export class PagesController {
     const refusal = codeRefusal(error);
     if (!refusal) throw this.withBack(error, session);
     this.send(reply, session, refusal.status, S.titles.verify, this.verifyView(session, refusal.error), refusal.headers);
+  }
+
+  /** A lockout in force, said with the time left, as the refusal of a code would say it. */
+  private lockOf(user: UserView): views.CodeError | null {
+    const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
+    if (!lockedUntil) return null;
+    const seconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000));
+    return { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)), lockedUntil };
   }
 
   private verifyView(session: PageSession, error: views.CodeError | null, device: DeviceCookie | null = null): Html {
@@ -401,6 +407,7 @@ export class PagesController {
       message: null,
       regenerateError: null,
       disableError: null,
+      lock: this.lockOf(user),
       newCodes: null,
       devices,
       productName: this.settings.brand.productName,

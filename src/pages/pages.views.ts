@@ -241,6 +241,8 @@ export interface ManageView {
   readonly message: string | null;
   readonly regenerateError: CodeError | null;
   readonly disableError: CodeError | null;
+  /** A lockout in force when the page is drawn (its message and end), or null. */
+  readonly lock: CodeError | null;
   readonly newCodes: readonly string[] | null;
   readonly devices: readonly DeviceRow[];
   readonly productName: string;
@@ -253,7 +255,11 @@ export function managePage(view: ManageView): Html {
 <p>${S.manage.statusOff}</p>
 <p class="actions"><a class="button primary" href="/two-factor/setup">${S.manage.setUp}</a> <a href="${view.returnTo}">${S.continue}</a></p>`;
   }
+  // A refusal on one form may be what started the lockout (the read model not there yet): it locks both.
+  const refusedLocked = [view.regenerateError, view.disableError].find((error) => error?.lockedUntil) ?? null;
+  const lock = refusedLocked ?? view.lock;
   return html`${view.message ? notice(view.message) : null}
+${lock && !refusedLocked ? alert(lock.message) : null}
 <dl class="status">
 <div><dt>${S.manage.statusLabel}</dt><dd>${S.manage.statusOn((view.enabledSince ?? '').slice(0, 10))}</dd></div>
 <div><dt>${S.manage.codesLabel}</dt><dd>${S.manage.codesLeft(view.backupCodesLeft)}${view.backupCodesLeft <= 2 ? html` <strong>${S.manage.fewLeft}</strong>` : null}</dd></div>
@@ -264,14 +270,14 @@ ${view.newCodes ? backupCodesSection(view.newCodes, view.productName, null) : nu
 <p>${S.manage.regenerateIntro}</p>
 <form method="post" action="/two-factor/manage/backup-codes" novalidate>
 ${csrfField(view.csrf)}
-${codeControls(view.regenerateError, html`${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenerateError)}
+${codeControls(lock, html`${codeField('regenerate-code', S.code.label, S.manage.codeConfirm, view.regenerateError)}
 <button type="submit" class="button">${S.manage.regenerate}</button>`)}
 </form>
 </section>
 ${devicesSection(view)}
 <section aria-labelledby="disable-heading">
 <h2 id="disable-heading">${S.manage.disableHeading}</h2>
-${view.enforcedBy.length > 0 && !view.disableError ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : disableForm(view)}
+${view.enforcedBy.length > 0 && !view.disableError ? html`<p class="reason">${S.manage.enforced(listOf(view.enforcedBy), view.enforcedBy.length)}</p>` : disableForm(view, lock)}
 </section>
 <p><a href="${view.returnTo}">${S.continue}</a></p>`;
 }
@@ -302,11 +308,11 @@ ${csrfField(csrf)}
 }
 
 /** Offered only when no organisation keeps 2FA on (an action that can only fail is not offered). */
-function disableForm(view: ManageView): Html {
+function disableForm(view: ManageView, lock: CodeError | null): Html {
   return html`<p>${S.manage.disableIntro}</p>
 <form method="post" action="/two-factor/manage/disable" novalidate>
 ${csrfField(view.csrf)}
-${codeControls(view.disableError, html`${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
+${codeControls(lock, html`${codeField('disable-code', S.code.label, S.manage.codeConfirm, view.disableError)}
 <button type="submit" class="button danger">${S.manage.disable}</button>`)}
 </form>`;
 }

@@ -10,6 +10,11 @@ function lockedControls(page: string): boolean {
   return /<fieldset class="code-controls" disabled>[\s\S]*?id="code"[\s\S]*?<button type="submit"[\s\S]*?<\/fieldset>/.test(page);
 }
 
+/** The ids of the code fields the page renders inside a disabled fieldset, in page order. */
+function disabledCodeForms(page: string): string[] {
+  return [...page.matchAll(/<fieldset class="code-controls" disabled>[\s\S]*?<input class="code-input" id="([a-z-]+)"/g)].map((match) => match[1]!);
+}
+
 /** DESIGN §8 through real HTTP: hand-off, session, CSRF, the pages and the `tfa` assertion. */
 
 describe('pages', () => {
@@ -315,16 +320,25 @@ describe('pages', () => {
       expect(after.text).toMatch(/<input class="code-input" id="code"/);
     });
 
-    it('disables the manage page\'s code form that met the lockout', async () => {
+    it('disables both of the manage page\'s code forms during a lockout, and says so up front', async () => {
       const browser = new PageClient(h);
       const userId = await newUser();
       const { secret } = await setUp(browser, userId);
       const manage = await browser.handoff({ sub: userId, purpose: 'manage' });
+      expect(disabledCodeForms(manage.text)).toEqual([]);
       let last: PageResponse | null = null;
       for (let i = 0; i < 5; i++) last = await browser.post('/two-factor/manage/backup-codes', { csrf: csrfOf(manage.text), code: wrongCode(h, secret) });
       expect(last!.status).toBe(429);
       expect(last!.text).toMatch(/Try again in 30 minutes/);
-      expect(last!.text).toMatch(/<fieldset class="code-controls" disabled><div class="field field-error">\s*<label for="regenerate-code">/);
+      expect(disabledCodeForms(last!.text)).toEqual(['regenerate-code', 'disable-code']);
+      h.clock.advance(5 * 60_000);
+      const later = await browser.get('/two-factor/manage');
+      expect(later.text).toMatch(/<div class="alert" role="alert"><p>Too many wrong codes\. Try again in 25 minutes/);
+      expect(disabledCodeForms(later.text)).toEqual(['regenerate-code', 'disable-code']);
+      h.clock.advance(25 * 60_000);
+      const after = await browser.get('/two-factor/manage');
+      expect(after.text).not.toMatch(/Try again in/);
+      expect(disabledCodeForms(after.text)).toEqual([]);
     });
   });
 

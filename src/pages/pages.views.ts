@@ -86,17 +86,17 @@ export function notice(message: string): Html {
   return html`<div class="notice" role="status"><p>${message}</p></div>`;
 }
 
-/** A code field: labelled, described by its hint and its error, numeric keyboard, one-time-code autofill. */
 /**
  * A form's code field and buttons, disabled while the user is locked out: the service refuses every
  * code (and backup code, and remembered browser) until then, so the page must not invite one.
  * The message stays readable above the greyed-out controls; a reload after the time enables them.
  * (The verify page then also drops its "lost your phone? use a backup code" hint: those wait too.)
  */
-function codeControls(error: CodeError | null, controls: Html): Html {
-  return error?.lockedUntil ? html`<fieldset class="code-controls" disabled>${controls}</fieldset>` : controls;
+function codeControls(lock: CodeError | null, controls: Html): Html {
+  return lock?.lockedUntil ? html`<fieldset class="code-controls" disabled>${controls}</fieldset>` : controls;
 }
 
+/** A code field: labelled, described by its hint and its error, numeric keyboard, one-time-code autofill. */
 export function codeField(id: string, label: string, hint: string, error: CodeError | null, maxLength = 6): Html {
   const described = error ? `${id}-hint ${id}-error` : `${id}-hint`;
   return html`<div class="field${error ? ' field-error' : ''}">

@@ -2,6 +2,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { comparePositions } from '../src/kernel/position.js';
 import { Agent } from 'node:http';
 import { percentile, seedUsers, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
+import { round2 } from './append.bench.js';
 import { atSteadyRate, send } from './projection-lag.bench.js';
 import { projectorRuntime, waitForReadModels } from './seeded-service.js';
 
@@ -175,10 +176,6 @@ function processUsage(pid: number): { cpuMs: number; writtenBytes: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const written = /write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
   return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, writtenBytes: Number(written?.[1] ?? 0) };
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }
 
 function maxPosition(a: string, b: string): string {

@@ -284,9 +284,7 @@ export class PagesController {
   /** A lockout in force, said with the time left, as the refusal of a code would say it. */
   private lockOf(user: UserView): views.CodeError | null {
     const lockedUntil = user.twoFactor.locked ? user.twoFactor.lockedUntil : null;
-    if (!lockedUntil) return null;
-    const seconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000));
-    return { message: S.code.locked(Math.ceil(seconds / 60), lockedUntil.slice(11, 16)), lockedUntil };
+    return lockedUntil ? lockError(lockedUntil, (Date.parse(lockedUntil) - this.clock.now().getTime()) / 1000) : null;
   }
 
   private verifyView(session: PageSession, error: views.CodeError | null, device: DeviceCookie | null = null): Html {
@@ -561,10 +559,14 @@ function codeRefusal(error: unknown): { error: views.CodeError; status: number; 
   if (error.code === 'code_already_used') return { error: { message: S.code.replayed }, status: 422, headers: {} };
   if (error.code === 'verification_locked') {
     const seconds = Number(error.details['retryAfterSeconds'] ?? 0);
-    const lockedUntil = String(error.details['lockedUntil'] ?? '');
-    return { error: { message: S.code.locked(Math.max(1, Math.ceil(seconds / 60)), lockedUntil.slice(11, 16)), lockedUntil }, status: 429, headers: { 'retry-after': String(seconds) } };
+    return { error: lockError(String(error.details['lockedUntil'] ?? ''), seconds), status: 429, headers: { 'retry-after': String(seconds) } };
   }
   return null;
+}
+
+/** The lockout's message (whole minutes left, at least one, and the UTC time it ends). */
+function lockError(lockedUntil: string, secondsLeft: number): views.CodeError {
+  return { message: S.code.locked(Math.max(1, Math.ceil(secondsLeft / 60)), lockedUntil.slice(11, 16)), lockedUntil };
 }
 
 /** The service's ES256 public key (empty when assertions are HS256), for hosts verifying `tfa`. */

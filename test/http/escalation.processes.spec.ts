@@ -34,11 +34,15 @@ describe('scheduled escalation with two scheduler processes (real time)', () => 
   it('flips soft to hard once at hardFrom, and never at a moved schedule\'s old instant', async () => {
     await ok(first, 'POST', '/v1/organisations', { id: 'timed', name: 'Timed Ltd' });
     await ok(first, 'POST', '/v1/organisations', { id: 'moved', name: 'Moved Ltd' });
-    const soon = new Date(Date.now() + 3_000).toISOString();
+    // Margin enough for the three commands below on a loaded machine (3 s once was not, with two
+    // suites running at once: the old instant passed before the move was recorded).
+    const soon = new Date(Date.now() + 6_000).toISOString();
     await ok(first, 'PUT', '/v1/organisations/timed/enforcement', { mode: 'soft', hardFrom: soon });
     await ok(second, 'PUT', '/v1/organisations/moved/enforcement', { mode: 'soft', hardFrom: soon });
     const later = new Date(Date.now() + 60_000).toISOString();
     await ok(second, 'PUT', '/v1/organisations/moved/enforcement', { mode: 'soft', hardFrom: later });
+    // The premise of the case: the move was recorded before the old instant came.
+    expect(Date.now()).toBeLessThan(Date.parse(soon));
 
     await waitFor('the scheduled escalation', async () => (await modeChanges('timed')).length >= 1);
     await sleep(2_000);

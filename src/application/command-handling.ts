@@ -93,14 +93,22 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
   cache: StreamStateCache<S> | undefined,
 ): Promise<CommandOutcome<E>> {
   const firstId = derivedEventId(context.commandId, 0);
-  for (let attempt = 1; ; attempt++) {
-    const loaded = await load(store, decider, stream, cache);
+  // The first decision may rest on the cached state alone: an append only commits at the revision
+  // it was decided on, so a state that another process has moved on fails there and is read again.
+  // A refusal or a decision to do nothing is never answered from an unread state.
+  let read = cache?.get(stream) === undefined;
+  for (let attempt = 1; ; ) {
+    const loaded = read ? await load(store, decider, stream, cache) : cache!.get(stream)!;
     if (loaded.eventIds.has(firstId)) {
       const previous = findPreviousOutcome<E>(await store.readStream(stream), firstId, context.commandId);
       if (previous) return previous;
     }
     const command = isStateBuilt(source) ? await source.fromState(loaded.state) : source;
     const decision = decider.decide(command, loaded.state);
+    if (!read && (isDomainError(decision) || decision.length === 0)) {
+      read = true;
+      continue;
+    }
     if (isDomainError(decision)) throw decision;
     if (decision.length === 0) return { events: [], revision: loaded.revision, position: loaded.position };
     const events = toNewEvents(decision, context);
@@ -111,8 +119,13 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
       return { events: decision, revision: result.nextRevision, position: result.position };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // An unread state that turned out stale is no race with another writer: read it, no backoff.
+      if (!read) {
+        read = true;
+        continue;
+      }
       if (attempt >= MAX_ATTEMPTS) throw new CommandRetriesExhaustedError(`stream ${stream} kept changing`);
-      await sleep(conflictBackoffMs(attempt));
+      await sleep(conflictBackoffMs(attempt++));
     }
   }
 }

@@ -125,6 +125,43 @@ describe('handleCommand under concurrency', () => {
     });
   }, 60_000);
 
+  describe('a process whose cached state another process has moved on', () => {
+    const types = async (process: Process): Promise<string[]> => (await process.store.readStream(STREAM)).slice(1).map((e) => e.type);
+
+    it('appends what the stored state calls for, not what its cache would', async () => {
+      await withProcesses(2, async ([a, b]) => {
+        await a!.run(joining('alice'));
+        await b!.run({ type: 'RemoveMember', userId: 'alice', actor: platform });
+        // The cache still has alice as a member, where a role change would do; she has left.
+        const outcome = await a!.run({ type: 'SetMember', userId: 'alice', role: 'admin', actor: platform });
+        expect(outcome.events).toEqual([expect.objectContaining({ type: 'MemberJoinedOrg', data: expect.objectContaining({ userId: 'alice', role: 'admin' }) })]);
+        expect(await types(a!)).toEqual(['MemberJoinedOrg', 'MemberLeftOrg', 'MemberJoinedOrg']);
+      });
+    });
+
+    it('does not answer "nothing to do" from its cache', async () => {
+      await withProcesses(2, async ([a, b]) => {
+        await a!.run({ type: 'SetMember', userId: 'bob', role: 'admin', actor: platform });
+        await a!.run(joining('alice'));
+        await b!.run({ type: 'SetMember', userId: 'alice', role: 'admin', actor: platform });
+        // In the cache alice is a member already.
+        const outcome = await a!.run(joining('alice'));
+        expect(outcome.events).toEqual([{ type: 'MemberRoleChanged', data: { userId: 'alice', from: 'admin', to: 'member' } }]);
+        expect(outcome.revision).toBe(4);
+      });
+    });
+
+    it('does not refuse from its cache what the stored state allows', async () => {
+      await withProcesses(2, async ([a, b]) => {
+        await a!.run({ type: 'SetMember', userId: 'alice', role: 'admin', actor: platform });
+        await b!.run({ type: 'SetMember', userId: 'bob', role: 'admin', actor: platform });
+        // In the cache alice is the last admin; bob is an admin too by now.
+        const outcome = await a!.run({ type: 'SetMember', userId: 'alice', role: 'member', actor: platform });
+        expect(outcome.events).toEqual([{ type: 'MemberRoleChanged', data: { userId: 'alice', from: 'admin', to: 'member' } }]);
+      });
+    });
+  });
+
   it('keeps decider invariants across processes: the last admin is never lost to concurrent demotions', async () => {
     await withProcesses(2, async ([a, b]) => {
       await a!.run({ type: 'SetMember', userId: 'alice', role: 'admin', actor: platform });

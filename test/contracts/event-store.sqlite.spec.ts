@@ -155,6 +155,26 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('decides on what is stored, not on the head it committed last, once another process appended to the stream', async () => {
+    await fixture.store.append('remembered', [newEvent('Mine')], 'no_stream');
+    const other = openSqlite(fixture.path);
+    try {
+      other
+        .prepare("INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES ('remembered', 1, ?, 'Elsewhere', '{}', ?)")
+        .run(randomUUID(), JSON.stringify({ hash: 'hash-of-elsewhere' }));
+    } finally {
+      other.close();
+    }
+
+    await expect(fixture.store.append('remembered', [newEvent('Stale')], 0)).rejects.toMatchObject({ name: 'WrongExpectedRevisionError' });
+    expect(await fixture.store.append('remembered', [newEvent('Loose')], 'any')).toMatchObject({ nextRevision: 2 });
+    expect(await fixture.store.append('remembered', [newEvent('Exact')], 2)).toMatchObject({ nextRevision: 3 });
+    const stored = await fixture.store.readStream('remembered');
+    expect(stored.map((event) => event.type)).toEqual(['Mine', 'Elsewhere', 'Loose', 'Exact']);
+    expect(stored[2]!.metadata.prevHash).toBe('hash-of-elsewhere');
+    expect(stored[3]!.metadata.prevHash).toBe(stored[2]!.metadata.hash);
+  });
+
   it('refuses a retry that only partly matches what was stored', async () => {
     const [a, b] = [newEvent('A'), newEvent('B')];
     await fixture.store.append('stream-one', [a, b], 'no_stream');

@@ -97,13 +97,15 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
   /** Times another writer moved the stream's head between the decision and the commit. */
   moved: number;
+  /** Set once the writer refused an event id: the next decision reads what is stored. */
+  readStored: boolean;
 }
 
 /** What the main thread decided for one append before anything is written. */
 type Decided =
   | { readonly kind: 'answered'; readonly result: AppendResult }
   | { readonly kind: 'next-batch' }
-  | { readonly kind: 'write'; readonly prepared: PreparedAppend; readonly nextRevision: number };
+  | { readonly kind: 'write'; readonly prepared: PreparedAppend; readonly head: BatchHead };
 
 /** A stream's head as the batch being decided leaves it, and the event ids the batch adds to it. */
 interface BatchHead {
@@ -113,6 +115,9 @@ interface BatchHead {
 }
 
 const NEXT_BATCH: Decided = { kind: 'next-batch' };
+const NO_IDS: ReadonlySet<string> = new Set();
+/** Streams whose head this store remembers from its own commits (the most recently appended). */
+const KNOWN_HEADS = 10_000;
 /** Bounds the re-decisions of an append whose stream other processes keep appending to. */
 const MAX_MOVES = 10;
 /**
@@ -149,6 +154,15 @@ export class SqliteEventStore implements EventStore {
   private writing: Promise<void> | null = null;
   private closed = false;
   private readonly writer: SqliteEventWriter;
+  /**
+   * Heads this store committed, so an append to a stream it wrote last is decided without reading
+   * the stream first: every read starts a read transaction, and after each commit of the writer
+   * thread SQLite drops the connection's page cache, so these reads were about a third of the
+   * main thread's time per command under load. A head is only a guess: the writer thread commits
+   * an append only if the stream's head is still the one it was decided on, and another
+   * process's append sends it back to be decided again on what is stored.
+   */
+  private readonly knownHeads = new Map<string, BatchHead>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -179,7 +193,7 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ stream, events, expected, resolve, reject, moved: 0 });
+      this.pending.push({ stream, events, expected, resolve, reject, moved: 0, readStored: false });
       this.scheduleFlush();
     });
   }
@@ -224,13 +238,16 @@ export class SqliteEventStore implements EventStore {
       outcomes = await this.writer.commit(toWrite.map(({ decided }) => decided.prepared));
     } catch (error) {
       // The commit itself failed (lock timeout, I/O, a full disk): nothing of the batch is stored.
-      for (const { append } of toWrite) append.reject(error);
+      for (const { append } of toWrite) {
+        this.knownHeads.delete(append.stream);
+        append.reject(error);
+      }
       return;
     } finally {
       // Before the next batch takes the lock again: see writeLockReleased.
       writeLockReleased(this.db.name);
     }
-    toWrite.forEach(({ append, decided }, index) => this.settle(append, decided.nextRevision, outcomes[index]!));
+    toWrite.forEach(({ append, decided }, index) => this.settle(append, decided.head, outcomes[index]!));
     // Woken here, the subscriptions read past these appends (and any earlier ones of other
     // processes): the head watch need not wake them again for the same head.
     for (const outcome of outcomes) if (outcome.kind === 'committed' && outcome.position > (this.watchedHead ?? 0)) this.watchedHead = outcome.position;
@@ -238,23 +255,34 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Reads what the append depends on (its stream's head, a retry by id) from committed data. A
-   * stream appended to earlier in the same batch is chained on that append's rows; anything that
-   * would depend on whether that append commits (a failed expectation, a repeated id) waits for
-   * the next batch and is decided against what was committed, as if they ran one after the other.
+   * Decides an append on its stream's head: the head an earlier append of the same batch leaves, the
+   * head this store last committed, or else what is stored (also read when the expectation fails on
+   * a remembered head, which may be stale). Anything that would depend on whether an earlier append
+   * of the batch commits (a failed expectation, a repeated id) waits for the next batch and is
+   * decided against what was committed, as if they ran one after the other.
    */
   private decide(append: PendingAppend, batchHeads: Map<string, BatchHead>): Decided {
     const { stream, events, expected } = append;
     const inBatch = batchHeads.get(stream);
-    if (inBatch && events.some((event) => inBatch.eventIds.has(event.metadata.eventId))) return NEXT_BATCH;
+    if (inBatch) {
+      if (events.some((event) => inBatch.eventIds.has(event.metadata.eventId))) return NEXT_BATCH;
+      if (!expectationHolds(expected, inBatch.revision)) return NEXT_BATCH;
+      return this.chained(append, inBatch, batchHeads);
+    }
+    const known = append.readStored ? undefined : this.knownHeads.get(stream);
+    if (known && expectationHolds(expected, known.revision)) return this.chained(append, known, batchHeads);
+    // A retried append whose events are already stored is answered with them, not refused.
     const retried = this.findRetriedAppend(stream, events);
     if (retried) return { kind: 'answered', result: retried };
-    const head = inBatch ?? this.committedHead(stream);
-    if (!expectationHolds(expected, head.revision)) {
-      if (inBatch) return NEXT_BATCH;
-      // Revisions only grow, so an expectation that fails now fails at any later head too.
-      throw new WrongExpectedRevisionError(stream, expected, actualRevision(head.revision));
-    }
+    const head = this.committedHead(stream);
+    // Revisions only grow, so an expectation that fails now fails at any later head too.
+    if (!expectationHolds(expected, head.revision)) throw new WrongExpectedRevisionError(stream, expected, actualRevision(head.revision));
+    return this.chained(append, head, batchHeads);
+  }
+
+  /** The append's rows chained onto `head` (revisions and hashes), and the head it leaves for the batch. */
+  private chained(append: PendingAppend, head: BatchHead, batchHeads: Map<string, BatchHead>): Decided {
+    const { stream, events } = append;
     let prevHash = head.hash;
     const rows = events.map((event, index) => {
       const revision = head.revision + 1 + index;
@@ -262,11 +290,11 @@ export class SqliteEventStore implements EventStore {
       prevHash = metadata.hash;
       return { revision, eventId: event.metadata.eventId, type: event.type, data: JSON.stringify(event.data), metadata: JSON.stringify(metadata) };
     });
-    const nextRevision = head.revision + events.length;
-    const eventIds = new Set(inBatch?.eventIds);
+    const eventIds = new Set(batchHeads.get(stream)?.eventIds);
     for (const event of events) eventIds.add(event.metadata.eventId);
-    batchHeads.set(stream, { revision: nextRevision, hash: prevHash, eventIds });
-    return { kind: 'write', prepared: { stream, after: head.revision, rows }, nextRevision };
+    const after: BatchHead = { revision: head.revision + events.length, hash: prevHash, eventIds };
+    batchHeads.set(stream, after);
+    return { kind: 'write', prepared: { stream, after: head.revision, rows }, head: after };
   }
 
   private committedHead(stream: string): BatchHead {
@@ -278,13 +306,23 @@ export class SqliteEventStore implements EventStore {
     return { revision: head.revision, hash: (JSON.parse(head.metadata) as EventMetadata).hash, eventIds: new Set() };
   }
 
-  private settle(append: PendingAppend, nextRevision: number, outcome: WriteOutcome): void {
+  private settle(append: PendingAppend, head: BatchHead, outcome: WriteOutcome): void {
     switch (outcome.kind) {
       case 'committed':
-        return append.resolve({ nextRevision, position: String(outcome.position) });
+        this.rememberHead(append.stream, head);
+        return append.resolve({ nextRevision: head.revision, position: String(outcome.position) });
       case 'event-id-taken':
+        this.knownHeads.delete(append.stream);
+        // Decided on a remembered head, the append may be a retry of one stored since by another
+        // process: decided again on what is stored, it is answered from it or refused.
+        if (!append.readStored) {
+          append.readStored = true;
+          this.pending.push(append);
+          return;
+        }
         return append.reject(new EventIdConflictError(append.stream, outcome.eventId));
       case 'moved':
+        this.knownHeads.delete(append.stream);
         if (++append.moved > MAX_MOVES) return append.reject(new Error(`stream ${append.stream} kept moving under other writers; retry the command`));
         this.pending.push(append);
         return;
@@ -293,6 +331,12 @@ export class SqliteEventStore implements EventStore {
         throw new Error(`unknown write outcome ${JSON.stringify(unexpected)}`);
       }
     }
+  }
+
+  private rememberHead(stream: string, head: BatchHead): void {
+    this.knownHeads.delete(stream);
+    this.knownHeads.set(stream, { revision: head.revision, hash: head.hash, eventIds: NO_IDS });
+    if (this.knownHeads.size > KNOWN_HEADS) this.knownHeads.delete(this.knownHeads.keys().next().value!);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

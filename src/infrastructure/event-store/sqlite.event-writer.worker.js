@@ -6,9 +6,9 @@
  * thread is not the event loop that parses requests and answers them.
  *
  * The main thread decides what to write (expected revision, retries by event id, the hash chain)
- * from what it reads; this thread only commits, and commits an append only if its stream's head is
- * still the one that was read, so a write from elsewhere in between sends the append back to be
- * decided again instead of being overwritten or chained onto the wrong head.
+ * from what it reads or last committed; this thread only commits, and commits an append only if
+ * its stream's head is still the one it was decided on, so a write from elsewhere in between sends
+ * the append back to be decided again instead of being overwritten or chained onto the wrong head.
  *
  * Plain JavaScript, type-checked by tsc (checkJs): a worker thread loads its file with Node's own
  * loader, which the test runner's TypeScript transform does not reach.

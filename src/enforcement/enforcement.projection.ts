@@ -54,6 +54,7 @@ export const enforcementProjection: Projection = {
     'UserRegistered', 'TwoFactorEnabled', 'TwoFactorDisabled', 'TwoFactorReset', 'UserForgotten',
   ],
   indexes: { [ENFORCEMENT_MEMBERS]: [{ fields: ['orgId'] }], [ENFORCEMENT]: [{ fields: [CHANGED_AT] }] },
+  urgent: true,
   async apply(event, view) {
     if (event.stream.startsWith('organisation-')) return stampChanges(await organisationChanged(event as RecordedEvent & OrganisationEvent, view), event.position);
     if (event.stream.startsWith('user-')) return stampChanges(userChanged(event as RecordedEvent & UserEvent), event.position);

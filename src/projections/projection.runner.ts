@@ -143,6 +143,12 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
   }
 
   private async handle(projection: Projection, event: RecordedEvent, delivery: Delivery): Promise<void> {
+    // Every subscription is woken by the same new events, and their batches would otherwise take
+    // turns event by event on this one event loop: an urgent batch would commit only once the
+    // others had done most of their work, and after their commits (whose WAL checkpoints wait for
+    // the disk). A batch that is not urgent therefore starts only after the event loop's turn, by
+    // which time an urgent batch woken with it has committed.
+    if (!projection.urgent && !this.batches.has(projection.name)) await afterThisTurn();
     let batch = this.batches.get(projection.name);
     if (!batch) this.batches.set(projection.name, (batch = new BatchingView(this.readStore, { checkpoint: projection.name })));
     // A redelivery after a failed commit: the event is already staged, only the commit is retried.
@@ -189,6 +195,10 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
       this.logger.warn({ projection: name, err: errorName(error) }, 'idle checkpoint not stored; will catch up on restart');
     }
   }
+}
+
+function afterThisTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function errorName(error: unknown): string {

@@ -20,5 +20,11 @@ export interface Projection {
    * history through it would redo them, so projection rebuilds leave it alone.
    */
   readonly rebuildable?: boolean;
+  /**
+   * True for a projection whose writes are waited for as they happen (the enforcement documents,
+   * which decisions, read-your-writes and hosts' caches follow): woken by the same new events as
+   * the others, it applies and commits them first.
+   */
+  readonly urgent?: boolean;
   apply(event: RecordedEvent, view: ReadModelView): Promise<readonly WriteOp[]>;
 }

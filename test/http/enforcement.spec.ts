@@ -132,10 +132,13 @@ describe('GET /v1/enforcement/:userId', () => {
     const head = (await store.readStream(`organisation-${orgId}`, { direction: 'backwards', limit: 1 }))[0]!;
     await store.append(`organisation-${orgId}`, toNewEvents(members, context(newId())), head.revision);
     const { position } = await setMode(orgId, 'hard');
+    // A fan-out to 10,000 members takes the projections longer than one read-your-writes wait on a busy machine.
+    expect(await h.service.runtime.progress.waitFor(position, 60_000)).toBe(true);
     expect((await decision('bulk-9999', { minPosition: position })).body.action).toBe('redirect');
     const key = membershipKey(orgId);
     expect(await h.service.runtime.readStore.count(ENFORCEMENT, { [`orgs.${key}.mode`]: 'hard' })).toBe(10_000);
     const off = await setMode(orgId, 'off');
+    expect(await h.service.runtime.progress.waitFor(off.position, 60_000)).toBe(true);
     expect((await decision('bulk-0', { minPosition: off.position })).body.action).toBe('allow');
     expect(await h.service.runtime.readStore.count(ENFORCEMENT, { [`orgs.${key}.mode`]: 'off' })).toBe(10_000);
   }, 300_000);

@@ -203,6 +203,8 @@ describe('HTTP users and read models', () => {
         revision = result.nextRevision;
         position = result.position;
       }
+      // 10,000 joins take the projections longer than one read-your-writes wait on a busy machine.
+      expect(await h.service.runtime.progress.waitFor(position, 60_000)).toBe(true);
       const view = await h.call('GET', `/v1/organisations/${orgId}?minPosition=${position}`, { token: support });
       expect(view.status).toBe(200);
       expect(view.body.members).toEqual({ total: 10_000, withTwoFactor: 0, withoutTwoFactor: 10_000 });

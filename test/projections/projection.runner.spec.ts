@@ -151,6 +151,28 @@ describe('projection runner', () => {
       await runner.stop();
     });
 
+    it('commits an urgent projection\'s batch before the batches of others woken by the same events', async () => {
+      const commits: string[] = [];
+      class OrderedReadStore extends SqliteReadStore {
+        override async write(...args: Parameters<SqliteReadStore['write']>): Promise<void> {
+          await super.write(...args);
+          if (args[0].length > 0) commits.push(args[1]!.name);
+        }
+      }
+      const urgent = Object.assign(counter('urgent'), { urgent: true });
+      const runner = new ProjectionRunner(events, new OrderedReadStore(db), [counter('first_listed'), counter('second_listed'), urgent], logger());
+      await runner.start();
+      // Appended together once the subscriptions are idle, so one wake delivers them to all three.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ticks = Array.from({ length: 5 }, () => ({ type: 'Tick', data: {} }));
+      const last = (await events.append('s-1', toNewEvents(ticks, context()), 'any')).position;
+
+      expect(await runner.waitFor(last, 5_000)).toBe(true);
+      expect(commits[0]).toBe('urgent');
+      expect(commits.slice(1).sort()).toEqual(['first_listed', 'second_listed']);
+      await runner.stop();
+    });
+
     it('reports nothing as reached while a batch cannot commit, then commits it without applying any event twice', async () => {
       const first = await tick('s-1');
       const last = await tick('s-1', 9);

@@ -60,6 +60,11 @@ export interface SubscriptionOptions {
   readonly streamPrefix?: string;
   /** Called when the subscription drops; the adapter keeps resubscribing with backoff. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The subscriber's writes are waited for as they happen (the enforcement projection): an adapter
+   * that learns of other processes' appends by polling looks for them more often on its behalf.
+   */
+  readonly urgent?: boolean;
 }
 
 export interface Delivery {

@@ -61,6 +61,7 @@ export class ProjectionRunner implements ReadModelProgress, LiveProjector {
       projection.name,
       this.events.subscribe((event, delivery) => this.handle(projection, event, delivery), {
         ...(checkpoint ? { after: checkpoint } : {}),
+        ...(projection.urgent ? { urgent: true } : {}),
         onError: (error) => this.logger.error({ projection: projection.name, err: errorName(error) }, 'projection failed; retrying'),
       }),
     );

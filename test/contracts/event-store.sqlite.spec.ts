@@ -236,6 +236,32 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('looks for another connection\'s appends more often for an urgent subscription, and still wakes the others', async () => {
+    const db = openSqlite(fixture.path);
+    // The others' pace far beyond the urgent one's, and no fallback reads: only the watch delivers.
+    const store = new SqliteEventStore(db, { ...FAST, pollIntervalMs: 1_500, urgentPollIntervalMs: 20, fallbackPollMs: 600_000 });
+    const otherDb = openSqlite(fixture.path);
+    const otherProcess = new SqliteEventStore(otherDb, FAST);
+    const arrivals: string[] = [];
+    const regular = store.subscribe(async () => void arrivals.push('regular'));
+    const urgent = store.subscribe(async () => void arrivals.push('urgent'), { urgent: true });
+    try {
+      // An append of this store wakes both at once, and so starts the others' pace.
+      await store.append('here', [newEvent('Local')], 'no_stream');
+      await waitUntil(() => arrivals.length === 2);
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await otherProcess.append('elsewhere', [newEvent('FromElsewhere')], 'no_stream');
+      await waitUntil(() => arrivals.length === 4);
+      expect(arrivals.slice(2)).toEqual(['urgent', 'regular']);
+    } finally {
+      await Promise.all([regular.stop(), urgent.stop()]);
+      await store.close();
+      await otherProcess.close();
+      db.close();
+      otherDb.close();
+    }
+  });
+
   it('settles the appends of one turn in call order, the later seeing the earlier', async () => {
     const [a, b, c] = [newEvent('A'), newEvent('B'), newEvent('C')];
     const results = await Promise.all([

@@ -96,17 +96,17 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
   // The first decision may rest on the cached state alone: an append only commits at the revision
   // it was decided on, so a state that another process has moved on fails there and is read again.
   // A refusal or a decision to do nothing is never answered from an unread state.
-  let read = cache?.get(stream) === undefined;
+  let unread = cache?.get(stream);
   for (let attempt = 1; ; ) {
-    const loaded = read ? await load(store, decider, stream, cache) : cache!.get(stream)!;
+    const loaded = unread ?? (await load(store, decider, stream, cache));
     if (loaded.eventIds.has(firstId)) {
       const previous = findPreviousOutcome<E>(await store.readStream(stream), firstId, context.commandId);
       if (previous) return previous;
     }
     const command = isStateBuilt(source) ? await source.fromState(loaded.state) : source;
     const decision = decider.decide(command, loaded.state);
-    if (!read && (isDomainError(decision) || decision.length === 0)) {
-      read = true;
+    if (unread && (isDomainError(decision) || decision.length === 0)) {
+      unread = undefined;
       continue;
     }
     if (isDomainError(decision)) throw decision;
@@ -120,8 +120,8 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       // An unread state that turned out stale is no race with another writer: read it, no backoff.
-      if (!read) {
-        read = true;
+      if (unread) {
+        unread = undefined;
         continue;
       }
       if (attempt >= MAX_ATTEMPTS) throw new CommandRetriesExhaustedError(`stream ${stream} kept changing`);

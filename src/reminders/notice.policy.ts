@@ -46,9 +46,12 @@ export type CausedEvent = UserEvent & { readonly metadata: { readonly eventId: s
  */
 export function noticeFor(history: readonly CausedEvent[], causeId: string): Notice | null {
   const index = history.findIndex((event) => event.metadata.eventId === causeId);
-  if (index < 0) return null;
+  return index < 0 ? null : noticeAt(history, index, foldUntil(history, index));
+}
+
+/** The notice of `history[index]`, given the state folded from the events before it. */
+function noticeAt(history: readonly CausedEvent[], index: number, before: UserState): Notice | null {
   const cause = history[index]!;
-  const before = foldUntil(history, index);
   const base = { at: cause.metadata.occurredAt, lockedUntil: null, backupCodesLeft: null, tellAdmins: false };
   switch (cause.type) {
     case 'TwoFactorEnabled':
@@ -68,6 +71,24 @@ export function noticeFor(history: readonly CausedEvent[], causeId: string): Not
     default:
       return null;
   }
+}
+
+/**
+ * The first cause before `causeId` whose notice the user has not been told yet, or null. Each
+ * cause has its own job, and two scheduler processes may run a user's jobs at once; a user who
+ * turned 2FA on and at once off again must not read "disabled" and then "enabled", so a notice
+ * waits for the ones before it. Stale causes never get a job (see `isFreshCause`), so they never
+ * hold a later one back.
+ */
+export function untoldCauseBefore(history: readonly CausedEvent[], causeId: string, now: Date, told: (causeId: string) => boolean): string | null {
+  let state = userDecider.initialState;
+  for (let i = 0; i < history.length && history[i]!.metadata.eventId !== causeId; i += 1) {
+    const event = history[i]!;
+    const id = event.metadata.eventId;
+    if (isFreshCause(event.metadata.occurredAt, now) && noticeAt(history, i, state) !== null && !told(id)) return id;
+    state = userDecider.evolve(state, event);
+  }
+  return null;
 }
 
 function foldUntil(history: readonly CausedEvent[], end: number): UserState {

@@ -9,7 +9,7 @@ import { ORG_MEMBERS, ORGANISATIONS, type MemberDoc, type OrganisationDoc } from
 import { userDecider, userStream } from '../two-factor/user.decider.js';
 import type { NoticeKind, UserEvent } from '../two-factor/user.events.js';
 import { memberResetEmail, userNoticeEmail, type Brand, type SecurityEmail } from './notice.email.js';
-import { noticeFor, type CausedEvent, type Notice } from './notice.policy.js';
+import { noticeFor, untoldCauseBefore, type CausedEvent, type Notice } from './notice.policy.js';
 import { recipientEmail, type MailJobDependencies } from './reminder.sender.js';
 import { sendWithRetry, type RetryPolicy } from './send-with-retry.js';
 
@@ -100,6 +100,10 @@ export class NoticeSender {
     const state = fold(userDecider, history);
     if (state.status !== 'registered') return 'skipped';
     if (state.noticeIds.includes(noticeId)) return 'alreadySent';
+    if (recipient.userId === aboutUserId) {
+      const told = (earlier: string) => state.noticeIds.includes(noticeIdOf(earlier, recipient.userId));
+      if (untoldCauseBefore(history as CausedEvent[], cause, clock.now(), told) !== null) throw new EarlierNoticePending();
+    }
     const to = await recipientEmail(this.deps.cipher, recipient.userId, history);
     if (to === null) return 'skipped';
     const mail: OutgoingMail = { to, recipientId: recipient.userId, ...recipient.compose(), idempotencyKey: noticeId };
@@ -122,6 +126,17 @@ export class NoticeSender {
     }
     this.deps.logger.info({ userId: recipient.userId, kind: recipient.kind, noticeId }, 'notice sent');
     return 'sent';
+  }
+}
+
+/**
+ * The job of a later notice ran before an earlier one was sent (two scheduler processes, or the
+ * earlier one's send failed): it fails, and the scheduler's backoff runs it again after the other.
+ */
+export class EarlierNoticePending extends Error {
+  override readonly name = 'EarlierNoticePending';
+  constructor() {
+    super('an earlier notice to this user has not been sent yet');
   }
 }
 

@@ -147,4 +147,22 @@ describe('security notices by email (two scheduler processes, real SMTP on loopb
     expect(await second.service.runtime.notices.run('erin', cause)).toEqual({ sent: 0, alreadySent: 1, skipped: 0 });
     expect(mailTo('erin')).toHaveLength(1);
   }, 120_000);
+
+  it("tells a user's notices in the order things happened, whichever job runs first", async () => {
+    await platform('POST', '/v1/users', { id: 'frank', email: 'frank@example.com' });
+    refusing = true;
+    await enable('frank');
+    clock.advance(STEP);
+    await call(second, await second.token('frank'), 'DELETE', '/v1/users/frank/two-factor', { code: code('frank') });
+    const history = await first.service.runtime.eventStore.readStream('user-frank');
+    const disabled = history.find((e) => e.type === 'TwoFactorDisabled')!.metadata.eventId;
+    // The "disabled" job run before the "enabled" one was sent: it waits, without trying the server.
+    await expect(first.service.runtime.notices.run('frank', disabled)).rejects.toMatchObject({ name: 'EarlierNoticePending' });
+    refusing = false;
+    await waitFor('both notices to frank', () => mailTo('frank').length >= 2, 90_000);
+    await sleep(1_500);
+    const subjects = mailTo('frank').map((m) => parseMessage(m.raw).headers.get('subject'));
+    expect(subjects).toEqual([expect.stringMatching(/turned on/i), expect.stringMatching(/turned off/i)]);
+    expect((await noticesOf('frank')).map((e) => e.data['kind'])).toEqual(['two_factor_enabled', 'two_factor_disabled']);
+  }, 150_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { periodStart, nextPeriodStart } from '../../src/reminders/admin-digest.period.js';
-import { isFreshCause, noticeFor, type CausedEvent } from '../../src/reminders/notice.policy.js';
+import { isFreshCause, noticeFor, untoldCauseBefore, type CausedEvent } from '../../src/reminders/notice.policy.js';
 import type { UserEvent } from '../../src/two-factor/user.events.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
@@ -46,6 +46,20 @@ describe('which notice an event calls for', () => {
     expect(noticeFor(h, 'e4')).toMatchObject({ kind: 'verification_locked', lockedUntil: until, tellAdmins: false });
     expect(noticeFor(h, 'e5')).toMatchObject({ kind: 'two_factor_reset', tellAdmins: true });
     expect(noticeFor(h, 'nope')).toBeNull();
+  });
+
+  it('holds a notice back until the user has been told every earlier one that is still news', () => {
+    const events: UserEvent[] = [...enabled, ...uses(0, 3), { type: 'TwoFactorDisabled', data: { timeStep: 101 } }];
+    const h = history(events);
+    const now = new Date(T0 + 3_600_000);
+    const told = (ids: string[]) => (id: string) => ids.includes(id);
+    // e2 enabled; e3 (the first set of codes) and three uses (e4-e6) call for nothing; e7 disabled.
+    expect(untoldCauseBefore(h, 'e7', now, told([]))).toBe('e2');
+    expect(untoldCauseBefore(h, 'e7', now, told(['e2']))).toBeNull();
+    expect(untoldCauseBefore(h, 'e2', now, told([]))).toBeNull();
+    // A cause too old to have had a job holds nothing back.
+    const stale = h.map((e, i) => (i === 2 ? { ...e, metadata: { ...e.metadata, occurredAt: new Date(T0 - 4 * 86_400_000).toISOString() } } : e));
+    expect(untoldCauseBefore(stale, 'e7', now, told([]))).toBeNull();
   });
 
   it('is news for three days only', () => {

@@ -1,3 +1,5 @@
+import { LruMap } from '../kernel/lru.map.js';
+
 /**
  * Folded states of recently used streams, so a command reads only the events appended since and
  * evolves from there instead of replaying the whole stream (a large organisation's stream grows
@@ -14,24 +16,19 @@ export interface StreamSnapshot<S> {
 }
 
 export class StreamStateCache<S> {
-  private readonly entries = new Map<string, StreamSnapshot<S>>();
+  private readonly entries: LruMap<string, StreamSnapshot<S>>;
 
-  constructor(private readonly maxStreams = 10_000) {}
+  constructor(maxStreams = 10_000) {
+    this.entries = new LruMap(maxStreams);
+  }
 
   get(stream: string): StreamSnapshot<S> | undefined {
-    const entry = this.entries.get(stream);
-    if (entry) {
-      this.entries.delete(stream);
-      this.entries.set(stream, entry);
-    }
-    return entry;
+    return this.entries.get(stream);
   }
 
   set(stream: string, snapshot: StreamSnapshot<S>): void {
-    const current = this.entries.get(stream);
+    const current = this.entries.peek(stream);
     if (current && current.revision > snapshot.revision) return;
-    this.entries.delete(stream);
     this.entries.set(stream, snapshot);
-    if (this.entries.size > this.maxStreams) this.entries.delete(this.entries.keys().next().value!);
   }
 }

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { STAFF_ROLES, type Principal, type StaffRole } from '../kernel/principal.js';
 import { isValidId } from '../kernel/ids.js';
+import { LruMap } from '../kernel/lru.map.js';
 
 const MAX_CACHED_TOKENS = 10_000;
 const CACHE_MS = 60_000;
@@ -46,20 +47,20 @@ export class TokenVerifier {
    * Only a token that passed full verification enters; an entry lives until the token's own
    * expiry but at most a minute, so a rotated key or secret takes effect within that bound.
    */
-  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly verified = new LruMap<string, { principal: Principal; until: number }>(MAX_CACHED_TOKENS);
 
   async verify(token: string): Promise<Principal> {
     const cached = this.verifiedBefore(token);
     if (cached !== undefined) return cached;
     const { principal, expiresAt } = await this.verifyFully(token);
-    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { principal, until: Math.min(expiresAt, Date.now() + CACHE_MS) });
     return principal;
   }
 
   /** The principal of a token verified within the cache's bound, without waiting; else undefined (then `verify`). */
   verifiedBefore(token: string): Principal | undefined {
-    const cached = this.verified.get(token);
+    // A peek, not a use: the hot path stays a single lookup, and the bound evicts the oldest verified.
+    const cached = this.verified.peek(token);
     if (cached === undefined) return undefined;
     if (cached.until > Date.now()) return cached.principal;
     this.verified.delete(token);

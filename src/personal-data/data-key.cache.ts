@@ -1,4 +1,5 @@
 import type { Clock } from '../kernel/clock.js';
+import { LruMap } from '../kernel/lru.map.js';
 
 export interface DataKey {
   readonly keyId: string;
@@ -17,38 +18,33 @@ interface Entry extends DataKey {
  * promise no copy survives in memory, but we keep none on purpose.
  */
 export class DataKeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LruMap<string, Entry>;
 
   constructor(
-    private readonly maxEntries: number,
+    maxEntries: number,
     private readonly maxAgeMs: number,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.entries = new LruMap(maxEntries, (_userId, entry) => entry.key.fill(0));
+  }
 
   get(userId: string): DataKey | undefined {
     const entry = this.entries.get(userId);
     if (!entry) return undefined;
-    this.entries.delete(userId);
     if (entry.expiresAt <= this.clock.now().getTime()) {
-      entry.key.fill(0);
+      this.evict(userId);
       return undefined;
     }
-    this.entries.set(userId, entry);
     return { keyId: entry.keyId, key: Buffer.from(entry.key) };
   }
 
   set(userId: string, key: DataKey): void {
     this.evict(userId);
     this.entries.set(userId, { keyId: key.keyId, key: Buffer.from(key.key), expiresAt: this.clock.now().getTime() + this.maxAgeMs });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.evict(oldest.value);
-    }
   }
 
   evict(userId: string): void {
-    const entry = this.entries.get(userId);
+    const entry = this.entries.peek(userId);
     if (!entry) return;
     this.entries.delete(userId);
     entry.key.fill(0);

@@ -1,4 +1,5 @@
 import type { EventMetadata, NewEvent, RecordedEvent } from '../../kernel/event-envelope.js';
+import { LruMap } from '../../kernel/lru.map.js';
 import { parsePosition } from '../../kernel/position.js';
 import type { Statement } from 'better-sqlite3';
 import { LOCK_WAIT_MS, writeLockReleased, type SqliteDatabase } from '../sqlite/sqlite.database.js';
@@ -172,7 +173,7 @@ export class SqliteEventStore implements EventStore {
    * an append only if the stream's head is still the one it was decided on, and another
    * process's append sends it back to be decided again on what is stored.
    */
-  private readonly knownHeads = new Map<string, BatchHead>();
+  private readonly knownHeads = new LruMap<string, BatchHead>(KNOWN_HEADS);
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -280,7 +281,7 @@ export class SqliteEventStore implements EventStore {
       if (!expectationHolds(expected, inBatch.revision)) return NEXT_BATCH;
       return this.chained(append, inBatch, batchHeads);
     }
-    const known = append.readStored ? undefined : this.knownHeads.get(stream);
+    const known = append.readStored ? undefined : this.knownHeads.peek(stream);
     if (known && expectationHolds(expected, known.revision)) return this.chained(append, known, batchHeads);
     // A retried append whose events are already stored is answered with them, not refused.
     const retried = this.findRetriedAppend(stream, events);
@@ -345,9 +346,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private rememberHead(stream: string, head: BatchHead): void {
-    this.knownHeads.delete(stream);
     this.knownHeads.set(stream, { revision: head.revision, hash: head.hash, eventIds: NO_IDS });
-    if (this.knownHeads.size > KNOWN_HEADS) this.knownHeads.delete(this.knownHeads.keys().next().value!);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

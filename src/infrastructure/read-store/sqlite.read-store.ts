@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { LruMap } from '../../kernel/lru.map.js';
 import { writeWithoutBlocking, type SqliteDatabase } from '../sqlite/sqlite.database.js';
 import { DuplicateKeyError, type Checkpoint, type Doc, type Filter, type FindOptions, type IndexSpec, type Page, type ReadStore, type Scalar, type WriteOp } from '../../ports/read-store.port.js';
 import { encodeCursor, assertLimit, normalizeSort } from './read-store.pagination.js';
@@ -23,7 +24,7 @@ type Row = { doc: string } & Record<`k${number}`, Scalar>;
 
 export class SqliteReadStore implements ReadStore {
   private readonly tables = new Set<string>();
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new LruMap<string, Statement>(STATEMENT_CACHE_SIZE);
   private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -211,14 +212,9 @@ export class SqliteReadStore implements ReadStore {
   private statement(sql: string): Statement {
     this.assertOpen();
     const cached = this.statements.get(sql);
-    if (cached !== undefined) {
-      this.statements.delete(sql);
-      this.statements.set(sql, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     const statement = this.db.prepare(sql);
     this.statements.set(sql, statement);
-    if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
     return statement;
   }
 

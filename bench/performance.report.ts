@@ -334,7 +334,10 @@ ${foldScaling.join('\n')}
   not move in alternate runs), 1 or 2 KiB pages for the derived file (no less CPU, 10–15 % fewer
   bytes), \`mmap_size\` 256 MB (more CPU: each dropped page cache unmaps), semi-spaces of 64 MiB
   (no fewer full collections), and the projector at nice 10 (p99 64–71 ms in three runs against
-  47–118 ms: steadier, not lower).
+  47–118 ms: steadier, not lower). Tried later that day and dropped: an old space of 1 GB for the
+  service's processes instead of \`start:prod\`'s 256 MB, in case the limit forced the full
+  collections; alternated with 256 MB, the step's p99 was 125.1 and 78.1 ms against 118.5 and
+  68.5 ms (three runs each): the limit is not what drives them.
 - **Reminders.** Users with real encrypted emails (a data key each) in organisations of 100. The
   service runs on the seeded and projected data as production runs it at this scale: the
   scheduler role in a process of its own, the API and the projector in another (\`ROLES\`; until

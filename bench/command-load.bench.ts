@@ -1,10 +1,10 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { comparePositions } from '../src/kernel/position.js';
 import { Agent } from 'node:http';
-import { percentile, seedUsers, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
+import { percentile, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
 import { round2 } from './append.bench.js';
 import { atSteadyRate, send } from './projection-lag.bench.js';
-import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+import { seedDataDir } from './seeded-service.js';
 
 /** Command answer times at a steady offered rate (ms). */
 export interface CommandLoadFigures {
@@ -66,10 +66,7 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
   // Seeded once; every measured service starts on its own copy.
   const seeded = tempDir('tfe-bench-commands-seed-');
   try {
-    const seeding = await projectorRuntime(seeded.path);
-    await seedUsers(seeding.eventStore, USERS, 100, 'soft');
-    await waitForReadModels(seeding);
-    await seeding.close();
+    await seedDataDir(seeded.path, USERS, 100, 'soft');
     for (let run = 0; run < runs; run++) {
       const layoutApart = await measureLayout(seeded.path, 'apart', seconds, rampSeconds);
       apart.push(layoutApart.at1000);

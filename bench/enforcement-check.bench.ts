@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
-import { seedUsers, startServiceProcess, tempDir, token, type ServiceProcess } from './bench-support.js';
-import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+import { startServiceProcess, tempDir, token, type ServiceProcess } from './bench-support.js';
+import { seedDataDir } from './seeded-service.js';
 import { round2 } from './append.bench.js';
 
 /** One measured round: the service and both baselines, one after another on the same users and connections. */
@@ -64,10 +64,7 @@ export async function enforcementCheckBench(users = 10_000, seconds = 10, rounds
   const dir = tempDir('tfe-bench-check-');
   const started: ServiceProcess[] = [];
   try {
-    const seeding = await projectorRuntime(dir.path);
-    await seedUsers(seeding.eventStore, users, 100, 'hard');
-    await waitForReadModels(seeding);
-    await seeding.close();
+    await seedDataDir(dir.path, users, 100, 'hard');
     const auth = await token('host-platform', ['platform']);
     const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
     started.push(service);

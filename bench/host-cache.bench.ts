@@ -6,9 +6,9 @@ import { hostDocument } from '../src/enforcement/enforcement.host-document.js';
 import { membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
 import { createEnforcementClient } from '../sdk/enforcement.client.js';
 import { HostDecisionCache, type HostDecisionDocument } from '../sdk/host-decision.cache.js';
-import { BENCH_SECRET, percentile, seedUsers, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
+import { BENCH_SECRET, percentile, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
 import { atSteadyRate, send } from './projection-lag.bench.js';
-import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+import { seedDataDir } from './seeded-service.js';
 
 export interface HostCacheResult {
   /** Users held by the cache for the lookup figures. */
@@ -103,10 +103,7 @@ async function stalenessOverRuns(rate: number, seconds: number, runs = 3): Promi
   const seeded = tempDir('tfe-bench-host-cache-seed-');
   try {
     const seedingAt = performance.now();
-    const seeding = await projectorRuntime(seeded.path);
-    await seedUsers(seeding.eventStore, MEASURED_USERS + WARM_UP_USERS, 1, 'soft', 'h');
-    await waitForReadModels(seeding);
-    await seeding.close();
+    await seedDataDir(seeded.path, MEASURED_USERS + WARM_UP_USERS, 1, 'soft', 'h');
     process.stderr.write(`(seeded and projected in ${Math.round((performance.now() - seedingAt) / 1000)} s) `);
     const measured: StalenessFigures[] = [];
     for (let run = 0; run < runs; run++) measured.push(await stalenessThroughService(seeded.path, rate, seconds));

@@ -5,8 +5,8 @@ import { DERIVED_DATABASE_FILE } from '../src/runtime/data-dir.files.js';
 import { ENFORCEMENT, enforcementProjection, membershipKey, type EnforcementDoc } from '../src/enforcement/enforcement.projection.js';
 import { SqliteReadStore } from '../src/infrastructure/read-store/sqlite.read-store.js';
 import { comparePositions } from '../src/kernel/position.js';
-import { percentile, seedUsers, startServiceProcess, tempDir, token } from './bench-support.js';
-import { projectorRuntime, waitForReadModels } from './seeded-service.js';
+import { percentile, startServiceProcess, tempDir, token } from './bench-support.js';
+import { seedDataDir } from './seeded-service.js';
 
 export interface ProjectionLagResult {
   commandsPerSec: number;
@@ -29,10 +29,7 @@ export async function projectionLagBench(rate = 1_000, seconds = 10): Promise<Pr
   const dir = tempDir('tfe-bench-lag-');
   try {
     const users = 10_000;
-    const seeding = await projectorRuntime(dir.path);
-    await seedUsers(seeding.eventStore, users, 100, 'soft');
-    await waitForReadModels(seeding);
-    await seeding.close();
+    await seedDataDir(dir.path, users, 100, 'soft');
     const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api,projector' });
     const readModel = new ReadModelWatcher(join(dir.path, DERIVED_DATABASE_FILE));
     const auth = `Bearer ${await token('host-platform', ['platform'])}`;

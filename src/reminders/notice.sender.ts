@@ -96,13 +96,13 @@ export class NoticeSender {
   private async sendOne(recipient: Recipient, aboutUserId: string, cause: string): Promise<'sent' | 'alreadySent' | 'skipped'> {
     const { events, clock } = this.deps;
     const noticeId = noticeIdOf(cause, recipient.userId);
-    const history = (await events.readStream(userStream(recipient.userId))) as unknown as UserEvent[];
+    const history = (await events.readStream(userStream(recipient.userId))) as unknown as CausedEvent[];
     const state = fold(userDecider, history);
     if (state.status !== 'registered') return 'skipped';
     if (state.noticeIds.includes(noticeId)) return 'alreadySent';
     if (recipient.userId === aboutUserId) {
       const told = (earlier: string) => state.noticeIds.includes(noticeIdOf(earlier, recipient.userId));
-      if (untoldCauseBefore(history as CausedEvent[], cause, clock.now(), told) !== null) throw new EarlierNoticePending();
+      if (untoldCauseBefore(history, cause, clock.now(), told) !== null) throw new EarlierNoticePending();
     }
     const to = await recipientEmail(this.deps.cipher, recipient.userId, history);
     if (to === null) return 'skipped';

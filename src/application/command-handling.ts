@@ -2,10 +2,11 @@ import type { Decider } from '../kernel/decider.js';
 import { isDomainError, type DomainError } from '../kernel/domain-error.js';
 import type { Actor, DomainEvent, NewEvent, RecordedEvent } from '../kernel/event-envelope.js';
 import { derivedEventId } from '../kernel/ids.js';
-import type { StreamSnapshot, StreamStateCache } from './stream-state.cache.js';
-import { StreamCommandQueue } from './stream-command.queue.js';
+import type { PendingSnapshot, StreamSnapshot, StreamStateCache } from './stream-state.cache.js';
+import { StreamCommandQueue, type Turn } from './stream-command.queue.js';
 import {
   WrongExpectedRevisionError,
+  type AppendResult,
   type EventStore,
 } from '../ports/event-store.port.js';
 
@@ -69,9 +70,16 @@ export type CommandSource<C, S> = C | { readonly fromState: (state: S) => C | Pr
 
 /**
  * Load → fold → decide → append with the revision the decision was based on. Commands on one stream
- * in this process run one at a time, in arrival order; a writer in another process can still make
- * the append fail, and we then decide again on fresh state after a backoff, so invariants checked
- * by the decider (replayed TOTP step, last admin) hold under concurrency.
+ * in this process are decided one at a time, in arrival order; a writer in another process can
+ * still make the append fail, and we then decide again on fresh state after a backoff, so
+ * invariants checked by the decider (replayed TOTP step, last admin) hold under concurrency.
+ *
+ * With a state cache, the next command does not wait for this one's commit (an fsync, a few ms
+ * under load, during which commands on a busy stream would queue): it is decided on the state this
+ * append would leave and appended right after its last event, so both may share one group commit.
+ * Only an append can be answered that way, and only once it is committed, which needs the earlier
+ * one committed first. A refusal, nothing to do, or an earlier append that failed sends the
+ * command down the ordinary path once every earlier command has settled.
  */
 export function handleCommand<C, S, E extends DomainEvent>(
   store: EventStore,
@@ -81,7 +89,79 @@ export function handleCommand<C, S, E extends DomainEvent>(
   context: CommandContext,
   cache?: StreamStateCache<S>,
 ): Promise<CommandOutcome<E>> {
-  return queueFor(store).run(stream, () => decideAndAppend(store, decider, stream, source, context, cache));
+  return queueFor(store).run(stream, async (turn) => {
+    const pending = cache?.pendingFrom(stream, turn.tip);
+    const pipelined = pending && (await appendAfterPending(store, decider, stream, source, context, cache!, turn, pending));
+    if (pipelined) return pipelined;
+    await turn.previousSettled;
+    return decideAndAppend(store, decider, stream, source, context, cache, turn);
+  });
+}
+
+/**
+ * The command decided on the state the previous command's append, still in flight, would leave,
+ * and appended only right after that append's last event; null for anything this path does not
+ * answer: a retried command, a refusal or nothing to do (never answered from a state not yet
+ * stored), or the previous append failing (this one then fails too, as the store finds another
+ * last event).
+ */
+async function appendAfterPending<C, S, E extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<C, S, E>,
+  stream: string,
+  source: CommandSource<C, S>,
+  context: CommandContext,
+  cache: StreamStateCache<S>,
+  turn: Turn,
+  pending: PendingSnapshot<S>,
+): Promise<CommandOutcome<E> | null> {
+  const firstId = derivedEventId(context.commandId, 0);
+  if (pending.eventIds.has(firstId) || pending.pendingIds.includes(firstId)) return null;
+  let decision: readonly E[] | DomainError;
+  try {
+    decision = decider.decide(isStateBuilt(source) ? await source.fromState(pending.state) : source, pending.state);
+  } catch {
+    // A lookup that refused or failed is made again on the ordinary path, on a settled state.
+    return null;
+  }
+  if (isDomainError(decision) || decision.length === 0) return null;
+  const events = toNewEvents(decision, context);
+  const state = decision.reduce(decider.evolve, pending.state);
+  handOver(turn, cache, stream, { state, revision: pending.revision + events.length, events, eventIds: pending.eventIds, pendingIds: pending.pendingIds });
+  try {
+    const result = await store.append(stream, events, pending.revision, { expectedLastEventId: pending.lastEventId });
+    return committed(cache, stream, state, result, events, pending.eventIds, decision);
+  } catch (error) {
+    if (error instanceof WrongExpectedRevisionError) return null;
+    throw error;
+  }
+}
+
+/** Lets the next command on the stream start on the state this append will leave. */
+function handOver<S>(
+  turn: Turn,
+  cache: StreamStateCache<S> | undefined,
+  stream: string,
+  after: { readonly state: S; readonly revision: number; readonly events: readonly NewEvent[]; readonly eventIds: Set<string>; readonly pendingIds: readonly string[] },
+): void {
+  if (!cache) return;
+  const ids = after.events.map((event) => event.metadata.eventId);
+  turn.handOver(cache.tip(stream, { state: after.state, revision: after.revision, lastEventId: ids.at(-1)!, eventIds: after.eventIds, pendingIds: [...after.pendingIds, ...ids] }));
+}
+
+/** The outcome of a committed append, its state kept for the next command. */
+function committed<S, E extends DomainEvent>(
+  cache: StreamStateCache<S> | undefined,
+  stream: string,
+  state: S,
+  result: AppendResult,
+  events: readonly NewEvent[],
+  eventIds: Set<string>,
+  decision: readonly E[],
+): CommandOutcome<E> {
+  for (const event of events) eventIds.add(event.metadata.eventId);
+  cache?.set(stream, { state, revision: result.nextRevision, position: result.position, eventIds });
+  return { events: decision, revision: result.nextRevision, position: result.position };
 }
 
 async function decideAndAppend<C, S, E extends DomainEvent>(
@@ -91,6 +171,7 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
   source: CommandSource<C, S>,
   context: CommandContext,
   cache: StreamStateCache<S> | undefined,
+  turn: Turn,
 ): Promise<CommandOutcome<E>> {
   const firstId = derivedEventId(context.commandId, 0);
   // The first decision may rest on the cached state alone: an append only commits at the revision
@@ -112,11 +193,11 @@ async function decideAndAppend<C, S, E extends DomainEvent>(
     if (isDomainError(decision)) throw decision;
     if (decision.length === 0) return { events: [], revision: loaded.revision, position: loaded.position };
     const events = toNewEvents(decision, context);
+    const state = decision.reduce(decider.evolve, loaded.state);
+    handOver(turn, cache, stream, { state, revision: loaded.revision + events.length, events, eventIds: loaded.eventIds, pendingIds: [] });
     try {
       const result = await store.append(stream, events, loaded.revision < 0 ? 'no_stream' : loaded.revision);
-      for (const event of events) loaded.eventIds.add(event.metadata.eventId);
-      cache?.set(stream, { state: decision.reduce(decider.evolve, loaded.state), revision: result.nextRevision, position: result.position, eventIds: loaded.eventIds });
-      return { events: decision, revision: result.nextRevision, position: result.position };
+      return committed(cache, stream, state, result, events, loaded.eventIds, decision);
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       // An unread state that turned out stale is no race with another writer: read it, no backoff.

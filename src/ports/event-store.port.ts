@@ -38,6 +38,18 @@ export class EventIdConflictError extends Error {
   }
 }
 
+export interface AppendOptions {
+  /**
+   * With a numeric expected revision: the stream's last event must also be this one, else the
+   * append fails with WrongExpectedRevisionError and writes nothing. A revision alone names a
+   * place, not what is there: an append decided on a state that an earlier append of the same
+   * process leaves, issued before that one has committed, must not land on an event another writer
+   * put at the same revision after the earlier one failed. An adapter may hold such an append until
+   * its own earlier append to the stream has settled; it never commits it on any other event.
+   */
+  readonly expectedLastEventId?: string;
+}
+
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards';
   /** Inclusive; defaults to the start (forwards) or the end (backwards). */
@@ -89,7 +101,7 @@ export interface Subscription {
  * If the handler throws, the subscription retries the same event with backoff.
  */
 export interface EventStore {
-  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribe(handler: EventHandler, options?: SubscriptionOptions): Subscription;

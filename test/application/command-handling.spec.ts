@@ -92,6 +92,29 @@ describe('StreamCommandQueue', () => {
     expect(queue.activeStreams()).toBe(0);
   });
 
+  it('starts the next command once the one before hands over, with what it handed over, and tells it when all before have settled', async () => {
+    const queue = new StreamCommandQueue();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = queue.run('a', async (turn) => {
+      turn.handOver('state after the first');
+      turn.handOver('ignored');
+      await gate.promise;
+      log.push('first settles');
+    });
+    const second = queue.run('a', async (turn) => {
+      log.push(`second starts on ${String(turn.tip)}`);
+      await turn.previousSettled;
+      log.push('second sees the first settled');
+    });
+    const third = queue.run('a', async (turn) => void log.push(`third starts on ${String(turn.tip)}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['second starts on state after the first']);
+    gate.resolve();
+    await Promise.all([first, second, third]);
+    expect(log).toEqual(['second starts on state after the first', 'first settles', 'second sees the first settled', 'third starts on undefined']);
+  });
+
   it('turns commands away with 503 stream_busy beyond its bound, and takes them again once drained', async () => {
     const queue = new StreamCommandQueue(3);
     const gate = deferred();
@@ -158,6 +181,65 @@ describe('handleCommand under concurrency', () => {
         // In the cache alice is the last admin; bob is an admin too by now.
         const outcome = await a!.run({ type: 'SetMember', userId: 'alice', role: 'member', actor: platform });
         expect(outcome.events).toEqual([{ type: 'MemberRoleChanged', data: { userId: 'alice', from: 'admin', to: 'member' } }]);
+      });
+    });
+  });
+
+  describe('the next command decided on the state an append in flight would leave', () => {
+    it('is appended before the earlier append has committed, right after its last event, in arrival order', async () => {
+      await withProcesses(1, async ([process]) => {
+        const store = process!.store;
+        const log: string[] = [];
+        const logging = Object.create(store) as SqliteEventStore;
+        logging.append = (stream, events, expected, options) => {
+          const name = (events[0]!.data as { userId: string }).userId;
+          log.push(`${name} appended${options?.expectedLastEventId ? ' after the last' : ''}`);
+          return store.append(stream, events, expected, options).finally(() => log.push(`${name} committed`));
+        };
+        const run = (userId: string) => handleCommand(logging, organisationDecider, STREAM, joining(userId), context(), process!.cache);
+        await run('warm');
+        log.length = 0;
+
+        const outcomes = await Promise.all(['u1', 'u2', 'u3'].map(run));
+
+        expect(outcomes.map((o) => o.revision)).toEqual([2, 3, 4]);
+        expect(log).toEqual(expect.arrayContaining(['u2 appended after the last', 'u3 appended after the last']));
+        expect(log.indexOf('u2 appended after the last')).toBeLessThan(log.indexOf('u1 committed'));
+        expect(log.indexOf('u3 appended after the last')).toBeLessThan(log.indexOf('u2 committed'));
+        const joined = (await store.readStream(STREAM)).filter((e) => e.type === 'MemberJoinedOrg');
+        expect(joined.map((e) => (e.data as { userId: string }).userId)).toEqual(['warm', 'u1', 'u2', 'u3']);
+      });
+    });
+
+    it('is decided again on what is stored, after the earlier one, when the earlier append fails: never on a stranger at the same revision', async () => {
+      await withProcesses(2, async ([a, b]) => {
+        await a!.run(joining('u0'));
+        await b!.run(joining('elsewhere'));
+        // a's cache misses b's join: u1's append fails there, and u2's, chained after u1's, must
+        // not land on b's event, which sits at the revision u2 expects.
+        const outcomes = await Promise.all([a!.run(joining('u1')), a!.run(joining('u2'))]);
+        expect(outcomes.map((o) => o.revision)).toEqual([3, 4]);
+        const stored = await a!.store.readStream(STREAM);
+        expect(stored.filter((e) => e.type === 'MemberJoinedOrg').map((e) => (e.data as { userId: string }).userId)).toEqual(['u0', 'elsewhere', 'u1', 'u2']);
+        stored.slice(1).forEach((event, i) => expect(event.metadata.prevHash).toBe(stored[i]!.metadata.hash));
+      });
+    });
+
+    it('is not refused on that state: a refusal waits for the earlier command and is decided on what is stored', async () => {
+      await withProcesses(2, async ([a, b]) => {
+        await a!.run({ type: 'SetMember', userId: 'alice', role: 'admin', actor: platform });
+        await a!.run({ type: 'SetMember', userId: 'bob', role: 'admin', actor: platform });
+        await b!.run({ type: 'SetMember', userId: 'carol', role: 'admin', actor: platform });
+        // In a's cache alice and bob are the admins: once alice is demoted, bob would be the last.
+        // Carol is an admin too, so both demotions are allowed.
+        const outcomes = await Promise.all([
+          a!.run({ type: 'SetMember', userId: 'alice', role: 'member', actor: platform }),
+          a!.run({ type: 'SetMember', userId: 'bob', role: 'member', actor: platform }),
+        ]);
+        expect(outcomes.map((o) => o.events)).toEqual([
+          [{ type: 'MemberRoleChanged', data: { userId: 'alice', from: 'admin', to: 'member' } }],
+          [{ type: 'MemberRoleChanged', data: { userId: 'bob', from: 'admin', to: 'member' } }],
+        ]);
       });
     });
   });

@@ -114,6 +114,47 @@ export function eventStoreContract(name: string, makeStore: () => Promise<EventS
         expect(error).toMatchObject({ stream, expected: 0, actual: 'no_stream' });
       });
 
+      it('an expected last event id appends only right after that event, and refuses a stranger at the same revision', async () => {
+        const stream = streamName();
+        const [a, b] = [newEvent('A'), newEvent('B')];
+        await store.append(stream, [a, b], 'no_stream');
+
+        const refused = await conflictOf(store.append(stream, [newEvent('C')], 1, { expectedLastEventId: a.metadata.eventId }));
+        const result = await store.append(stream, [newEvent('C')], 1, { expectedLastEventId: b.metadata.eventId });
+
+        expect(refused).toMatchObject({ stream, expected: 1 });
+        expect(result.nextRevision).toBe(2);
+        expect(await store.readStream(stream)).toHaveLength(3);
+        await expect(store.append(stream, [newEvent('D')], 'any', { expectedLastEventId: b.metadata.eventId })).rejects.toBeInstanceOf(RangeError);
+      });
+
+      it('chains appends issued before the earlier ones commit, each right after the last; one that failed fails those after it', async () => {
+        const stream = streamName();
+        const head = newEvent('Head');
+        await store.append(stream, [head], 'no_stream');
+        const [first, second] = [newEvent('First'), newEvent('Second')];
+        const chained = await Promise.all([
+          store.append(stream, [first], 0, { expectedLastEventId: head.metadata.eventId }),
+          store.append(stream, [second], 1, { expectedLastEventId: first.metadata.eventId }),
+        ]);
+        expect(chained.map((r) => r.nextRevision)).toEqual([1, 2]);
+
+        // Another writer takes revision 3 first; the append that expected 2 fails, and the one
+        // chained after it must not land on the stranger that now sits at revision 3.
+        const [stranger, lost, after] = [newEvent('Stranger'), newEvent('Lost'), newEvent('After')];
+        const outcomes = await Promise.allSettled([
+          store.append(stream, [stranger], 2),
+          store.append(stream, [lost], 2, { expectedLastEventId: second.metadata.eventId }),
+          store.append(stream, [after], 3, { expectedLastEventId: lost.metadata.eventId }),
+        ]);
+
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+        expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+        const stored = await store.readStream(stream);
+        expect(ids(stored)).toEqual(ids([head, first, second, stranger]));
+        expectValidChain(stored);
+      });
+
       it('any appends whether or not the stream exists', async () => {
         const stream = streamName();
 

@@ -155,6 +155,39 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it('commits an append chained after another of its batch only on that append, not on what another process put at the same revision', async () => {
+    const [loosely, pinned] = ['chained-loosely', 'chained-pinned'];
+    for (const stream of [loosely, pinned]) await fixture.store.append(stream, [newEvent('Mine')], 'no_stream');
+    const other = openSqlite(fixture.path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      // Decided now on the heads this store committed, each second append chained after the first
+      // in the batch, all waiting for the lock.
+      const first = newEvent('First');
+      const firstPinned = newEvent('First');
+      const appends = [
+        fixture.store.append(loosely, [first], 0),
+        fixture.store.append(loosely, [newEvent('Loose')], 'any'),
+        fixture.store.append(pinned, [firstPinned], 0),
+        fixture.store.append(pinned, [newEvent('Pinned')], 1, { expectedLastEventId: firstPinned.metadata.eventId }),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const insert = other.prepare("INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, 1, ?, 'Elsewhere', '{}', ?)");
+      for (const stream of [loosely, pinned]) insert.run(stream, randomUUID(), JSON.stringify({ hash: `hash-of-${stream}` }));
+      other.exec('COMMIT');
+
+      const outcomes = await Promise.allSettled(appends);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'rejected']);
+      const stored = await fixture.store.readStream(loosely);
+      expect(stored.map((event) => event.type)).toEqual(['Mine', 'Elsewhere', 'Loose']);
+      expect(stored[2]!.metadata.prevHash).toBe(`hash-of-${loosely}`);
+      expect((await fixture.store.readStream(pinned)).map((event) => event.type)).toEqual(['Mine', 'Elsewhere']);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('decides on what is stored, not on the head it committed last, once another process appended to the stream', async () => {
     await fixture.store.append('remembered', [newEvent('Mine')], 'no_stream');
     const other = openSqlite(fixture.path);

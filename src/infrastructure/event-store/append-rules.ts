@@ -1,13 +1,16 @@
 import type { EventContext, EventMetadata, NewEvent } from '../../kernel/event-envelope.js';
 import { eventHash } from '../../kernel/hash-chain.js';
-import type { ExpectedRevision } from '../../ports/event-store.port.js';
+import type { AppendOptions, ExpectedRevision } from '../../ports/event-store.port.js';
 
 /** Rules every adapter applies identically, so the contract suite sees one behaviour. */
 
-export function assertAppendable(events: readonly NewEvent[], expected: ExpectedRevision): void {
+export function assertAppendable(events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): void {
   if (events.length === 0) throw new RangeError('append needs at least one event');
   if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
     throw new RangeError('expected revision must be a non-negative integer');
+  }
+  if (options.expectedLastEventId !== undefined && typeof expected !== 'number') {
+    throw new RangeError('an expected last event id needs a numeric expected revision');
   }
   const ids = new Set(events.map((event) => event.metadata.eventId));
   if (ids.size !== events.length) throw new RangeError('event ids within one append must be distinct');
@@ -25,6 +28,11 @@ export function expectationHolds(expected: ExpectedRevision, current: number): b
     default:
       return current === expected;
   }
+}
+
+/** The expected last event id holds for a head whose last event is `lastEventId` (null: no stream). */
+export function lastEventHolds(options: AppendOptions, lastEventId: string | null): boolean {
+  return options.expectedLastEventId === undefined || options.expectedLastEventId === lastEventId;
 }
 
 export function actualRevision(current: number): number | 'no_stream' {

@@ -32,6 +32,7 @@ import { formatPosition, parsePosition } from '../../kernel/position.js';
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
+  type AppendOptions,
   type AppendResult,
   type Delivery,
   type EventHandler,
@@ -42,7 +43,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../../ports/event-store.port.js';
-import { actualRevision, assertAppendable, chainedMetadata } from './append-rules.js';
+import { actualRevision, assertAppendable, chainedMetadata, lastEventHolds } from './append-rules.js';
 import {
   DEFAULT_BACKOFF,
   backoffDelay,
@@ -302,6 +303,8 @@ export class EsdbEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly deadlineMs: number;
   private readonly pingDeadlineMs: number;
+  /** Each stream's newest append of this adapter still in flight (see append). */
+  private readonly appending = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -317,11 +320,32 @@ export class EsdbEventStore implements EventStore {
     return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options);
   }
 
-  async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    assertAppendable(events, expected);
+  /**
+   * An append that names the last event it expects waits first for this adapter's append in flight
+   * on the stream, which is usually the one that writes that event: checked before it has
+   * committed, the event would be missing and the append refused. The server's expected revision
+   * then makes the check atomic, as the event at that revision can no longer change.
+   */
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
+    const before = options.expectedLastEventId === undefined ? undefined : this.appending.get(stream);
+    const appended = (async () => {
+      // Whatever became of it: this append's own checks decide.
+      if (before) await before.catch(() => undefined);
+      return this.appendNow(stream, events, expected, options);
+    })();
+    this.appending.set(stream, appended);
+    const forget = (): void => {
+      if (this.appending.get(stream) === appended) this.appending.delete(stream);
+    };
+    appended.then(forget, forget);
+    return appended;
+  }
+
+  private async appendNow(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions): Promise<AppendResult> {
+    assertAppendable(events, expected, options);
     const pinnedByCaller = expected === 'no_stream' || typeof expected === 'number';
     for (let attempt = 1; ; attempt++) {
-      const anchor = await this.anchor(stream, events, expected);
+      const anchor = await this.anchor(stream, events, expected, options);
       if (anchor.kind === 'retried') return anchor.result;
       const expectedRevision = pinnedByCaller ? toEsdbExpectedRevision(expected) : pinnedRevision(anchor.current);
       try {
@@ -413,13 +437,13 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** Where the new events chain on, unless they are a retry of an append already stored. */
-  private async anchor(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<Anchor> {
+  private async anchor(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions): Promise<Anchor> {
     const retried = await this.findRetry(stream, events, expected);
     if (retried) return { kind: 'retried', result: retried };
     if (expected === 'no_stream') return { kind: 'append', current: -1, prevHash: '' };
     if (typeof expected === 'number') {
       const [at] = await this.readStream(stream, { fromRevision: expected, limit: 1 });
-      if (at?.revision === expected) return { kind: 'append', current: expected, prevHash: at.metadata.hash };
+      if (at?.revision === expected && lastEventHolds(options, at.metadata.eventId)) return { kind: 'append', current: expected, prevHash: at.metadata.hash };
       const [last] = await this.readStream(stream, { direction: 'backwards', limit: 1 });
       throw new WrongExpectedRevisionError(stream, expected, actualRevision(last?.revision ?? -1));
     }

@@ -6,6 +6,7 @@ import { LOCK_WAIT_MS, writeLockReleased, type SqliteDatabase } from '../sqlite/
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
+  type AppendOptions,
   type AppendResult,
   type Delivery,
   type EventHandler,
@@ -16,7 +17,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../../ports/event-store.port.js';
-import { actualRevision, assertAppendable, chainedMetadata, expectationHolds } from './append-rules.js';
+import { actualRevision, assertAppendable, chainedMetadata, expectationHolds, lastEventHolds } from './append-rules.js';
 import { SqliteEventWriter, type PreparedAppend, type WriteOutcome } from './sqlite.event-writer.js';
 import {
   DEFAULT_BACKOFF,
@@ -96,6 +97,7 @@ interface PendingAppend {
   readonly stream: string;
   readonly events: readonly NewEvent[];
   readonly expected: ExpectedRevision;
+  readonly options: AppendOptions;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
   /** Times another writer moved the stream's head between the decision and the commit. */
@@ -113,6 +115,8 @@ type Decided =
 /** A stream's head as the batch being decided leaves it, and the event ids the batch adds to it. */
 interface BatchHead {
   readonly revision: number;
+  /** The id of the stream's last event; null when the stream is empty. */
+  readonly lastEventId: string | null;
   readonly hash: string;
   readonly eventIds: ReadonlySet<string>;
 }
@@ -197,15 +201,15 @@ export class SqliteEventStore implements EventStore {
    * conflict fails only that append. The event loop keeps serving requests meanwhile. No promise
    * resolves before its commit.
    */
-  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     try {
       this.assertOpen();
-      assertAppendable(events, expected);
+      assertAppendable(events, expected, options);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ stream, events, expected, resolve, reject, moved: 0, readStored: false });
+      this.pending.push({ stream, events, expected, options, resolve, reject, moved: 0, readStored: false });
       this.scheduleFlush();
     });
   }
@@ -274,21 +278,22 @@ export class SqliteEventStore implements EventStore {
    * decided against what was committed, as if they ran one after the other.
    */
   private decide(append: PendingAppend, batchHeads: Map<string, BatchHead>): Decided {
-    const { stream, events, expected } = append;
+    const { stream, events } = append;
     const inBatch = batchHeads.get(stream);
     if (inBatch) {
       if (events.some((event) => inBatch.eventIds.has(event.metadata.eventId))) return NEXT_BATCH;
-      if (!expectationHolds(expected, inBatch.revision)) return NEXT_BATCH;
+      if (!headHolds(append, inBatch)) return NEXT_BATCH;
       return this.chained(append, inBatch, batchHeads);
     }
     const known = append.readStored ? undefined : this.knownHeads.peek(stream);
-    if (known && expectationHolds(expected, known.revision)) return this.chained(append, known, batchHeads);
+    if (known && headHolds(append, known)) return this.chained(append, known, batchHeads);
     // A retried append whose events are already stored is answered with them, not refused.
     const retried = this.findRetriedAppend(stream, events);
     if (retried) return { kind: 'answered', result: retried };
     const head = this.committedHead(stream);
-    // Revisions only grow, so an expectation that fails now fails at any later head too.
-    if (!expectationHolds(expected, head.revision)) throw new WrongExpectedRevisionError(stream, expected, actualRevision(head.revision));
+    // Revisions only grow and stored events never change, so an expectation that fails now fails
+    // at any later head too.
+    if (!headHolds(append, head)) throw new WrongExpectedRevisionError(stream, append.expected, actualRevision(head.revision));
     return this.chained(append, head, batchHeads);
   }
 
@@ -304,18 +309,18 @@ export class SqliteEventStore implements EventStore {
     });
     const eventIds = new Set(batchHeads.get(stream)?.eventIds);
     for (const event of events) eventIds.add(event.metadata.eventId);
-    const after: BatchHead = { revision: head.revision + events.length, hash: prevHash, eventIds };
+    const after: BatchHead = { revision: head.revision + events.length, lastEventId: events.at(-1)!.metadata.eventId, hash: prevHash, eventIds };
     batchHeads.set(stream, after);
-    return { kind: 'write', prepared: { stream, after: head.revision, rows }, head: after };
+    return { kind: 'write', prepared: { stream, after: head.revision, afterEventId: head.lastEventId, rows }, head: after };
   }
 
   private committedHead(stream: string): BatchHead {
-    const head = this.get<Pick<EventRow, 'revision' | 'metadata'>>(
-      'SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    const head = this.get<Pick<EventRow, 'revision' | 'event_id' | 'metadata'>>(
+      'SELECT revision, event_id, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
       stream,
     );
-    if (!head) return { revision: -1, hash: '', eventIds: new Set() };
-    return { revision: head.revision, hash: (JSON.parse(head.metadata) as EventMetadata).hash, eventIds: new Set() };
+    if (!head) return { revision: -1, lastEventId: null, hash: '', eventIds: new Set() };
+    return { revision: head.revision, lastEventId: head.event_id, hash: (JSON.parse(head.metadata) as EventMetadata).hash, eventIds: new Set() };
   }
 
   private settle(append: PendingAppend, head: BatchHead, outcome: WriteOutcome): void {
@@ -346,7 +351,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private rememberHead(stream: string, head: BatchHead): void {
-    this.knownHeads.set(stream, { revision: head.revision, hash: head.hash, eventIds: NO_IDS });
+    this.knownHeads.set(stream, { revision: head.revision, lastEventId: head.lastEventId, hash: head.hash, eventIds: NO_IDS });
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -611,6 +616,10 @@ class SqliteSubscription implements Subscription {
   private reportError(error: unknown): void {
     reportSubscriptionError(this.options.onError, error);
   }
+}
+
+function headHolds(append: PendingAppend, head: BatchHead): boolean {
+  return expectationHolds(append.expected, head.revision) && lastEventHolds(append.options, head.lastEventId);
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

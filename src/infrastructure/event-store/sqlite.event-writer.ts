@@ -9,10 +9,14 @@ export interface PreparedRow {
   readonly metadata: string;
 }
 
-/** An append decided on the main thread: commit `rows` only if the stream's head is still `after` (-1: no stream). */
+/**
+ * An append decided on the main thread: commit `rows` only if the stream's head is still revision
+ * `after` (-1: no stream) and that revision still holds the event `afterEventId`.
+ */
 export interface PreparedAppend {
   readonly stream: string;
   readonly after: number;
+  readonly afterEventId: string | null;
   readonly rows: readonly PreparedRow[];
 }
 

@@ -31,15 +31,17 @@ db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 0');
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-const head = db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck();
+const head = db.prepare('SELECT revision, event_id AS eventId FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
 const insert = db.prepare('INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
 
 /** Called inside `commitBatch`, so it runs as a SAVEPOINT: a failing append leaves the others. */
 const appendInSavepoint = db.transaction(
   /** @type {(append: PreparedAppend) => WriteOutcome} */
   (append) => {
-    const current = /** @type {number | undefined} */ (head.get(append.stream)) ?? -1;
-    if (current !== append.after) return { kind: 'moved' };
+    const current = /** @type {{ revision: number, eventId: string } | undefined} */ (head.get(append.stream));
+    // The revision and the event there: rows chained after an append of the same batch that did not
+    // commit must not land on an event another writer put at the same revision meanwhile.
+    if ((current?.revision ?? -1) !== append.after || (current?.eventId ?? null) !== append.afterEventId) return { kind: 'moved' };
     let position = 0;
     for (const row of append.rows) {
       try {

@@ -1,9 +1,11 @@
 import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { comparePositions } from '../src/kernel/position.js';
+import { DERIVED_DATABASE_FILE } from '../src/runtime/data-dir.files.js';
 import { Agent } from 'node:http';
 import { percentile, startRoleProcess, startServiceProcess, tempDir, token } from './bench-support.js';
 import { round2 } from './append.bench.js';
-import { atSteadyRate, send } from './projection-lag.bench.js';
+import { atSteadyRate, ReadModelWatcher, send } from './projection-lag.bench.js';
 import { seedDataDir } from './seeded-service.js';
 
 /** Command answer times at a steady offered rate (ms). */
@@ -31,9 +33,19 @@ export interface CommandLoadResult {
   p99MsMax: number;
   /** Highest offered rate of the ramp whose command p99 stayed ≤ 50 ms (median over the runs; 0 if none). */
   maxRateP99Under50Ms: number;
-  /** The same at 1,000 commands/s with the projector in the API's process (the earlier layout), same runs. */
-  sharedP50Ms: number;
-  sharedP99Ms: number;
+  /**
+   * The baseline (bare-commands.server.ts: the same event store, appends and projector, without
+   * Nest, the domain and the command handling) at 1,000 commands/s, measured in every run right
+   * after the service; medians and the p99's spread.
+   */
+  baselineP50Ms: number;
+  baselineP99Ms: number;
+  baselineP99MsMin: number;
+  baselineP99MsMax: number;
+  /** The service's p99 over the baseline's, run by run: median and spread. */
+  p99RatioToBaseline: number;
+  p99RatioMin: number;
+  p99RatioMax: number;
   /** Medians over the runs (absent in results from before 2026-12-02, session 9). */
   projectorCpuMsPerCommand?: number;
   projectorWrittenKbPerCommand?: number;
@@ -60,7 +72,7 @@ const CONNECTIONS = 128;
  */
 export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4): Promise<CommandLoadResult> {
   const apart: CommandLoadFigures[] = [];
-  const shared: CommandLoadFigures[] = [];
+  const baseline: CommandLoadFigures[] = [];
   const maxRates: number[] = [];
   const projectorWork: ProjectorWork[] = [];
   // Seeded once; every measured service starts on its own copy.
@@ -72,13 +84,13 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
       apart.push(layoutApart.at1000);
       maxRates.push(layoutApart.maxRate);
       if (layoutApart.projector) projectorWork.push(layoutApart.projector);
-      // Half as long: one process does not keep up with 1,000/s, and the figure only shows how far.
-      shared.push((await measureLayout(seeded.path, 'shared', seconds / 2, 0)).at1000);
+      baseline.push((await measureLayout(seeded.path, 'baseline', seconds, 0)).at1000);
     }
   } finally {
     seeded.remove();
   }
   const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const ratios = apart.map((figures, run) => round2(figures.p99Ms / baseline[run]!.p99Ms));
   return {
     p50Ms: median(apart.map((f) => f.p50Ms)),
     p99Ms: median(apart.map((f) => f.p99Ms)),
@@ -86,27 +98,39 @@ export async function commandLoadBench(runs = 3, seconds = 10, rampSeconds = 4):
     p99MsMin: Math.min(...apart.map((f) => f.p99Ms)),
     p99MsMax: Math.max(...apart.map((f) => f.p99Ms)),
     maxRateP99Under50Ms: median(maxRates),
-    sharedP50Ms: median(shared.map((f) => f.p50Ms)),
-    sharedP99Ms: median(shared.map((f) => f.p99Ms)),
+    baselineP50Ms: median(baseline.map((f) => f.p50Ms)),
+    baselineP99Ms: median(baseline.map((f) => f.p99Ms)),
+    baselineP99MsMin: Math.min(...baseline.map((f) => f.p99Ms)),
+    baselineP99MsMax: Math.max(...baseline.map((f) => f.p99Ms)),
+    p99RatioToBaseline: median([...ratios]),
+    p99RatioMin: Math.min(...ratios),
+    p99RatioMax: Math.max(...ratios),
     projectorCpuMsPerCommand: median(projectorWork.map((w) => w.cpuMs)),
     projectorWrittenKbPerCommand: median(projectorWork.map((w) => w.writtenKb)),
     runs,
   };
 }
 
-async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds: number, rampSeconds: number): Promise<{ at1000: CommandLoadFigures; maxRate: number; projector: ProjectorWork | null }> {
+/**
+ * One layout on its own copy of the seeded directory: the service's API with the projector in a
+ * process of its own (`apart`, as production runs them), or the baseline server with the same
+ * projector process.
+ */
+async function measureLayout(seeded: string, layout: 'apart' | 'baseline', seconds: number, rampSeconds: number): Promise<{ at1000: CommandLoadFigures; maxRate: number; projector: ProjectorWork | null }> {
   const dir = tempDir('tfe-bench-commands-');
   const stops: Array<() => Promise<void>> = [];
   try {
     cpSync(seeded, dir.path, { recursive: true });
-    let projectorPid: number | null = null;
-    if (layout === 'apart') {
-      const projector = await startRoleProcess({ DATA_DIR: dir.path, ROLES: 'projector' });
-      stops.push(projector.stop);
-      projectorPid = projector.pid;
-    }
-    const service = await startServiceProcess({ DATA_DIR: dir.path, ROLES: layout === 'apart' ? 'api' : 'api,projector' });
+    const projectorProcess = await startRoleProcess({ DATA_DIR: dir.path, ROLES: 'projector' });
+    stops.push(projectorProcess.stop);
+    const projectorPid = projectorProcess.pid;
+    const service =
+      layout === 'apart'
+        ? await startServiceProcess({ DATA_DIR: dir.path, ROLES: 'api' })
+        : await startServiceProcess({ DATA_DIR: dir.path }, 'dist/bench/bare-commands.server.js');
     stops.push(service.stop);
+    const readModel = new ReadModelWatcher(join(dir.path, DERIVED_DATABASE_FILE));
+    stops.push(async () => readModel.close());
     const auth = `Bearer ${await token('host-platform', ['platform'])}`;
     const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     stops.push(async () => agent.destroy());
@@ -117,11 +141,7 @@ async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds
      * with leaves a projection backlog, which would otherwise be measured as the next pass's.
      */
     const settle = async (): Promise<void> => {
-      for (let attempt = 0; attempt < 60; attempt++) {
-        const caughtUp = await send(agent, `${service.url}/v1/enforcement/u0?minPosition=${lastPosition}`, 'GET', auth);
-        if (caughtUp.status === 200) return;
-      }
-      throw new Error('the projector did not catch up within 60 read-your-writes waits');
+      if (!(await readModel.reached(lastPosition, 120_000))) throw new Error(`the projector did not reach ${lastPosition} within 2 minutes`);
     };
     const pass = async (rate: number, passSeconds: number): Promise<CommandLoadFigures> => {
       const answers: number[] = [];
@@ -144,13 +164,13 @@ async function measureLayout(seeded: string, layout: 'apart' | 'shared', seconds
     // Warm-up, not measured: JIT, prepared statements and the command handlers' stream caches start cold.
     await pass(1_000, 2);
     await settle();
-    const before = projectorPid === null ? null : processUsage(projectorPid);
+    const before = processUsage(projectorPid);
     const at1000 = await pass(1_000, seconds);
     // Read once the projector has caught up, so the whole pass's projection work is counted.
     await settle();
-    const after = projectorPid === null ? null : processUsage(projectorPid);
+    const after = processUsage(projectorPid);
     const commands = 1_000 * seconds;
-    const projector = before && after ? { cpuMs: round2((after.cpuMs - before.cpuMs) / commands), writtenKb: Math.round((after.writtenBytes - before.writtenBytes) / commands / 1024) } : null;
+    const projector = layout === 'apart' ? { cpuMs: round2((after.cpuMs - before.cpuMs) / commands), writtenKb: Math.round((after.writtenBytes - before.writtenBytes) / commands / 1024) } : null;
     let maxRate = 0;
     if (rampSeconds > 0) {
       for (const rate of RAMP) {

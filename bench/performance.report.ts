@@ -74,7 +74,8 @@ export function performanceReport(r: BenchResults, machine: string, at: Date, co
     ['enforcement check: p99 at 50 connections, ratio to that baseline', `${e.p99Ratio} (${e.p99Ms} vs ${e.bareP99Ms} ms; ${e.p99RatioMin}–${e.p99RatioMax})`, '≤ 1.5', markNow('enforcementCheck', e.p99Ratio <= 1.5)],
     ['enforcement check: against the earlier baseline (jose on every request, constant answer)', `${e.ratioToUncached} (that baseline: ${e.uncachedRps} req/s, p99 ${e.uncachedP99Ms} ms)`, 'for comparison', ''],
     ['enforcement check: p99 at 50 connections', `${e.p99Ms} ms (baseline: ${e.bareP99Ms} ms)`, '≤ 5 ms', markNow('enforcementCheck', e.p99Ms <= 5)],
-    ['commands at 1,000/s: answer p99 (API and projector in processes of their own)', `${c.p99Ms} ms, p50 ${c.p50Ms} ms (${c.p99MsMin}–${c.p99MsMax} over ${c.runs} runs; ${c.commandsPerSec} commands/s answered); in one process: p99 ${c.sharedP99Ms} ms, p50 ${c.sharedP50Ms} ms`, '≤ 50 ms', markNow('commandLoad', c.p99Ms <= 50)],
+    ['commands at 1,000/s: answer p99 (API and projector in processes of their own)', `${c.p99Ms} ms, p50 ${c.p50Ms} ms (${c.p99MsMin}–${c.p99MsMax} over ${c.runs} runs; ${c.commandsPerSec} commands/s answered)`, '≤ 50 ms', markNow('commandLoad', c.p99Ms <= 50)],
+    ['commands at 1,000/s: p99 ratio to the baseline (the same appends, event store and projector on bare Fastify, same run)', `${c.p99RatioToBaseline} (${c.p99RatioMin}–${c.p99RatioMax}); baseline p99 ${c.baselineP99Ms} ms (${c.baselineP99MsMin}–${c.baselineP99MsMax}), p50 ${c.baselineP50Ms} ms`, 'reported', '—'],
     ['commands at 1,000/s: the projector\'s work per command', c.projectorCpuMsPerCommand === undefined ? 'not measured in this run' : `${c.projectorCpuMsPerCommand} ms of CPU, ${c.projectorWrittenKbPerCommand} KB written (median over ${c.runs} runs)`, 'reported', '—'],
     ['commands: highest rate with answer p99 ≤ 50 ms', `${c.maxRateP99Under50Ms} commands/s (median over ${c.runs} runs; ramp 250–3,000)`, '≥ 1,000/s', markNow('commandLoad', c.maxRateP99Under50Ms >= 1_000)],
     ['decision in process: p99', `${r.decisionInProcess.p99Us} µs (${r.decisionInProcess.opsPerSec} ops/s)`, '≤ 50 µs', mark(r.decisionInProcess.p99Us <= 50)],
@@ -232,15 +233,23 @@ ${foldScaling.join('\n')}
   connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms
   at 1,000/s before the client's own pool queues requests, so the pool, not the service, set the
   tail), after 2 s of unmeasured warm-up, timing each answer; a 2xx answer means the
-  events are fsynced (\`synchronous=FULL\`). Measured ${c.runs} times in each of two layouts on
-  copies of one seeded data directory: the API and the projector in processes of their own (as
-  the production layout runs them, \`ROLES=api\` and \`ROLES=projector\` on the same data directory), and
-  both in one process (the layout the earlier figure came from; 5 s at 1,000/s since 2026-12-02,
-  as that process does not keep up and the figure only shows how far). After the 10 s at 1,000/s, the
+  events are fsynced (\`synchronous=FULL\`). Measured ${c.runs} times, each time on fresh copies of
+  one seeded data directory: the API and the projector in processes of their own (as the
+  production layout runs them, \`ROLES=api\` and \`ROLES=projector\` on the same data directory),
+  then the baseline (\`bench/bare-commands.server.ts\`) with the same projector process, the same
+  load and the same 10 s. The baseline is the command's floor on this machine: bare Fastify with
+  the service's token cache, the platform-only rule, the role and user checks, and the same
+  \`MemberJoinedOrg\` event with the same metadata appended through the service's own SQLite event
+  store (group commit on the writer thread, hash chain, fsync before the answer), which the
+  projector projects as it does the service's; it leaves out Nest, the CQRS bus, the
+  organisation's state and decider, the per-stream queue and the read of the joining user's stream,
+  and appends with revision \`any\`. Until 2026-12-02 (session 12) the step measured the API and
+  the projector in one process instead of a baseline (last figure: p99 81.6 ms, p50 21.6 ms, with
+  pipelining; 253.7 and 122 ms the run before it). After the 10 s at 1,000/s, the
   separate layout is ramped (${'250, 500, 750, 1,000, 1,500, 2,000, 2,500, 3,000'}/s, 4 s each) until the p99
   exceeds 50 ms or the answered rate falls 5 % short of the offered one. Before every measured
-  pass the bench waits until the projector has caught up with the last answered command (a
-  read-your-writes query), so a pass does not inherit the projection backlog of the one before. Where the time went
+  pass the bench waits until the enforcement projection's checkpoint, read from the derived
+  file, has reached the last answered command, so a pass does not inherit the projection backlog of the one before. Where the time went
   (measured 2026-12-02 before the change, API process apart, 1,000/s): the API's main thread
   spent about 55 % of the wall clock inside group commits (p50 2–5 ms, p99 about 35 ms each,
   about 10 appends per commit), almost all of it waiting for the fsync or for the projector's
@@ -263,10 +272,31 @@ ${foldScaling.join('\n')}
   147 to 78–97 ms in the same setup. And the machine is about 80 % busy: per command, 0.5 ms of
   CPU on the API's main thread, 0.2 ms in its GC and writer threads, 0.6 ms in the projector
   process and 0.2 ms in the load generator, on 2 cores; the API's event loop then lags p99
-  10–35 ms behind its timers. Deciding the next command of a stream on the state its previous,
-  still uncommitted append leaves (pipelining) would remove the first; it needs an append
-  conditional on the head event's id, not only its revision (another process may have appended
-  as many events in between), which the port does not offer yet. With the API and the projector
+  10–35 ms behind its timers. Pipelining removed the first (session 12, 2026-12-02): timed in the
+  API before it, a command waited p50 1 ms, p90 8.8 ms, p99 22 ms in the stream's queue for the
+  commit of the one before, then p50 2.2 ms, p99 17.5 ms for its own append, and spent p50 4.7 ms,
+  p99 31 ms in the handler of the 6.3 and 44 ms its answer took. Now the next command on a stream
+  is decided as soon as the one before has handed its append to the store, on the state that
+  append would leave, and appended only right after that append's last event (the store checks
+  the head's revision and event id in the writer thread's transaction; see docs/architecture.md),
+  so both join one group commit. Alternated single passes (same harness, code before and after,
+  three each): p50 4.8–7.9 against 7.1–12.1 ms, p99 52.9–66.9 against 61.6–84 ms, the slowest
+  answer 86–106 against 103–144 ms; the three-run step just before and just after gave p99 77.7 ms
+  (68.4–79.9), p50 7.5 ms, against p99 49 ms (43–69.6), p50 6.1 ms, and the one-process layout
+  253.7 against 81.6 ms. (Taking the users in an order that changes organisation at every command, 101 i,
+  had given p99 74.9 ms (36–102.4) just before: the order alone no longer showed in the p99, the
+  queue's wait hid among the other stalls.) The step's p99 still spans about twice its low end
+  from run to run on this machine (that evening: 94.4 ms, 50.5–101.4, 20 minutes after the 49 ms
+  run), while the baseline's stayed at 18–25 ms: what is left is in the API process. Timed
+  there under load, the API's scavenges paused its thread 8–17 ms every 0.3–0.5 s (about 60 KB
+  allocated per command, a third of it by Nest's pipeline and rxjs, an eighth by the hash chain's
+  canonical JSON), a mark-compact ran every few seconds (final pause 8–45 ms), and the slowest
+  answers came where such a pause met a slow commit and a busy projector. Semi-spaces of 8 or
+  16 MiB instead of 32 gave more and no shorter pauses (125 and 52–67 scavenges per 10 s against
+  26–29; p99 83–116 against 75–111 ms in alternated runs). This VM also pages cold memory out on
+  its own (DAMON's \`pageout\` scheme, \`/sys/kernel/mm/damon\`): the page cache held about 200 MB
+  of 24 GB, so a read of a page not touched for a while (a joining user's stream, read on the
+  API's main thread) can wait for the disk. With the API and the projector
   apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s
   (staleness p99 8 s, then 2.9 s on 2026-12-02), though it kept up with this membership load.
   Thought at first to be the write lock (the projector's writes retry in 1 ms steps while the

@@ -128,7 +128,7 @@ export function send(agent: Agent, url: string, method: string, authorization: s
 }
 
 /** Polls the enforcement projection's checkpoint through the read-store adapter; its writes commit together with it. */
-class ReadModelWatcher {
+export class ReadModelWatcher {
   private readonly db: Database.Database;
   private readonly store: SqliteReadStore;
   private readonly waiters: { position: string; deadline: number; resolve: (reached: boolean) => void }[] = [];

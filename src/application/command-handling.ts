@@ -89,13 +89,23 @@ export function handleCommand<C, S, E extends DomainEvent>(
   context: CommandContext,
   cache?: StreamStateCache<S>,
 ): Promise<CommandOutcome<E>> {
+  const command: StreamCommand<C, S, E> = { store, decider, stream, source, context };
   return queueFor(store).run(stream, async (turn) => {
     const pending = cache?.pendingFrom(stream, turn.tip);
-    const pipelined = pending && (await appendAfterPending(store, decider, stream, source, context, cache!, turn, pending));
+    const pipelined = pending && (await appendAfterPending(command, cache!, turn, pending));
     if (pipelined) return pipelined;
     await turn.previousSettled;
-    return decideAndAppend(store, decider, stream, source, context, cache, turn);
+    return decideAndAppend(command, cache, turn);
   });
+}
+
+/** One command on one stream, as handleCommand was given it. */
+interface StreamCommand<C, S, E extends DomainEvent> {
+  readonly store: EventStore;
+  readonly decider: Decider<C, S, E>;
+  readonly stream: string;
+  readonly source: CommandSource<C, S>;
+  readonly context: CommandContext;
 }
 
 /**
@@ -106,11 +116,7 @@ export function handleCommand<C, S, E extends DomainEvent>(
  * last event).
  */
 async function appendAfterPending<C, S, E extends DomainEvent>(
-  store: EventStore,
-  decider: Decider<C, S, E>,
-  stream: string,
-  source: CommandSource<C, S>,
-  context: CommandContext,
+  { store, decider, stream, source, context }: StreamCommand<C, S, E>,
   cache: StreamStateCache<S>,
   turn: Turn,
   pending: PendingSnapshot<S>,
@@ -165,11 +171,7 @@ function committed<S, E extends DomainEvent>(
 }
 
 async function decideAndAppend<C, S, E extends DomainEvent>(
-  store: EventStore,
-  decider: Decider<C, S, E>,
-  stream: string,
-  source: CommandSource<C, S>,
-  context: CommandContext,
+  { store, decider, stream, source, context }: StreamCommand<C, S, E>,
   cache: StreamStateCache<S> | undefined,
   turn: Turn,
 ): Promise<CommandOutcome<E>> {

@@ -88,16 +88,22 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+/** BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service under load. */
+function serviceNodeArgs(): string[] {
+  return [...productionNodeArgs(), ...(process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
+}
+
 /** The real service in its own process (so load generator and server do not share a core's time slices unfairly). */
 export async function startServiceProcess(env: Record<string, string>, script = 'dist/src/main.js'): Promise<ServiceProcess> {
   env = { PORT: String(await freePort()), ...env };
-  // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service under load.
-  const nodeArgs = [...productionNodeArgs(), ...(process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = serviceNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Drained so that its logs never fill the pipe and block the service mid-measurement.
+  child.stdout!.resume();
   const port = env['PORT']!;
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
@@ -125,7 +131,7 @@ export async function startServiceProcess(env: Record<string, string>, script = 
  * projector apart from the API); ready once it logs that it started.
  */
 export async function startRoleProcess(env: Record<string, string>): Promise<{ readonly pid: number; stop(): Promise<void> }> {
-  const nodeArgs = [...productionNodeArgs(), ...(process.env['BENCH_SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = serviceNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
     env: { ...process.env, AUTH_JWT_SECRET: BENCH_SECRET, HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' },

@@ -161,7 +161,10 @@ ${foldScaling.join('\n')}
   puts about 28 % of its busy time in the kernel's loopback socket write (\`writev\`), under
   10 % in the route's own code (token cache, decision, document cache) and the rest in Node's
   HTTP and Fastify's routing and hooks; a p99 of 5 ms would need about 20,000 req/s on one core,
-  out of reach for this stack on this machine. More API processes or cores scale it.
+  out of reach for this stack on this machine. More API processes or cores scale it. The figure
+  moves with the machine: the full run of 2026-12-03 (a fresh machine, both sides about 40 %
+  slower than the day before: 13,626 and 17,666 against 24,522 and 29,705 req/s) gave 0.76
+  (0.76–0.77), and the step run alone four minutes later 0.81 (0.43–0.93; p99 ratio 1.25, 1–2.25).
 - **Decision in process.** The query handler with the SQLite read model, 200,000 calls after a
   warm-up; limited by JSON parsing of the document.
 - **Append.** One event per append through the port (hash chain, expected revision checks, the
@@ -296,7 +299,22 @@ ${foldScaling.join('\n')}
   26–29; p99 83–116 against 75–111 ms in alternated runs). This VM also pages cold memory out on
   its own (DAMON's \`pageout\` scheme, \`/sys/kernel/mm/damon\`): the page cache held about 200 MB
   of 24 GB, so a read of a page not touched for a while (a joining user's stream, read on the
-  API's main thread) can wait for the disk. With the API and the projector
+  API's main thread) can wait for the disk. On a fresh machine on 2026-12-03, three back-to-back
+  runs of this step with unchanged code gave p99 38.9 ms (37.9–52.8), 59.1 ms (43.7–84.3) and
+  86 ms (65.9–134.8), baselines 23.7, 21.6 and 25.2 ms: the goal is met in some runs, not reliably.
+  A GC trace of the API there (\`--trace-gc-nvp\`, 12 s at 1,000/s): 28 scavenges, p50 7–8 ms,
+  the longest 12–30 ms, about 2 % of the wall clock; each found 4–5 MB of its 28–35 MB still
+  alive (12–15 %) and promoted about 0.6 MB of it. V8 copies at about 1.5 GB/s when it has the
+  cores, so most of each pause is its helper threads waiting for a core the projector, the writer
+  thread and the load generator also want. \`--single-threaded-gc\` made it worse (p99 71.9 ms,
+  55.6–114), and so did semi-spaces of 64 MiB (half the scavenges, each twice as long, the longest
+  51–63 ms; p99 109.4 and 110.8 against 68.7 and 115.9 ms alternated). A sampling heap profile
+  of the API in that window (every allocation, also those collected) puts about 64 KB on each
+  command: 35 % in Nest's router and rxjs (the global interceptor makes Nest build an observable
+  pipeline for every request), 13 % in the hash chain's canonical JSON and hashing, 9 % in Node's
+  HTTP, the rest spread over the handler, decider, store and Fastify. What would cut the tail
+  further, untried: command routes served without Nest's interceptor pipeline (as the enforcement
+  check is), and fewer survivors per scavenge. With the API and the projector
   apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s
   (staleness p99 8 s, then 2.9 s on 2026-12-02), though it kept up with this membership load.
   Thought at first to be the write lock (the projector's writes retry in 1 ms steps while the

@@ -323,7 +323,32 @@ ${foldScaling.join('\n')}
   optimised, the first read of each organisation's stream), and the end of that stretch falls
   inside the measured pass after the 2 s warm-up; from then on it ran late by under 25 ms, the
   longest at a scavenge. A 5 s warm-up instead gave p99 67.1 ms (35.9–102.2) and 50.2 ms
-  (36–53.3) in two runs, not clearly better, so the warm-up stays at 2 s. With the API and the projector
+  (36–53.3) in two runs, not clearly better, so the warm-up stays at 2 s.
+  Timed again on 2026-12-03 (session 14) in single passes of 10 s at 1,000/s after the 2 s
+  warm-up, with the answers, the writer thread's commits and every process's event loop and GC
+  stamped on one clock (probes, not committed): a commit took p50 0.7 ms, p99 10 ms in the
+  writer thread and p99 13 ms from the main thread's post to its reply, so the disk is not the
+  tail. The slowest answers come in bursts of 50–100 in a row, 60–130 ms each, and each burst
+  sat where a GC of the API (a 10–14 ms scavenge, often with an incremental mark and a
+  mark-compact right after) met one of the projector or the load generator: the three processes'
+  GC threads wanted the two cores at once and the API's event loop ran 50–110 ms late. A burst
+  also often opens the pass, where a mark-compact of the API falls in its first 100 ms. In the
+  pass the API promoted about 1.5 KB per command (15 MB; 35 scavenges, p50 7.3 ms, the longest
+  35 ms). Per command the API used 0.62–0.74 ms of CPU (the baseline 0.42–0.47), the projector
+  0.51–0.60 and the load generator 0.21–0.28: about 1.4 of the 2 cores. With the projector stopped
+  (SIGSTOP) during the pass, p99 was 40.4, 19.6 and 44.4 ms, and the API's CPU per command rose
+  to 0.78–0.88 ms (its GC threads take the core the projector leaves). Unchanged code gave p99
+  41.1–92.7 ms (median 60.6) over 12 such passes that day, and nothing tried stood clear of that
+  spread: the projector at nice 19 (65, 46.1, 94.1 ms); the API alone on one core, the projector
+  and the load generator on the other (36.7, 97.4, 105.7); \`--min-semi-space-size=32\` (29.6–76.1,
+  three of six under 50) or 16 (45, 79, 40.8); \`--no-memory-reducer\` (48.2, 51.5, 83.9); no
+  global interceptor at all (40.2, 49.8, 43.3, with 0.02–0.06 ms less CPU per command); and V8's
+  helper pool cut from Node's 4 threads to one (\`--v8-pool-size=1\` in every process of the
+  bench: 27.8–45.4 ms in five passes of six and 83.5 in the sixth, but this step with it in
+  \`start:prod\` gave p99 56 ms (53–101.7) and 110.6 ms (39.2–125.7), baselines 21.1 and 33.8 ms),
+  so \`start:prod\` keeps Node's defaults. What is left to cut is the API's own work per command
+  (its CPU, 1.5 times the baseline's, and what it promotes), on a machine where it shares two
+  cores with the projector and the load generator. With the API and the projector
   apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s
   (staleness p99 8 s, then 2.9 s on 2026-12-02), though it kept up with this membership load.
   Thought at first to be the write lock (the projector's writes retry in 1 ms steps while the

@@ -345,8 +345,14 @@ ${foldScaling.join('\n')}
   global interceptor at all (40.2, 49.8, 43.3, with 0.02–0.06 ms less CPU per command); and V8's
   helper pool cut from Node's 4 threads to one (\`--v8-pool-size=1\` in every process of the
   bench: 27.8–45.4 ms in five passes of six and 83.5 in the sixth, but this step with it in
-  \`start:prod\` gave p99 56 ms (53–101.7) and 110.6 ms (39.2–125.7), baselines 21.1 and 33.8 ms),
-  so \`start:prod\` keeps Node's defaults. What is left to cut is the API's own work per command
+  \`start:prod\` gave p99 56 ms (53–101.7) and 110.6 ms (39.2–125.7), baselines 21.1 and 33.8 ms).
+  Two more steps each, alternated, with the flag given to the bench's service processes and
+  without: p99 33.4 ms (28.5–80.9) and 77.8 ms (71.4–89.4) with it, 109.3 ms (108.4–175.5) and
+  73.1 ms (65.5–92.7) without, baselines 20–33 ms; the highest rate whose 4 s ramp pass kept
+  p99 ≤ 50 ms was 1,000/s in all four steps with it, 250 and 500/s without. Better, but not
+  enough to say the goal is met, and one helper thread would slow the GC on a machine with more
+  cores, so \`start:prod\` keeps Node's default; a pool sized to the cores a process may use
+  is the first thing to measure further. What is left to cut is the API's own work per command
   (its CPU, 1.5 times the baseline's, and what it promotes), on a machine where it shares two
   cores with the projector and the load generator. With the API and the projector
   apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s

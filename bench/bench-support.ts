@@ -114,16 +114,7 @@ export async function startServiceProcess(env: Record<string, string>, script = 
     if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { url, child, stop: () => stopChild(child) };
 }
 
 /**
@@ -150,15 +141,16 @@ export async function startRoleProcess(env: Record<string, string>): Promise<{ r
     child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`role process exited with ${code}`)));
   });
-  return {
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** SIGTERM, as an orchestrator stops the service; resolves once the process has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 /** Node's flags in `npm run start:prod` (the heap bound): the service is measured as it is run. */

@@ -18,6 +18,6 @@ COPY public ./public
 COPY package.json ./
 USER node
 EXPOSE 3000
-# The heap settings of `npm run start:prod` (see docs/performance.md); NODE_OPTIONS can change them.
-ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=32"
+# The heap and GC helper settings of `npm run start:prod` (see docs/performance.md); NODE_OPTIONS can change them.
+ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=32 --v8-pool-size=0"
 CMD ["node", "dist/src/main.js"]

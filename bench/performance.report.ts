@@ -230,7 +230,12 @@ ${foldScaling.join('\n')}
   batches stay as large as before (with all woken every 10 ms, the projector's CPU rose about 5 %).
   Since then the step varies as much as before, around a lower middle: single runs of it gave
   p99 47, 64, 74 and 146 ms, and two runs of the three-run step 20 minutes apart gave medians of
-  163 ms (104–197) and 78 ms (54–111; the table's figure).
+  163 ms (104–197) and 78 ms (54–111). On 2026-12-03 (session 15), with \`--v8-pool-size=0\` in
+  \`start:prod\` (see Commands under load), the full run gave the table's figure; eight runs of the
+  step alone right after, alternated with the flag and without (\`--v8-pool-size=4\`, Node's
+  default), gave medians of 54, 96.7, 69.3 and 66.1 ms with it (ranges from 44 to 185.2) and 69.8,
+  63.2, 58.7 and 53.9 ms without (48.7 to 73.6): no difference the spread can show, with one
+  wider run with the flag; every one of the eight stayed within 100 ms.
 - **Commands under load.** Membership commands (each joins a user to one more organisation;
   none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 128
   connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms
@@ -349,10 +354,25 @@ ${foldScaling.join('\n')}
   Two more steps each, alternated, with the flag given to the bench's service processes and
   without: p99 33.4 ms (28.5–80.9) and 77.8 ms (71.4–89.4) with it, 109.3 ms (108.4–175.5) and
   73.1 ms (65.5–92.7) without, baselines 20–33 ms; the highest rate whose 4 s ramp pass kept
-  p99 ≤ 50 ms was 1,000/s in all four steps with it, 250 and 500/s without. Better, but not
-  enough to say the goal is met, and one helper thread would slow the GC on a machine with more
-  cores, so \`start:prod\` keeps Node's default; a pool sized to the cores a process may use
-  is the first thing to measure further. What is left to cut is the API's own work per command
+  p99 ≤ 50 ms was 1,000/s in all four steps with it, 250 and 500/s without. On 2026-12-03
+  (session 15) three more steps each, alternated, with \`--v8-pool-size=0\` and without: 0 makes
+  Node size the pool from its estimate of the CPUs the process may use instead of a fixed four
+  (Node's documentation; here it started one helper thread, as 1 does, counted in \`/proc\`), so the
+  pool grows with the machine where one helper would slow the GC. With it p99 32.4 ms (27.9–178.3), 45.6 ms (45–63.2) and 93.1 ms
+  (61.6–177.3), without 74.2 ms (64.4–100.2), 60.9 ms (53–71.8) and 168.8 ms (79.1–202.4),
+  baselines 18.6–29.9 ms; highest rate kept 1,000, 1,000 and 750/s against 250, 500 and 1,000/s.
+  Over all seven steps with one helper thread the step's p99 had a median of 56 ms (32.4–110.6)
+  against 74.2 ms (60.9–168.8) over the five without, and the highest rate kept was 750/s or more
+  in all seven against 250–1,000/s. So \`start:prod\` and the Docker image now run with
+  \`--v8-pool-size=0\`: where the API shares few cores with the projector, their collections no
+  longer queue four helper threads each for the same cores. The
+  same day the event ids a command derives became one flat string of 36 characters: joined from
+  slices of the hex digest with a template, each was a tree of cons strings of about 380 bytes on
+  the heap (77 bytes flat, both measured in a \`Set\` of 300,000), and the cached state of every
+  stream keeps the ids of all its events (a retry is recognised by them), so every command's
+  ids were promoted with it; the ids are kept for the memory they save, their effect on the
+  command tail is within the spread of these steps.
+  The goal is still not met reliably on this machine: what is left to cut is the API's own work per command
   (its CPU, 1.5 times the baseline's, and what it promotes), on a machine where it shares two
   cores with the projector and the load generator. With the API and the projector
   apart, the projector fell seconds behind on the host-cache load (mode changes) at 1,000/s

@@ -144,17 +144,25 @@ ${foldScaling.join('\n')}
   unknown user). The earlier baseline, kept beside it for comparison, verifies the JWT with jose
   on every request and answers a constant; the service was compared to it until 2026-12, which
   flattered the service (it caches tokens). The service serves this route as a plain Fastify
-  route on Nest's Fastify instance with a compiled response serializer (no guard, interceptor,
-  pipe or query-bus layers; the same token check, validation, authorization, read-your-writes
-  and problem+json answers), and answers from the enforcement documents it keeps in memory
+  route with a compiled response serializer (no guard, interceptor, pipe or query-bus layers; the
+  same token check, validation, authorization, read-your-writes and problem+json answers), on a
+  Fastify instance of its own since 2026-12-04 (\`http/hot-route.dispatcher.ts\`: the HTTP
+  server's request handler sends it a GET of one segment under \`/v1/enforcement/\`, unless Nest's
+  instance has that exact path), and answers from the enforcement documents it keeps in memory
   (\`ENFORCEMENT_CACHE_SIZE\`, those not asked for since eviction last passed them leave
   first), which the projection's committed writes keep fresh. The common request (a token
   verified within the last minute, no query, the user's document in memory) is answered without
   a promise, from the decision kept with the cached document until the next instant at which
   policy over time may change it (an escalation, the end of a grace or of an exemption). What is
-  left beyond the baseline is Fastify's hooks for every route (Nest's six request hooks, its
-  response hook and middie's, the request counter and log), the id and query checks and the
-  clock read. With 50 connections each waiting for its answer, Little's
+  left beyond the baseline is the request counter and log (a response hook), the id and query
+  checks, the clock read and the dispatch. Until 2026-12-04 the route ran on Nest's instance,
+  where Fastify runs every root hook for every route: Nest's six request hooks and its response
+  hook, and middie's. Nine such hooks, each doing nothing, took 10–25 % of a bare route's
+  throughput on this machine (3 alternated rounds of 6 s: 36,900–40,257 against 27,980–34,518
+  req/s); with the route on its own instance, 8 alternated pairs of 5 s against the service
+  before the change (same data, same load, the baseline measured after each pair) served 1.09
+  times as many requests (1.02–1.15, faster in all eight), 0.82 of the baseline (0.75–0.88)
+  against 0.76 (0.72–0.81). With 50 connections each waiting for its answer, Little's
   law fixes the mean latency at connections / throughput (${littleMs(e.rps)} ms here,
   ${littleMs(e.bareFastifyRps)} ms for the baseline), and p99 sits at about twice the mean. A CPU
   profile of the service under this load (\`BENCH_SERVICE_NODE_ARGS=--cpu-prof\`, 2026-12-01)
@@ -165,6 +173,10 @@ ${foldScaling.join('\n')}
   moves with the machine: the full run of 2026-12-03 (a fresh machine, both sides about 40 %
   slower than the day before: 13,626 and 17,666 against 24,522 and 29,705 req/s) gave 0.76
   (0.76–0.77), and the step run alone four minutes later 0.81 (0.43–0.93; p99 ratio 1.25, 1–2.25).
+  With the route on its own instance, two full runs on 2026-12-04, 30 minutes apart, gave 0.82
+  (0.79–0.9; 26,586 against 32,445 req/s, p99 4 ms both) and 1 (0.86–1; 15,982 against
+  16,592 req/s, p99 7 ms both): when the machine is slower for both, the absolute p99 misses its
+  5 ms while the ratios hold.
 - **Decision in process.** The query handler with the SQLite read model, 200,000 calls after a
   warm-up; limited by JSON parsing of the document.
 - **Append.** One event per append through the port (hash chain, expected revision checks, the
@@ -235,7 +247,15 @@ ${foldScaling.join('\n')}
   step alone right after, alternated with the flag and without (\`--v8-pool-size=4\`, Node's
   default), gave medians of 54, 96.7, 69.3 and 66.1 ms with it (ranges from 44 to 185.2) and 69.8,
   63.2, 58.7 and 53.9 ms without (48.7 to 73.6): no difference the spread can show, with one
-  wider run with the flag; every one of the eight stayed within 100 ms.
+  wider run with the flag; every one of the eight stayed within 100 ms. On 2026-12-04 the derived
+  file's WAL checkpoints left the event loops (\`infrastructure/sqlite/sqlite.checkpointer.ts\`):
+  its connections no longer checkpoint inside the commit that crosses SQLite's threshold of 1,000
+  pages, the fsyncs that held the projector's loop up to 58 ms, and a thread of each process
+  checkpoints the file every 100 ms instead (PASSIVE: it waits for no reader or writer, as the
+  automatic checkpoint). Three runs of this step alternated with the code before gave medians of
+  80.1, 45.2 and 32.1 ms (runs' p99 from 31.6 to 128.7) against 121.4, 72.2 and 40.1 ms (35.3 to
+  173.3), each pair in that order; three runs of the code before earlier in that hour gave 46.4,
+  73.1 and 53.4 ms.
 - **Commands under load.** Membership commands (each joins a user to one more organisation;
   none repeats another) over HTTP at a steady offered rate from a bounded keep-alive pool of 128
   connections (32 until 2026-12-02: by Little's law they admit a mean answer time of at most 32 ms
@@ -436,10 +456,20 @@ ${foldScaling.join('\n')}
   decision to do nothing is never answered from an unread state. Alternated runs (apart,
   1,000/s): the API's main thread 0.43–0.45 ms of CPU per command against 0.45–0.56 ms, one read
   per command instead of four, command p99 48–83 ms against 49–111 ms.
-  Tried the same day and dropped: derived-file checkpoints on a thread of their own (the
+  Tried the same day and dropped, then: derived-file checkpoints on a thread of their own (the
   projector's commits blocked its event loop 3.9 s per 1,000 commits, mostly in the checkpoint's
   fsync, and 0.5–0.9 s with the thread; 30 % fewer bytes; the command p99 and the staleness did
-  not move in alternate runs), 1 or 2 KiB pages for the derived file (no less CPU, 10–15 % fewer
+  not move in alternate runs). Taken up again on 2026-12-04, after the changes since (the urgent
+  enforcement projection, the 10 ms head poll, the V8 pool of one), with a checkpoint every
+  100 ms: alternated runs of the staleness step favoured it in all three pairs (see Host cache),
+  and in the two full runs after it the projector's bytes per command (\`write_bytes\`, the
+  checkpoint thread included) were 66 and 115 KB, against 239 KB in the run of 2026-12-03; which
+  of the WAL's reuse or fewer copies of the same pages makes the difference is not measured. Two
+  runs of this step alternated with the code before, between those two full runs:
+  p99 32.4 and 33.9 ms against 20.1 and 55 ms, 97 and 122 KB against 232 and 237 KB per command,
+  0.58 and 0.64 ms of the projector's CPU (the thread's included) against 0.52 and 0.53 ms: fewer
+  bytes, a little more CPU, and no change in the command p99 that the spread can show; it is kept
+  for the staleness. Also dropped that day: 1 or 2 KiB pages for the derived file (no less CPU, 10–15 % fewer
   bytes), \`mmap_size\` 256 MB (more CPU: each dropped page cache unmaps), semi-spaces of 64 MiB
   (no fewer full collections), and the projector at nice 10 (p99 64–71 ms in three runs against
   47–118 ms: steadier, not lower). Tried later that day and dropped: an old space of 1 GB for the

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authenticate, authenticatedBefore } from '../http/auth.guard.js';
+import { HotRouteDispatcher } from '../http/hot-route.dispatcher.js';
 import { idField } from '../http/id-param.js';
 import { minPositionField } from '../http/min-position.js';
 import { sendProblem, toProblem } from '../http/problem.filter.js';
@@ -47,24 +47,23 @@ type CheckRequest = FastifyRequest<{ Params: Record<string, string>; Querystring
 
 /**
  * GET /v1/enforcement/:userId, the hot path asked on every page load (soft) and every action
- * (hard), served as a plain Fastify route on Nest's Fastify instance: no guard, interceptor, pipe
- * or query-bus layers, and a compiled serializer for the answer. It applies the same rules the
- * global layers would (bearer token, the same validation, problem+json refusals); the rate limits
- * do not cover this route, and the idempotency interceptor only commands. Fastify's own hooks
- * (request metrics and logs, security headers) run for it as for every route.
+ * (hard), served as a plain Fastify route on a Fastify instance of its own (HotRouteDispatcher):
+ * no guard, interceptor, pipe, query-bus layers or Nest's Fastify hooks, and a compiled serializer
+ * for the answer. It applies the same rules the global layers would (bearer token, the same
+ * validation, problem+json refusals); the rate limits do not cover this route, and the
+ * idempotency interceptor only commands. The request metrics and logs cover it as every route.
  */
 @Injectable()
 export class EnforcementCheckRoute implements OnModuleInit {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly hotRoutes: HotRouteDispatcher,
     private readonly verifier: TokenVerifier,
     @Inject(EnforcementDecisions) private readonly decisions: EnforcementDecisions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.route({
+    this.hotRoutes.fastify.route({
       method: 'GET',
       url: PATH,
       schema: { response: { 200: DECISION_SCHEMA } },

@@ -39,9 +39,13 @@ function fromDomainError(error: DomainError): Problem {
 
 function fromHttpException(error: HttpException): Problem {
   const status = error.getStatus();
-  if (status === 404) return new Problem(404, 'route_not_found', 'No route matches this method and path.');
+  if (status === 404) return routeNotFound();
   if (status >= 500) return new Problem(status, 'internal_error', 'An unexpected error occurred.');
   return clientError(status);
+}
+
+export function routeNotFound(): Problem {
+  return new Problem(404, 'route_not_found', 'No route matches this method and path.');
 }
 
 /** Fastify's own client errors (bad JSON, body too large, wrong content type) carry a 4xx statusCode. */

@@ -9,6 +9,7 @@ import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { HealthController } from '../health/health.controller.js';
 import { MetricsController } from '../health/metrics.controller.js';
 import { MetricsRegistry } from '../health/metrics.registry.js';
+import { HotRouteDispatcher } from '../http/hot-route.dispatcher.js';
 import type { Runtime } from './runtime.js';
 import {
   CLOCK,
@@ -26,7 +27,7 @@ import {
 
 @Module({})
 export class AppModule {
-  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly Type[] = []): DynamicModule {
+  static register(runtime: Runtime, metrics: MetricsRegistry, features: readonly Type[], hotRoutes: HotRouteDispatcher): DynamicModule {
     const portProviders: Provider[] = [
       { provide: CONFIG, useValue: runtime.config },
       { provide: CLOCK, useValue: runtime.clock },
@@ -37,6 +38,7 @@ export class AppModule {
       { provide: READ_MODEL_PROGRESS, useValue: runtime.progress },
       { provide: READ_MODEL_CHANGES, useValue: runtime.readModelChanges },
       { provide: MetricsRegistry, useValue: metrics },
+      { provide: HotRouteDispatcher, useValue: hotRoutes },
       { provide: IDEMPOTENCY_STORE, useValue: runtime.idempotency.store },
       { provide: PAGES_KEYS, useValue: runtime.pagesKeys },
       { provide: TOKEN_KEY, useValue: runtime.tokenKey },

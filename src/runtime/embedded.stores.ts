@@ -7,6 +7,7 @@ import { SqliteIdempotencyStore } from '../infrastructure/idempotency/sqlite.ide
 import { SqliteReadStore } from '../infrastructure/read-store/sqlite.read-store.js';
 import { SqliteAgendaBackend } from '../infrastructure/scheduler/sqlite.agenda-backend.js';
 import { openSqlite, type SqliteDatabase } from '../infrastructure/sqlite/sqlite.database.js';
+import { SqliteCheckpointer } from '../infrastructure/sqlite/sqlite.checkpointer.js';
 import { guardStorage, SqliteStorageHealth } from '../infrastructure/sqlite/sqlite.storage-failure.js';
 import type { ProfileStores } from './profile.stores.js';
 
@@ -27,6 +28,7 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
   const file = join(config.DATA_DIR, DATABASE_FILE);
   const db = openSqlite(file);
   const derivedDb = openSqlite(derivedFile(config.DATA_DIR, db, file), { synchronous: 'NORMAL' });
+  const checkpointer = new SqliteCheckpointer(derivedDb);
   // A full or read-only disk answers 503 storage_unavailable and turns readiness off (see guardStorage).
   const health = new SqliteStorageHealth(db);
   const eventStore = guardStorage(new SqliteEventStore(db), health);
@@ -44,6 +46,7 @@ export async function embeddedProfileStores(config: Config): Promise<ProfileStor
       await readStore.close();
       await keyStore.close();
       await idempotencyStore.close();
+      await checkpointer.close();
       derivedDb.close();
       db.close();
     },

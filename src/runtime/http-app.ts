@@ -12,6 +12,7 @@ import { acceptJsonBodiesOnly, onClientError, onFrameworkError } from '../http/f
 import { drainConnectionsOnClose } from '../http/connection-drain.js';
 import { completeOpenApiDocument } from '../http/openapi.document.js';
 import { API_ROUTES } from './api-contract.js';
+import { HotRouteDispatcher } from '../http/hot-route.dispatcher.js';
 
 export interface HttpApp {
   readonly app: NestFastifyApplication;
@@ -24,7 +25,9 @@ export interface HttpApp {
 // Feature modules are passed as classes: a module imported by another (pages import users) is then one instance, not two.
 export async function createHttpApp(runtime: Runtime, features: readonly Type[]): Promise<NestFastifyApplication> {
   const metrics = new MetricsRegistry();
+  const hotRoutes = new HotRouteDispatcher({ bodyLimit: runtime.config.BODY_LIMIT_BYTES, logger: runtime.logger });
   const adapter = new FastifyAdapter({
+    serverFactory: hotRoutes.serverFactory,
     bodyLimit: runtime.config.BODY_LIMIT_BYTES,
     logger: false,
     trustProxy: false,
@@ -33,15 +36,17 @@ export async function createHttpApp(runtime: Runtime, features: readonly Type[])
     frameworkErrors: onFrameworkError,
     clientErrorHandler: onClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime, metrics, features), adapter, {
+  hotRoutes.attachTo(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime, metrics, features, hotRoutes), adapter, {
     logger: new NestLoggerBridge(runtime.logger),
     abortOnError: false,
     // Fastify's own JSON parser only; Nest's would add form bodies (see acceptJsonBodiesOnly).
     bodyParser: false,
   });
-  configureFastify(app.getHttpAdapter().getInstance(), runtime, metrics);
+  configureFastify(app.getHttpAdapter().getInstance(), hotRoutes, runtime, metrics);
   mountOpenApi(app);
   await app.init();
+  await hotRoutes.fastify.ready();
   return app;
 }
 
@@ -53,12 +58,19 @@ export async function listen(app: NestFastifyApplication, host: string, port: nu
   return `http://${shownHost}:${address.port}`;
 }
 
-function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: MetricsRegistry): void {
+function configureFastify(fastify: FastifyInstance, hotRoutes: HotRouteDispatcher, runtime: Runtime, metrics: MetricsRegistry): void {
   acceptJsonBodiesOnly(fastify, ['/two-factor/', '/console/']);
   drainConnectionsOnClose(fastify);
   const countRequest = metrics.counter('http_requests_total', 'HTTP requests by route template, method and status', ['method', 'route', 'status']);
-  // A callback hook, not an async one, and the log line built only when it is written: this runs
-  // for every request, the enforcement check's hot path included.
+  countAndLogRequests(fastify, runtime, countRequest);
+  countAndLogRequests(hotRoutes.fastify, runtime, countRequest);
+  const rss = (): number => process.memoryUsage().rss;
+  metrics.gauge('process_resident_memory_bytes', 'Resident set size', rss);
+}
+
+// A callback hook, not an async one, and the log line built only when it is written: this runs
+// for every request, the enforcement check's hot path included.
+function countAndLogRequests(fastify: FastifyInstance, runtime: Runtime, countRequest: (method: string, route: string, status: number) => void): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     countRequest(request.method, route, reply.statusCode);
@@ -70,8 +82,6 @@ function configureFastify(fastify: FastifyInstance, runtime: Runtime, metrics: M
     }
     done();
   });
-  const rss = (): number => process.memoryUsage().rss;
-  metrics.gauge('process_resident_memory_bytes', 'Resident set size', rss);
 }
 
 function mountOpenApi(app: NestFastifyApplication): void {

@@ -3,6 +3,7 @@ import { toNewEvents } from '../../src/application/command-handling.js';
 import { ENFORCEMENT, membershipKey } from '../../src/enforcement/enforcement.projection.js';
 import { generateTotpCode } from '../../src/two-factor/totp.js';
 import { startHarness, type Harness } from '../support/http-harness.js';
+import { expectProblem } from './http-steps.js';
 
 const PAGE = 'https://app.example.com/settings/two-factor';
 
@@ -27,6 +28,16 @@ describe('GET /v1/enforcement/:userId', () => {
   const setMode = (orgId: string, mode: string) => ok('PUT', `/v1/organisations/${orgId}/enforcement`, { mode });
   const decision = async (userId: string, query: Record<string, string> = {}, token = platform) =>
     h.call('GET', `/v1/enforcement/${userId}?${new URLSearchParams(query)}`, { token });
+
+  it('answers HEAD and refusals from the route\'s own Fastify instance, and counts its requests in the metrics', async () => {
+    await registerUser('head-1');
+    const head = await fetch(`${h.url}/v1/enforcement/head-1`, { method: 'HEAD', headers: { authorization: `Bearer ${platform}` } });
+    expect(head.status).toBe(200);
+    expectProblem(await h.call('GET', '/v1/enforcement/head-1'), 401, 'unauthorized');
+    expectProblem(await h.call('GET', '/v1/enforcement/head-1/more', { token: platform }), 404, 'route_not_found');
+    const metrics = await h.call('GET', '/metrics', { token: await h.token('operator-1', 'operator') });
+    expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/v1\/enforcement\/:userId",status="401"\} [1-9]/);
+  });
 
   it('prompts a member of a Xero-connected (soft) organisation', async () => {
     await registerUser('xu1');

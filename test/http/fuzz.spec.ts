@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { startHarness, type Harness } from '../support/http-harness.js';
 import { closeRawAgent, rawRequest, rawSocketRequest, type RawResponse } from '../support/raw-http.js';
-import { fastifyOf, registeredRoutes, routeKey, type RegisteredRoute } from '../support/route-table.js';
+import { servedRoutes, routeKey, type RegisteredRoute } from '../support/route-table.js';
 import { handoffToken, PageClient } from '../support/page-client.js';
 import { commandEventsSince, enableTwoFactor, registerOrg, registerUser, setMember } from './http-steps.js';
 
@@ -188,7 +188,7 @@ describe('fuzzing every route', () => {
     tokens.member = await h.token(member);
     await enableTwoFactor(h, tokens.member, member);
     fixtures = { orgId, userId: member };
-    routes = registeredRoutes(fastifyOf(h));
+    routes = servedRoutes(h);
     const browser = new PageClient(h);
     const landing = await browser.get(`/two-factor/handoff?token=${await handoffToken(h, { sub: member, purpose: 'manage', returnTo: 'http://localhost:3001/after' })}`);
     expect(landing.status).toBe(303);

@@ -25,8 +25,11 @@ export class HotRouteDispatcher {
   private readonly mainSegments = new Set<string>();
 
   constructor(options: { bodyLimit: number; logger: Logger }) {
+    let requests = 0;
     this.fastify = Fastify({
       logger: false,
+      // The main instance numbers its requests req-1, req-2…: a log line's id names one request of the process.
+      genReqId: () => `hot-${(++requests).toString(36)}`,
       trustProxy: false,
       bodyLimit: options.bodyLimit,
       routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },

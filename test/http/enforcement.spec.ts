@@ -37,6 +37,8 @@ describe('GET /v1/enforcement/:userId', () => {
     expectProblem(await h.call('GET', '/v1/enforcement/head-1/more', { token: platform }), 404, 'route_not_found');
     const metrics = await h.call('GET', '/metrics', { token: await h.token('operator-1', 'operator') });
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/v1\/enforcement\/:userId",status="401"\} [1-9]/);
+    const ids = h.logs().split('\n').filter((line) => line.includes('"msg":"request"')).map((line) => (JSON.parse(line) as { requestId: string }).requestId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('prompts a member of a Xero-connected (soft) organisation', async () => {

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyServerFactory, type RouteOptions } from 'fastify';
-import { onFrameworkError } from './framework-errors.js';
+import Fastify, { type FastifyInstance, type FastifyServerFactory, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { routeNotFound, sendProblem, toProblem } from './problem.filter.js';
 import type { Logger } from '../ports/logger.port.js';
 
@@ -24,19 +23,16 @@ export class HotRouteDispatcher {
   /** The main instance's static GET paths one segment under the prefix, without it. */
   private readonly mainSegments = new Set<string>();
 
-  constructor(options: { bodyLimit: number; logger: Logger }) {
+  /** `options`: the main instance's own routing, limits and refusals, so that both answer alike. */
+  constructor(options: FastifyServerOptions, logger: Logger) {
     let requests = 0;
     this.fastify = Fastify({
-      logger: false,
+      ...options,
       // The main instance numbers its requests req-1, req-2…: a log line's id names one request of the process.
       genReqId: () => `hot-${(++requests).toString(36)}`,
-      trustProxy: false,
-      bodyLimit: options.bodyLimit,
-      routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
-      frameworkErrors: onFrameworkError,
     });
     this.fastify.setNotFoundHandler((_request, reply) => sendProblem(reply, routeNotFound()));
-    this.fastify.setErrorHandler((error, _request, reply) => sendProblem(reply, toProblem(error, options.logger)));
+    this.fastify.setErrorHandler((error, _request, reply) => sendProblem(reply, toProblem(error, logger)));
   }
 
   /** Keeps track of the main instance's routes, and closes with it; called before any route is added. */

@@ -25,17 +25,17 @@ export interface HttpApp {
 // Feature modules are passed as classes: a module imported by another (pages import users) is then one instance, not two.
 export async function createHttpApp(runtime: Runtime, features: readonly Type[]): Promise<NestFastifyApplication> {
   const metrics = new MetricsRegistry();
-  const hotRoutes = new HotRouteDispatcher({ bodyLimit: runtime.config.BODY_LIMIT_BYTES, logger: runtime.logger });
-  const adapter = new FastifyAdapter({
-    serverFactory: hotRoutes.serverFactory,
+  // Both Fastify instances of the server (see HotRouteDispatcher) route, limit and refuse alike.
+  const shared = {
     bodyLimit: runtime.config.BODY_LIMIT_BYTES,
     logger: false,
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     frameworkErrors: onFrameworkError,
-    clientErrorHandler: onClientError,
-  });
+  } as const;
+  const hotRoutes = new HotRouteDispatcher(shared, runtime.logger);
+  const adapter = new FastifyAdapter({ ...shared, serverFactory: hotRoutes.serverFactory, clientErrorHandler: onClientError });
   hotRoutes.attachTo(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime, metrics, features, hotRoutes), adapter, {
     logger: new NestLoggerBridge(runtime.logger),

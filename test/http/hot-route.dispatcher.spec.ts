@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { onFrameworkError } from '../../src/http/framework-errors.js';
 import { HotRouteDispatcher } from '../../src/http/hot-route.dispatcher.js';
 import { createLogger } from '../../src/infrastructure/logging/pino.logger.js';
 
@@ -14,7 +15,7 @@ describe('hot route dispatch', () => {
   let url: string;
 
   beforeAll(async () => {
-    dispatcher = new HotRouteDispatcher({ bodyLimit: 1024, logger: createLogger('silent') });
+    dispatcher = new HotRouteDispatcher({ logger: false, frameworkErrors: onFrameworkError }, createLogger('silent'));
     dispatcher.fastify.get('/v1/enforcement/:userId', async (request) => ({ served: 'hot', userId: (request.params as { userId: string }).userId }));
     main = Fastify({ logger: false, serverFactory: dispatcher.serverFactory });
     dispatcher.attachTo(main);
@@ -84,7 +85,7 @@ describe('hot route dispatch', () => {
   });
 
   it('closes the hot instance with the main one, before the main one stops listening', async () => {
-    const hot = new HotRouteDispatcher({ bodyLimit: 1024, logger: createLogger('silent') });
+    const hot = new HotRouteDispatcher({ logger: false, frameworkErrors: onFrameworkError }, createLogger('silent'));
     const other = Fastify({ logger: false, serverFactory: hot.serverFactory });
     hot.attachTo(other);
     const order: string[] = [];

@@ -5,8 +5,8 @@
  * that crosses its threshold: on the projector's event loop that held each such commit for tens of
  * milliseconds (docs/performance.md, Host cache). Here the fsyncs hold only this thread.
  *
- * PASSIVE: never waits for readers or writers, so it may leave frames for the next round, as the
- * automatic checkpoint would. Plain JavaScript, type-checked by tsc (checkJs), as the event
+ * PASSIVE: never waits for readers, writers or another checkpoint (it calls no busy handler), so
+ * it may leave frames for the next round, as the automatic checkpoint would. Plain JavaScript, type-checked by tsc (checkJs), as the event
  * store's writer thread (a worker thread loads its file with Node's own loader).
  */
 import Database from 'better-sqlite3';
@@ -16,10 +16,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 const { path, intervalMs } = /** @type {CheckpointerOptions} */ (workerData);
 const db = new Database(path, { fileMustExist: true });
+// As the file's other connections; a checkpoint syncs at NORMAL as at FULL.
 db.pragma('synchronous = NORMAL');
-db.pragma('wal_autocheckpoint = 0');
-// A checkpoint waits for no lock: another process's checkpointer or a reader's snapshot only defers frames.
-db.pragma('busy_timeout = 0');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 
 /** A failed checkpoint (a full disk) is let go, as SQLite lets go of its automatic one: the next round tries again, and the writes themselves report the disk. */
